@@ -1,0 +1,28 @@
+//! chaos-gate: gate a deploy on a chaos experiment's resilience score.
+//!
+//! The crate is laid out along the path of one gate:
+//!
+//! - [`settings`]: every setting, read from the CI host's environment and
+//!   validated (spec §2);
+//! - [`platform`]: the chaos platforms behind one trait ([`platform::harness`]),
+//!   over the shared [`http`] transport and [`graphql`] answer reading (§3);
+//! - [`gate`]: the state machine that triggers, polls, and stops (§4, §7);
+//! - [`verdict`]: phases, scores and exit codes (§4, §5);
+//! - [`report`]: the events and the final report every reporter reads;
+//! - [`reporter`]: one module per output: console, JUnit, GitHub, GitLab,
+//!   Drone / Harness CI (§6).
+//!
+//! `main.rs` wires them together.
+
+pub mod gate;
+pub mod graphql;
+pub mod http;
+pub mod logging;
+pub mod platform;
+pub mod report;
+pub mod reporter;
+pub mod secret;
+pub mod settings;
+pub mod signals;
+pub mod text;
+pub mod verdict;

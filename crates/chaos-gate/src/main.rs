@@ -1,0 +1,185 @@
+//! The `chaos-gate` binary: reads the settings, wires the platform client,
+//! the gate and the reporters together, and turns the outcome into the exit
+//! code. Everything with logic in it lives in the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chaos_gate::gate::{self, Abort, Gate, Plan};
+use chaos_gate::http::Http;
+use chaos_gate::platform::harness::Harness;
+use chaos_gate::report::{Event, EventSink};
+use chaos_gate::reporter::{console::Console, drone, github, gitlab, junit::Junit, Reporters};
+use chaos_gate::settings::{self, OnPlatformError, PlatformKind, RawSettings, Settings};
+use chaos_gate::signals::Signals;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("--help" | "-h" | "help") => {
+            print!("{}", settings::help_text());
+            return ExitCode::SUCCESS;
+        }
+        Some("--version" | "-V") => {
+            println!("chaos-gate {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!(
+                "error: chaos-gate takes no arguments (got {other:?}); its settings come from \
+                 the environment. Run `chaos-gate --help` to list them."
+            );
+            return ExitCode::from(2);
+        }
+        None => {}
+    }
+
+    let env = |name: &str| std::env::var(name).ok();
+    let (raw, settings) = Settings::from_env();
+    let on_github = github::detected(&env);
+    if on_github {
+        // Before anything else is printed: the runner masks from here on.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(github::masks(&raw.secret_values()).as_bytes());
+        let _ = out.flush();
+    }
+    let settings = match settings {
+        Ok(s) => s,
+        Err(errors) => {
+            for w in &raw.warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!("error: {errors}");
+            if on_github {
+                println!(
+                    "::error title=chaos-gate settings::{}",
+                    github::escape_data(&errors.to_string())
+                );
+            }
+            return ExitCode::from(2);
+        }
+    };
+    chaos_gate::logging::init(settings.log_format);
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = runtime.block_on(run(&settings, &raw, on_github, &env));
+    ExitCode::from(u8::try_from(code).unwrap_or(3))
+}
+
+/// Builds the reporters the environment asks for, in printing order.
+fn reporters(settings: &Settings, on_github: bool, env: &dyn Fn(&str) -> Option<String>) -> Reporters {
+    let mut r = Reporters::default();
+    r.push(Junit::new(settings.junit_path.clone()));
+    if on_github {
+        r.push(github::GitHub::new(
+            Box::new(std::io::stdout()),
+            env("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(PathBuf::from),
+            env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            settings.on_platform_error,
+            settings.junit_path.clone(),
+        ));
+    }
+    if gitlab::detected(env) {
+        r.push(gitlab::GitLab::new(
+            Box::new(std::io::stdout()),
+            PathBuf::from(gitlab::DOTENV_FILE),
+        ));
+    }
+    let drone_files = drone::output_files(env);
+    if !drone_files.is_empty() {
+        r.push(drone::Drone::new(drone_files));
+    }
+    r.push(Console::new(
+        Box::new(std::io::stdout()),
+        settings.log_format,
+        settings.junit_path.clone(),
+    ));
+    r
+}
+
+async fn run(
+    settings: &Settings,
+    raw: &RawSettings,
+    on_github: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> i32 {
+    // Installed before anything is triggered, so no signal is lost.
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return 3;
+        }
+    };
+    let mut reporters = reporters(settings, on_github, env);
+    for w in &raw.warnings {
+        reporters.emit(&Event::Warning { message: w });
+    }
+    let deadline = tokio::time::Instant::now() + settings.timeout;
+    let abort = async move {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => Abort::Timeout,
+            s = signals.first() => Abort::Signal(s),
+        }
+    };
+    let plan = Plan {
+        experiments: settings.experiments.clone(),
+        attach: settings.notify_id.clone(),
+        threshold: settings.expected_resilience_score,
+        poll_interval: settings.poll_interval,
+        timeout: settings.timeout,
+        stop_on_abort: settings.stop_on_abort,
+        endpoint: settings.endpoint.to_string(),
+    };
+    let http = match Http::new(settings.ca_cert.as_deref(), deadline) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 3;
+        }
+    };
+    let report = match settings.platform {
+        PlatformKind::Harness => {
+            let harness = Harness::new(
+                http,
+                settings.endpoint.clone(),
+                settings.api_key.clone().unwrap_or_else(|| chaos_gate::secret::Secret::new("")),
+                settings.account_id.clone(),
+                settings.org_id.clone(),
+                settings.project_id.clone(),
+            );
+            if settings.dry_run {
+                gate::dry_run(&harness, &plan, &mut reporters, abort).await
+            } else {
+                Gate::new(&harness, &plan, &mut reporters, abort).run().await
+            }
+        }
+        PlatformKind::Litmus => {
+            eprintln!("error: platform litmus is not available in this build yet");
+            return 2;
+        }
+    };
+    let code = report.outcome.exit_code(settings.on_platform_error);
+    if report.outcome.platform_error.is_some()
+        && settings.on_platform_error == OnPlatformError::Warn
+        && report.outcome.cancelled.is_none()
+    {
+        reporters.emit(&Event::Warning {
+            message: "on_platform_error=warn: the platform error above does not fail this job",
+        });
+    }
+    for e in reporters.finish(&report) {
+        eprintln!("error: {e}");
+    }
+    code
+}

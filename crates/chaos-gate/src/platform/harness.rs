@@ -1,0 +1,422 @@
+//! Harness Chaos Engineering: GraphQL at
+//! `{endpoint}/gateway/chaos/manager/api/query`, stop through REST v2.
+//!
+//! Polls ask for the light selection only (no `executionData`, no
+//! `workflowManifest`) and carry every notify ID of the gate in one
+//! `listWorkflowRun` request, so a poll costs one small request however many
+//! experiments the gate runs. `executionData` is asked for once per run,
+//! after it finished.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{RequestBuilder, Url};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform, PlatformError, RunRef, RunStatus};
+use crate::graphql;
+use crate::http::{Http, Mode};
+use crate::secret::Secret;
+
+/// Trigger a stored experiment ("workflow" in this API).
+pub const RUN_CHAOS_EXPERIMENT: &str = "mutation RunChaosExperiment($workflowID: String!, $identifiers: IdentifiersRequest!) {
+  runChaosExperiment(workflowID: $workflowID, identifiers: $identifiers) { notifyID }
+}";
+
+/// The light status poll.
+pub const LIST_WORKFLOW_RUN: &str = "query ListWorkflowRun($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    totalNoOfWorkflowRuns
+    workflowRuns {
+      workflowRunID workflowID notifyID phase resiliencyScore
+      experimentsPassed experimentsFailed experimentsAwaited
+      experimentsStopped experimentsNa totalExperiments errorResponse
+    }
+  }
+}";
+
+/// A finished run's execution data, asked for once.
+pub const LIST_WORKFLOW_RUN_EXECUTION_DATA: &str = "query ListWorkflowRunExecutionData($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    workflowRuns { workflowRunID notifyID executionData }
+  }
+}";
+
+/// Recent runs of one experiment, to find a run a lost trigger started.
+pub const LIST_RECENT_RUNS: &str = "query ListRecentWorkflowRuns($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    workflowRuns { workflowRunID workflowID notifyID createdAt }
+  }
+}";
+
+/// Whether an experiment exists (dry run).
+pub const LIST_WORKFLOW: &str = "query ListWorkflow($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
+  listWorkflow(identifiers: $identifiers, request: $request) {
+    totalNoOfWorkflows workflows { workflowID name isRemoved cronSyntax infra { infraID isActive } }
+  }
+}";
+
+/// Every GraphQL document this client can send, for schema tests.
+pub const DOCUMENTS: &[&str] = &[
+    RUN_CHAOS_EXPERIMENT,
+    LIST_WORKFLOW_RUN,
+    LIST_WORKFLOW_RUN_EXECUTION_DATA,
+    LIST_RECENT_RUNS,
+    LIST_WORKFLOW,
+];
+
+/// Status polls and look-ups: small answers.
+const SMALL_BODY: usize = 16 * 1024 * 1024;
+/// Execution data can be large; a body past this is not a real one.
+const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
+
+/// A Harness chaos client for one account, organization and project.
+pub struct Harness {
+    http: Http,
+    endpoint: Url,
+    query_url: Url,
+    api_key: Secret,
+    account_id: String,
+    org_id: String,
+    project_id: String,
+}
+
+impl Harness {
+    pub fn new(
+        http: Http,
+        endpoint: Url,
+        api_key: Secret,
+        account_id: String,
+        org_id: String,
+        project_id: String,
+    ) -> Harness {
+        let mut query_url = base(&endpoint, "query");
+        query_url
+            .query_pairs_mut()
+            .append_pair("accountIdentifier", &account_id);
+        Harness {
+            http,
+            endpoint,
+            query_url,
+            api_key,
+            account_id,
+            org_id,
+            project_id,
+        }
+    }
+
+    fn identifiers(&self) -> Value {
+        json!({
+            "orgIdentifier": self.org_id,
+            "accountIdentifier": self.account_id,
+            "projectIdentifier": self.project_id,
+        })
+    }
+
+    fn headers(&self, request: RequestBuilder) -> RequestBuilder {
+        request
+            .header("x-api-key", self.api_key.expose())
+            .header("Harness-Account", &self.account_id)
+    }
+
+    async fn query(
+        &self,
+        what: &str,
+        mode: Mode,
+        cap: usize,
+        document: &str,
+        variables: Value,
+    ) -> Result<Value, PlatformError> {
+        let body = json!({ "query": document, "variables": variables });
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
+        let answer = self
+            .http
+            .send_json(what, mode, cap, || {
+                self.headers(self.http.client().post(self.query_url.clone()))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await
+            .map_err(auth_hint)?;
+        graphql::data(what, answer)
+    }
+
+    async fn list_runs(&self, what: &str, document: &str, cap: usize, request: Value) -> Result<Vec<WireRun>, PlatformError> {
+        let data = self
+            .query(
+                what,
+                Mode::Read,
+                cap,
+                document,
+                json!({ "identifiers": self.identifiers(), "request": request }),
+            )
+            .await?;
+        let list = graphql::field(what, &data, "listWorkflowRun")?;
+        let runs = list.get("workflowRuns").cloned().unwrap_or(Value::Null);
+        let runs: Vec<Option<WireRun>> = match runs {
+            Value::Null => Vec::new(),
+            other => serde_json::from_value(other).map_err(|e| {
+                PlatformError::unusable(format!("{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"))
+            })?,
+        };
+        Ok(runs.into_iter().flatten().collect())
+    }
+}
+
+/// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
+/// the endpoint has (self-managed installs sit behind one).
+fn base(endpoint: &Url, path: &str) -> Url {
+    let mut url = endpoint.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}/gateway/chaos/manager/api/{path}"));
+    url.set_query(None);
+    url
+}
+
+/// Names the settings to check when Harness refuses the credentials.
+fn auth_hint(e: PlatformError) -> PlatformError {
+    if e.kind == ErrorKind::Auth {
+        PlatformError::new(
+            ErrorKind::Auth,
+            format!(
+                "{}. Check api_key (a Harness API key with chaos permissions) and account_id.",
+                e.message
+            ),
+        )
+    } else {
+        e
+    }
+}
+
+/// A run as `listWorkflowRun` returns it; every field optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRun {
+    #[serde(rename = "workflowRunID")]
+    workflow_run_id: Option<String>,
+    #[serde(rename = "workflowID")]
+    workflow_id: Option<String>,
+    #[serde(rename = "notifyID")]
+    notify_id: Option<String>,
+    phase: Option<String>,
+    resiliency_score: Option<f64>,
+    error_response: Option<String>,
+    execution_data: Option<String>,
+    created_at: Option<Value>,
+}
+
+/// Unix milliseconds or seconds, as a string or a number.
+fn created_at(value: &Value) -> Option<SystemTime> {
+    let n = match value {
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        Value::Number(n) => n.as_f64()?,
+        _ => return None,
+    };
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    // Milliseconds from 2001 on are larger than any seconds value.
+    let secs = if n > 1e11 { n / 1000.0 } else { n };
+    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
+impl Platform for Harness {
+    fn name(&self) -> &'static str {
+        "harness"
+    }
+
+    async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        let what = format!("runChaosExperiment for {experiment_id}");
+        let data = self
+            .query(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                RUN_CHAOS_EXPERIMENT,
+                json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
+            )
+            .await?;
+        let run = graphql::field(&what, &data, "runChaosExperiment")?;
+        match run.get("notifyID").and_then(Value::as_str).map(str::trim) {
+            Some("") => Err(PlatformError::unusable(format!(
+                "{what}: Harness returned an empty notify ID. Scheduled (cron) experiments are \
+                 started by their schedule and cannot be watched this way; trigger a \
+                 non-scheduled experiment."
+            ))),
+            Some(id) => Ok(id.to_string()),
+            None => Err(PlatformError::unusable(format!(
+                "{what}: the answer has no runChaosExperiment.notifyID"
+            ))),
+        }
+    }
+
+    async fn find_run(&self, experiment_id: &str, since: SystemTime) -> Result<Option<FoundRun>, PlatformError> {
+        let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
+        let runs = self
+            .list_runs(&what, LIST_RECENT_RUNS, SMALL_BODY, json!({ "workflowIDs": [experiment_id] }))
+            .await?;
+        let newest = runs
+            .into_iter()
+            .filter(|r| r.workflow_id.as_deref().is_none_or(|w| w == experiment_id))
+            .filter_map(|r| {
+                let at = r.created_at.as_ref().and_then(created_at)?;
+                let notify_id = r.notify_id.filter(|n| !n.is_empty())?;
+                (at >= since).then_some((at, FoundRun { notify_id, run_id: r.workflow_run_id }))
+            })
+            .max_by_key(|(at, _)| *at);
+        Ok(newest.map(|(_, run)| run))
+    }
+
+    async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
+        let ids: Vec<&str> = runs.iter().map(|r| r.notify_id.as_str()).collect();
+        let wire = self
+            .list_runs("listWorkflowRun", LIST_WORKFLOW_RUN, SMALL_BODY, json!({ "notifyIDs": ids }))
+            .await?;
+        let mut out = Vec::new();
+        for run in wire {
+            let Some(notify_id) = run.notify_id.filter(|n| ids.contains(&n.as_str())) else {
+                continue;
+            };
+            let score = match run.resiliency_score {
+                Some(s) if !(0.0..=100.0).contains(&s) => {
+                    return Err(PlatformError::unusable(format!(
+                        "listWorkflowRun: run {notify_id} reports resiliencyScore {s}, outside 0..100"
+                    )))
+                }
+                s => s,
+            };
+            out.push(RunStatus {
+                notify_id,
+                run_id: run.workflow_run_id,
+                phase: run.phase.unwrap_or_default(),
+                score,
+                error: run.error_response.filter(|e| !e.trim().is_empty()),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
+        let what = format!("listWorkflowRun (execution data of {})", run.notify_id);
+        let wire = self
+            .list_runs(
+                &what,
+                LIST_WORKFLOW_RUN_EXECUTION_DATA,
+                EXECUTION_DATA_BODY,
+                json!({ "notifyIDs": [run.notify_id] }),
+            )
+            .await?;
+        let data = wire
+            .into_iter()
+            .find(|r| r.notify_id.as_deref() == Some(run.notify_id.as_str()))
+            .and_then(|r| r.execution_data)
+            .unwrap_or_default();
+        execution_data::parse(&data).map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+    }
+
+    async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
+        let mut url = base(&self.endpoint, &format!("rest/v2/experiment/{}/stop", run.experiment_id));
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("accountIdentifier", &self.account_id)
+                .append_pair("organizationIdentifier", &self.org_id)
+                .append_pair("projectIdentifier", &self.project_id);
+            if let Some(run_id) = &run.run_id {
+                q.append_pair("experimentRunId", run_id);
+            }
+            q.append_pair("notifyId", &run.notify_id);
+        }
+        // `stop` is one attempt: the gate gives all stops together at most
+        // two seconds, so a retry would not fit anyway.
+        let answer = self
+            .http
+            .send_json("stop (REST v2)", Mode::Write, SMALL_BODY, || {
+                self.headers(self.http.client().post(url.clone()))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+            })
+            .await
+            .map_err(auth_hint)?;
+        match answer.get("isStopped") {
+            Some(Value::Bool(false)) => Err(PlatformError::unusable(
+                "Harness answered isStopped=false".to_string(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
+        let what = format!("listWorkflow for {experiment_id}");
+        let data = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_WORKFLOW,
+                json!({ "identifiers": self.identifiers(), "request": { "workflowIDs": [experiment_id] } }),
+            )
+            .await?;
+        let list = graphql::field(&what, &data, "listWorkflow")?;
+        let found = list
+            .get("workflows")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|w| w.get("workflowID").and_then(Value::as_str) == Some(experiment_id));
+        let Some(w) = found else {
+            return Err(PlatformError::unusable(format!(
+                "experiment {experiment_id} was not found in project {} (org {}); check experiment_id, project_id and org_id",
+                self.project_id, self.org_id
+            )));
+        };
+        Ok(ExperimentInfo {
+            experiment_id: experiment_id.to_string(),
+            name: w.get("name").and_then(Value::as_str).map(String::from),
+            removed: w.get("isRemoved").and_then(Value::as_bool).unwrap_or(false),
+            infra_active: w.pointer("/infra/isActive").and_then(Value::as_bool),
+        })
+    }
+
+    fn failing(&self) -> Option<String> {
+        self.http.last_failure()
+    }
+
+    fn run_link(&self, run: &RunRef) -> Option<String> {
+        let run_id = run.run_id.as_deref()?;
+        let mut url = self.endpoint.clone();
+        let prefix = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!(
+            "{prefix}/ng/account/{}/module/chaos/orgs/{}/projects/{}/experiments/{}/runs/{}",
+            self.account_id, self.org_id, self.project_id, run.experiment_id, run_id
+        ));
+        Some(url.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_keep_a_path_prefix() {
+        let e = Url::parse("https://harness.example.com/prefix/").unwrap();
+        assert_eq!(
+            base(&e, "query").as_str(),
+            "https://harness.example.com/prefix/gateway/chaos/manager/api/query"
+        );
+        let e = Url::parse("https://app.harness.io").unwrap();
+        assert_eq!(
+            base(&e, "query").as_str(),
+            "https://app.harness.io/gateway/chaos/manager/api/query"
+        );
+    }
+
+    #[test]
+    fn created_at_reads_millis_and_seconds() {
+        let t = created_at(&json!("1700000000000")).unwrap();
+        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_700_000_000);
+        let t = created_at(&json!(1700000000)).unwrap();
+        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_700_000_000);
+        assert!(created_at(&json!("soon")).is_none());
+    }
+}

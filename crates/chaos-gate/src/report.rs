@@ -1,0 +1,214 @@
+//! The report model: the events a gate emits while it runs and the final
+//! [`GateReport`]. Every reporter (console, JUnit, GitHub, GitLab, Drone)
+//! reads only these types, so a new output is a new reporter and nothing
+//! else.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::platform::Fault;
+use crate::verdict::{Outcome, RunVerdict};
+
+/// What the gate did for one experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentReport {
+    pub experiment_id: String,
+    pub notify_id: Option<String>,
+    pub run_id: Option<String>,
+    pub link: Option<String>,
+    /// The last phase seen; `None` if the run was never listed.
+    pub phase: Option<String>,
+    pub score: Option<f64>,
+    pub verdict: RunVerdict,
+    /// Why the verdict is what it is, for people.
+    pub message: String,
+    pub faults: Vec<Fault>,
+    /// From the trigger to the verdict.
+    pub duration: Duration,
+}
+
+/// The whole gate, once it is over.
+#[derive(Debug, Clone)]
+pub struct GateReport {
+    pub platform: &'static str,
+    pub threshold: f64,
+    pub outcome: Outcome,
+    pub experiments: Vec<ExperimentReport>,
+    pub started_at: SystemTime,
+    pub duration: Duration,
+    pub dry_run: bool,
+}
+
+/// One entry of the `results` output.
+#[derive(Serialize)]
+struct ResultEntry<'a> {
+    experiment_id: &'a str,
+    notify_id: Option<&'a str>,
+    phase: Option<&'a str>,
+    resilience_score: Option<f64>,
+    verdict: RunVerdict,
+}
+
+impl GateReport {
+    /// The lowest score of the runs that reported one.
+    pub fn lowest_score(&self) -> Option<f64> {
+        self.experiments
+            .iter()
+            .filter_map(|e| e.score)
+            .min_by(f64::total_cmp)
+    }
+
+    /// The `resilience_score` output: the lowest score, or empty.
+    pub fn score_output(&self) -> String {
+        self.lowest_score()
+            .map(crate::verdict::fmt_score)
+            .unwrap_or_default()
+    }
+
+    /// The `notify_ids` output: comma-separated, in experiment order.
+    pub fn notify_ids(&self) -> String {
+        self.experiments
+            .iter()
+            .filter_map(|e| e.notify_id.as_deref())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The `results` output: a JSON array, one object per experiment.
+    pub fn results_json(&self) -> String {
+        let entries: Vec<ResultEntry> = self
+            .experiments
+            .iter()
+            .map(|e| ResultEntry {
+                experiment_id: &e.experiment_id,
+                notify_id: e.notify_id.as_deref(),
+                phase: e.phase.as_deref(),
+                resilience_score: e.score,
+                verdict: e.verdict,
+            })
+            .collect();
+        serde_json::to_string(&entries).unwrap_or_else(|_| "[]".to_string())
+    }
+}
+
+/// Something that happened while the gate ran, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    Started {
+        platform: &'a str,
+        endpoint: &'a str,
+        experiments: &'a [String],
+        threshold: f64,
+        timeout: Duration,
+        poll_interval: Duration,
+        dry_run: bool,
+    },
+    Triggered {
+        experiment_id: &'a str,
+        notify_id: &'a str,
+        link: Option<&'a str>,
+        /// A lost trigger's run, found and watched instead of triggering again.
+        adopted: bool,
+    },
+    Attached {
+        experiment_id: &'a str,
+        notify_id: &'a str,
+    },
+    /// The platform listed the run for the first time.
+    Listed {
+        experiment_id: &'a str,
+        run_id: Option<&'a str>,
+        link: Option<&'a str>,
+    },
+    PhaseChanged {
+        experiment_id: &'a str,
+        from: Option<&'a str>,
+        to: &'a str,
+        score: Option<f64>,
+    },
+    Heartbeat {
+        elapsed: Duration,
+        remaining: Duration,
+        /// Experiment and last phase seen (`None`: not listed yet).
+        waiting: &'a [(String, Option<String>)],
+    },
+    Warning {
+        message: &'a str,
+    },
+    RunFinished {
+        report: &'a ExperimentReport,
+    },
+    Checked {
+        experiment_id: &'a str,
+        name: Option<&'a str>,
+        problem: Option<&'a str>,
+    },
+    Stopping {
+        experiment_id: &'a str,
+        notify_id: &'a str,
+    },
+    Stopped {
+        experiment_id: &'a str,
+        error: Option<&'a str>,
+    },
+    Finished {
+        report: &'a GateReport,
+    },
+}
+
+/// Where the gate sends its events.
+pub trait EventSink {
+    fn emit(&mut self, event: &Event<'_>);
+}
+
+/// A sink that keeps nothing (for tests and the quiet paths).
+pub struct Discard;
+
+impl EventSink for Discard {
+    fn emit(&mut self, _: &Event<'_>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(id: &str, score: Option<f64>, verdict: RunVerdict) -> ExperimentReport {
+        ExperimentReport {
+            experiment_id: id.into(),
+            notify_id: Some(format!("n-{id}")),
+            run_id: None,
+            link: None,
+            phase: Some("Completed".into()),
+            score,
+            verdict,
+            message: String::new(),
+            faults: vec![],
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn outputs_summarise_the_runs() {
+        let r = GateReport {
+            platform: "harness",
+            threshold: 80.0,
+            outcome: Outcome::default(),
+            experiments: vec![
+                exp("a", Some(90.0), RunVerdict::Pass),
+                exp("b", Some(70.5), RunVerdict::Fail),
+                exp("c", None, RunVerdict::Fail),
+            ],
+            started_at: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            dry_run: false,
+        };
+        assert_eq!(r.lowest_score(), Some(70.5));
+        assert_eq!(r.score_output(), "70.5");
+        assert_eq!(r.notify_ids(), "n-a,n-b,n-c");
+        let v: serde_json::Value = serde_json::from_str(&r.results_json()).unwrap();
+        assert_eq!(v[1]["verdict"], "fail");
+        assert_eq!(v[2]["resilience_score"], serde_json::Value::Null);
+        assert_eq!(v[0]["experiment_id"], "a");
+    }
+}

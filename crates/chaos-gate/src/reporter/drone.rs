@@ -1,0 +1,45 @@
+//! Harness CI / Drone: `CHAOS_GATE_*` lines appended to the file named by
+//! `DRONE_OUTPUT` or `HARNESS_OUTPUT_FILE` (spec §6), the same keys as
+//! GitLab's dotenv report, so later steps read them as output variables.
+
+use std::path::PathBuf;
+
+use super::{append, dotenv_pairs, Reporter};
+use crate::report::GateReport;
+
+/// The output files named by the environment (either or both).
+pub fn output_files(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["DRONE_OUTPUT", "HARNESS_OUTPUT_FILE"]
+        .iter()
+        .filter_map(|k| env(k))
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from)
+        .collect();
+    files.dedup();
+    files
+}
+
+/// Writes the output variables for later steps.
+pub struct Drone {
+    files: Vec<PathBuf>,
+}
+
+impl Drone {
+    pub fn new(files: Vec<PathBuf>) -> Drone {
+        Drone { files }
+    }
+}
+
+impl Reporter for Drone {
+    fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
+        let text: String = dotenv_pairs(report)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        let mut result = Ok(());
+        for f in &self.files {
+            result = result.and(append(f, &text));
+        }
+        result
+    }
+}

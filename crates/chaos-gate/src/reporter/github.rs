@@ -1,0 +1,319 @@
+//! GitHub Actions: step outputs, the step summary, workflow commands
+//! (spec §6).
+//!
+//! Outputs go to `$GITHUB_OUTPUT` (multi-line values behind a random
+//! delimiter), a Markdown summary to `$GITHUB_STEP_SUMMARY`, and on stdout
+//! `::group::` around the polling log and `::error::` annotations for
+//! failures. `::add-mask::` lines for the secrets are printed by [`masks`]
+//! before anything else, from `main`. Every piece of platform text in a
+//! command is escaped so that it cannot end the command or start another.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{append, Reporter};
+use crate::report::{Event, GateReport};
+use crate::settings::OnPlatformError;
+use crate::verdict::{fmt_score, RunVerdict};
+
+/// True when running as a GitHub Actions step.
+pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    env("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+        || env("GITHUB_OUTPUT").is_some()
+        || env("GITHUB_STEP_SUMMARY").is_some()
+}
+
+/// Escapes workflow-command data: `%`, CR and LF.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property: data escapes plus `:` and `,`.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The `::add-mask::` lines for every secret (and each of its lines, since
+/// GitHub masks line by line in logs).
+pub fn masks(secrets: &[&str]) -> String {
+    let mut out = String::new();
+    for s in secrets {
+        let mut values = vec![s.to_string()];
+        if s.contains(['\n', '\r']) {
+            values.extend(s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from));
+        }
+        for v in values {
+            out.push_str("::add-mask::");
+            out.push_str(&escape_data(&v));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A delimiter for a multi-line output that does not occur in the value.
+fn delimiter(value: &str) -> String {
+    loop {
+        let state = RandomState::new();
+        let mut a = state.build_hasher();
+        a.write_u64(0x6368_616f_7367_6174);
+        let d = format!("ghadelimiter_{:016x}{:016x}", a.finish(), state.hash_one(value.len()));
+        if !value.contains(&d) {
+            return d;
+        }
+    }
+}
+
+/// One `name=value` output, or the delimiter form for multi-line values.
+pub fn output_line(name: &str, value: &str) -> String {
+    if value.contains(['\n', '\r']) {
+        let d = delimiter(value);
+        format!("{name}<<{d}\n{value}\n{d}\n")
+    } else {
+        format!("{name}={value}\n")
+    }
+}
+
+/// Markdown-safe table cell text.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A ten-cell bar for a score out of 100.
+pub fn score_bar(score: f64) -> String {
+    let filled = ((score / 10.0).round() as usize).min(10);
+    format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
+}
+
+fn verdict_icon(v: RunVerdict) -> &'static str {
+    match v {
+        RunVerdict::Pass => "✅",
+        RunVerdict::Fail => "❌",
+        RunVerdict::Timeout => "⏱️",
+        RunVerdict::Error => "⚠️",
+        RunVerdict::Cancelled => "🚫",
+    }
+}
+
+/// Most fault rows in the summary (GitHub keeps 1 MiB per step).
+const MAX_FAULT_ROWS: usize = 1000;
+
+/// The Markdown step summary.
+pub fn summary_markdown(report: &GateReport) -> String {
+    let mut s = String::new();
+    let headline = crate::reporter::console::summary(report);
+    s.push_str(&format!("### chaos-gate: {}\n\n{}\n\n", report.outcome.verdict(), md(&headline)));
+    s.push_str("| Experiment | Notify ID | Phase | Resilience score | Expected | Verdict |\n");
+    s.push_str("|---|---|---|---|---|---|\n");
+    for e in &report.experiments {
+        let score = match e.score {
+            Some(v) => format!("{} {}", score_bar(v), fmt_score(v)),
+            None => "none".to_string(),
+        };
+        let name = match &e.link {
+            Some(l) => format!("[{}]({})", md(&e.experiment_id), l.replace(['(', ')', ' '], "")),
+            None => md(&e.experiment_id),
+        };
+        s.push_str(&format!(
+            "| {name} | {} | {} | {score} | {} | {} {} |\n",
+            md(e.notify_id.as_deref().unwrap_or("-")),
+            md(e.phase.as_deref().unwrap_or("-")),
+            fmt_score(report.threshold),
+            verdict_icon(e.verdict),
+            e.verdict
+        ));
+    }
+    let faults: Vec<_> = report
+        .experiments
+        .iter()
+        .flat_map(|e| e.faults.iter().map(move |f| (e, f)))
+        .collect();
+    if !faults.is_empty() {
+        s.push_str("\n| Experiment | Fault | Verdict | Probe success | Failed step |\n");
+        s.push_str("|---|---|---|---|---|\n");
+        for (e, f) in faults.iter().take(MAX_FAULT_ROWS) {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                md(&e.experiment_id),
+                md(&f.name),
+                md(f.verdict.as_deref().unwrap_or("-")),
+                f.probe_success_percentage
+                    .as_deref()
+                    .map(|p| format!("{}%", md(p)))
+                    .unwrap_or_else(|| "-".into()),
+                md(f.fail_step.as_deref().unwrap_or("")),
+            ));
+        }
+        if faults.len() > MAX_FAULT_ROWS {
+            s.push_str(&format!(
+                "\n{} more faults are in the JUnit report.\n",
+                faults.len() - MAX_FAULT_ROWS
+            ));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// GitHub's outputs, summary and workflow commands.
+pub struct GitHub {
+    out: Box<dyn Write>,
+    output: Option<PathBuf>,
+    summary: Option<PathBuf>,
+    on_platform_error: OnPlatformError,
+    junit_path: PathBuf,
+    group_open: bool,
+}
+
+impl GitHub {
+    pub fn new(
+        out: Box<dyn Write>,
+        output: Option<PathBuf>,
+        summary: Option<PathBuf>,
+        on_platform_error: OnPlatformError,
+        junit_path: PathBuf,
+    ) -> GitHub {
+        GitHub {
+            out,
+            output,
+            summary,
+            on_platform_error,
+            junit_path,
+            group_open: false,
+        }
+    }
+
+    fn command(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+        let _ = self.out.flush();
+    }
+
+    fn annotate(&mut self, level: &str, title: &str, message: &str) {
+        let line = format!(
+            "::{level} title={}::{}",
+            escape_property(title),
+            escape_data(message)
+        );
+        self.command(&line);
+    }
+}
+
+impl Reporter for GitHub {
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Started {
+                experiments,
+                platform,
+                ..
+            } => {
+                let line = format!(
+                    "::group::chaos-gate: {} experiment(s) on {platform}",
+                    experiments.len()
+                );
+                self.command(&escape_data(&line));
+                self.group_open = true;
+            }
+            Event::Warning { message } => self.annotate("warning", "chaos-gate", message),
+            Event::Finished { report } => {
+                if self.group_open {
+                    self.command("::endgroup::");
+                    self.group_open = false;
+                }
+                let warn_only = self.on_platform_error == OnPlatformError::Warn;
+                if let Some(e) = &report.outcome.platform_error {
+                    let level = if warn_only { "warning" } else { "error" };
+                    self.annotate(level, "chaos-gate platform error", e);
+                }
+                for e in &report.experiments {
+                    let level = match e.verdict {
+                        RunVerdict::Pass => continue,
+                        RunVerdict::Error if warn_only => "warning",
+                        _ => "error",
+                    };
+                    let title = format!("chaos-gate: {} {}", e.experiment_id, e.verdict);
+                    self.annotate(level, &title, &e.message);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
+        let mut result = Ok(());
+        if let Some(path) = &self.output {
+            let mut text = String::new();
+            text.push_str(&output_line("verdict", report.outcome.verdict()));
+            text.push_str(&output_line("resilience_score", &report.score_output()));
+            text.push_str(&output_line("notify_ids", &report.notify_ids()));
+            text.push_str(&output_line("junit_path", &self.junit_path.display().to_string()));
+            text.push_str(&output_line("results", &report.results_json()));
+            result = append(path, &text);
+        }
+        if let Some(path) = &self.summary {
+            let written = append(path, &summary_markdown(report));
+            result = result.and(written);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_text_cannot_become_a_command() {
+        let evil = "pod%0A::warning::boom\n::error::x";
+        let line = format!("::error title={}::{}", escape_property(evil), escape_data(evil));
+        assert_eq!(line.lines().count(), 1);
+        assert!(line.contains("pod%250A%3A%3Awarning"));
+        assert!(!line[2..].contains("\n::"));
+    }
+
+    #[test]
+    fn multi_line_outputs_use_a_delimiter() {
+        assert_eq!(output_line("verdict", "pass"), "verdict=pass\n");
+        let out = output_line("x", "a\nb");
+        let first = out.lines().next().unwrap();
+        let d = first.strip_prefix("x<<").unwrap();
+        assert!(d.starts_with("ghadelimiter_"));
+        assert_eq!(out, format!("x<<{d}\na\nb\n{d}\n"));
+    }
+
+    #[test]
+    fn masks_cover_each_line() {
+        assert_eq!(masks(&["abc"]), "::add-mask::abc\n");
+        let m = masks(&["a\nb"]);
+        assert!(m.contains("::add-mask::a%0Ab\n"));
+        assert!(m.contains("::add-mask::a\n"));
+        assert!(m.contains("::add-mask::b\n"));
+    }
+
+    #[test]
+    fn bars_and_markdown() {
+        assert_eq!(score_bar(100.0), "██████████");
+        assert_eq!(score_bar(54.0), "█████░░░░░");
+        assert_eq!(score_bar(0.0), "░░░░░░░░░░");
+        assert_eq!(md("a|b<script>"), "a\\|b&lt;script&gt;");
+    }
+}

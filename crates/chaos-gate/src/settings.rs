@@ -1,0 +1,795 @@
+//! Settings: where every setting is declared, read from the environment and
+//! validated (spec §2).
+//!
+//! The CI hosts hand a step its settings under different prefixes: Drone and
+//! Harness CI as `PLUGIN_<NAME>`, GitHub Actions as `INPUT_<NAME>` (keeping
+//! hyphens), and users directly as `CHAOS_GATE_<NAME>`. Reading happens in two
+//! steps so that every error can name the variable it came from:
+//!
+//! 1. [`RawSettings::from_vars`] merges the prefixes (highest precedence wins),
+//!    normalises names, drops empty values and collects warnings for unknown
+//!    names;
+//! 2. [`Settings::from_raw`] parses and checks every value and reports *all*
+//!    problems at once.
+//!
+//! `envy` was the first idea, but it stops at the first bad value and cannot
+//! tell which of the three prefixed variables supplied it, so the parsing is
+//! done here against the [`SETTINGS`] table, which is also what `--help`, the
+//! docs test and the CI-host files are checked against.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::secret::Secret;
+
+/// One setting as users see it: the single source of truth for `--help`, the
+/// README, `action.yml`, `plugin.yaml`, the GitLab component and the Jenkins
+/// step (a test checks that they all agree with this table).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    /// Canonical snake_case name.
+    pub name: &'static str,
+    /// Default shown to users; empty when there is none.
+    pub default: &'static str,
+    /// One line of meaning.
+    pub help: &'static str,
+    /// A secret is never printed and is masked on GitHub.
+    pub secret: bool,
+}
+
+const fn s(name: &'static str, default: &'static str, help: &'static str) -> SettingSpec {
+    SettingSpec {
+        name,
+        default,
+        help,
+        secret: false,
+    }
+}
+
+const fn secret(name: &'static str, help: &'static str) -> SettingSpec {
+    SettingSpec {
+        name,
+        default: "",
+        help,
+        secret: true,
+    }
+}
+
+/// Every setting chaos-gate reads, in the order of spec §2.
+pub const SETTINGS: &[SettingSpec] = &[
+    s("platform", "harness", "`harness` or `litmus`"),
+    s(
+        "endpoint",
+        "https://app.harness.io",
+        "base URL of the platform (the default is for harness; required for litmus)",
+    ),
+    secret("api_key", "Harness API key (required for harness)"),
+    s(
+        "account_id",
+        "",
+        "Harness account identifier (required for harness)",
+    ),
+    s("org_id", "default", "Harness organization identifier"),
+    s(
+        "project_id",
+        "",
+        "Harness project identifier / Litmus project ID (required)",
+    ),
+    s(
+        "experiment_id",
+        "",
+        "one or more stored experiment IDs, comma-separated (required unless notify_id)",
+    ),
+    s(
+        "notify_id",
+        "",
+        "watch a run that was already triggered, with that notify ID, instead of triggering",
+    ),
+    s(
+        "expected_resilience_score",
+        "100",
+        "pass threshold, 0 to 100 inclusive, may be fractional",
+    ),
+    s(
+        "timeout",
+        "30m",
+        "longest wait for all runs: plain seconds or units (90, 90s, 15m, 1h30m)",
+    ),
+    s("poll_interval", "5s", "time between status polls"),
+    s(
+        "junit_path",
+        "chaos-gate-junit.xml",
+        "where the JUnit report goes",
+    ),
+    s(
+        "stop_on_abort",
+        "true",
+        "stop runs still going on timeout or cancellation",
+    ),
+    s(
+        "on_platform_error",
+        "fail",
+        "`fail` or `warn`: whether a platform error (exit 3) fails the job",
+    ),
+    secret("token", "Litmus access token"),
+    s(
+        "username",
+        "",
+        "Litmus login, used when no token is given",
+    ),
+    secret("password", "Litmus password, used when no token is given"),
+    s("ca_cert", "", "path to extra PEM CA certificates to trust"),
+    s("log_format", "text", "`text` or `json`"),
+    s(
+        "dry_run",
+        "false",
+        "check settings, credentials and that each experiment exists; trigger nothing",
+    ),
+];
+
+/// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns
+/// them into `CHAOS_GATE_*` variables of later jobs). Seeing them is normal,
+/// so they are ignored without a warning.
+const OWN_OUTPUTS: &[&str] = &["verdict", "resilience_score", "notify_ids", "results"];
+
+/// The prefixes, lowest precedence first.
+const PREFIXES: &[&str] = &["PLUGIN_", "INPUT_", "CHAOS_GATE_"];
+
+/// A value as found in the environment, with the variable that supplied it.
+#[derive(Debug, Clone)]
+pub struct RawValue {
+    pub value: String,
+    pub variable: String,
+    rank: usize,
+}
+
+/// The environment reduced to known settings, before parsing.
+#[derive(Debug, Default)]
+pub struct RawSettings {
+    values: BTreeMap<&'static str, RawValue>,
+    /// Unknown names, each with a suggestion; printed as warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Upper-case, `-` and spaces as `_`: GitHub keeps hyphens in input names
+/// (`INPUT_API-KEY`), Drone upper-cases them.
+fn normalise(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+fn spec(name: &str) -> Option<&'static SettingSpec> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// The known setting closest to an unknown name, for the warning.
+fn closest(name: &str) -> &'static str {
+    SETTINGS
+        .iter()
+        .map(|s| (strsim::jaro_winkler(name, s.name), s.name))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
+        .unwrap_or("platform")
+}
+
+impl RawSettings {
+    /// Reads the settings out of `(variable, value)` pairs, normally
+    /// `std::env::vars_os()` made lossy.
+    pub fn from_vars<I>(vars: I) -> RawSettings
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut raw = RawSettings::default();
+        let mut unknown = BTreeMap::new();
+        for (variable, value) in vars {
+            let Some((rank, rest)) = PREFIXES
+                .iter()
+                .enumerate()
+                .find_map(|(rank, p)| variable.strip_prefix(p).map(|rest| (rank, rest)))
+            else {
+                continue;
+            };
+            let name = normalise(rest);
+            let Some(spec) = spec(&name) else {
+                if !OWN_OUTPUTS.contains(&name.as_str()) && !name.is_empty() {
+                    unknown.insert(variable.clone(), name);
+                }
+                continue;
+            };
+            // Empty means unset: GitHub passes every input, set or not.
+            if value.trim().is_empty() {
+                continue;
+            }
+            let replace = raw.values.get(spec.name).is_none_or(|old| old.rank <= rank);
+            if replace {
+                raw.values.insert(
+                    spec.name,
+                    RawValue {
+                        value,
+                        variable,
+                        rank,
+                    },
+                );
+            }
+        }
+        for (variable, name) in unknown {
+            raw.warnings.push(format!(
+                "{variable} is not a chaos-gate setting and is ignored; did you mean {}? \
+                 (see `chaos-gate --help`)",
+                closest(&name)
+            ));
+        }
+        raw
+    }
+
+    /// The raw value of a setting, if it was set to something non-empty.
+    pub fn get(&self, name: &str) -> Option<&RawValue> {
+        self.values.get(name)
+    }
+
+    /// Every secret value that was supplied (for masking on GitHub).
+    pub fn secret_values(&self) -> Vec<&str> {
+        self.values
+            .iter()
+            .filter(|(name, _)| spec(name).is_some_and(|s| s.secret))
+            .map(|(_, v)| v.value.as_str())
+            .collect()
+    }
+}
+
+/// Which chaos platform to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformKind {
+    Harness,
+    Litmus,
+}
+
+/// What a platform error does to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnPlatformError {
+    Fail,
+    Warn,
+}
+
+/// Console log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Litmus credentials: a token, or a login that yields one.
+#[derive(Debug, Clone)]
+pub enum LitmusAuth {
+    Token(Secret),
+    Login { username: String, password: Secret },
+}
+
+/// Validated settings. Secrets are wrapped in [`Secret`], whose `Debug`
+/// prints a placeholder.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub platform: PlatformKind,
+    pub endpoint: Url,
+    pub api_key: Option<Secret>,
+    pub account_id: String,
+    pub org_id: String,
+    pub project_id: String,
+    pub experiments: Vec<String>,
+    pub notify_id: Option<String>,
+    pub expected_resilience_score: f64,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub junit_path: PathBuf,
+    pub stop_on_abort: bool,
+    pub on_platform_error: OnPlatformError,
+    pub litmus_auth: Option<LitmusAuth>,
+    /// PEM bytes of `ca_cert`, already checked to contain certificates.
+    pub ca_cert: Option<Vec<u8>>,
+    pub log_format: LogFormat,
+    pub dry_run: bool,
+}
+
+/// One bad setting: the variable it was read from (or the names it could
+/// have been given under) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub variable: String,
+    pub message: String,
+}
+
+/// Every bad setting found, reported together.
+#[derive(Debug, Clone)]
+pub struct SettingsErrors(pub Vec<SettingError>);
+
+impl fmt::Display for SettingsErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "{n} setting{} invalid; nothing was triggered:",
+            if n == 1 { " is" } else { "s are" }
+        )?;
+        for e in &self.0 {
+            writeln!(f, "  {}: {}", e.variable, e.message)?;
+        }
+        write!(f, "Run `chaos-gate --help` for every setting and its default.")
+    }
+}
+
+impl std::error::Error for SettingsErrors {}
+
+/// The variable names a missing setting could be given under.
+fn wanted(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    format!("CHAOS_GATE_{upper} (or INPUT_{upper}, PLUGIN_{upper})")
+}
+
+/// Parses `90`, `1.5`, `90s`, `15m`, `1h30m`, `1h 30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("{secs} is not a usable number of seconds"));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("not a duration ({e}); use plain seconds (90) or units (90s, 15m, 1h30m)"))
+}
+
+/// Parses the booleans the hosts write: `true`/`false` (GitHub, GitLab),
+/// also `yes`/`no`, `1`/`0`, `on`/`off`.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err("not a boolean; use true or false".to_string()),
+    }
+}
+
+/// True for `localhost` and loopback addresses, where plain http is allowed.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks an endpoint: http(s) only, plain http only on loopback.
+pub fn parse_endpoint(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&url) => {}
+        "http" => {
+            return Err(
+                "plain http:// is refused except on loopback; use https://".to_string(),
+            )
+        }
+        other => return Err(format!("scheme {other}:// is not supported; use https://")),
+    }
+    if url.host().is_none() {
+        return Err("has no host".to_string());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials; use the api_key, token or password settings".to_string());
+    }
+    Ok(url)
+}
+
+/// Collects errors while parsing, so that all are reported together.
+struct Checker<'a> {
+    raw: &'a RawSettings,
+    errors: Vec<SettingError>,
+}
+
+impl<'a> Checker<'a> {
+    fn value(&self, name: &str) -> Option<&'a RawValue> {
+        self.raw.get(name)
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.value(name).map(|v| v.value.trim().to_string())
+    }
+
+    fn fail(&mut self, variable: String, message: impl Into<String>) {
+        self.errors.push(SettingError {
+            variable,
+            message: message.into(),
+        });
+    }
+
+    fn missing(&mut self, name: &str, why: &str) {
+        self.fail(wanted(name), format!("required {why}"));
+    }
+
+    /// Parses a setting with `parse`, falling back to its default. The
+    /// message names the variable and, unless secret, the value read.
+    fn parse<T>(&mut self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let spec = spec(name).expect("parse() is only called with names from SETTINGS");
+        match self.value(name) {
+            Some(v) => match parse(v.value.trim()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    let shown = if spec.secret {
+                        String::new()
+                    } else {
+                        format!("={:?}", v.value)
+                    };
+                    self.fail(format!("{}{shown}", v.variable), e);
+                    None
+                }
+            },
+            None => parse(spec.default).ok(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads and validates settings from the process environment.
+    pub fn from_env() -> (RawSettings, Result<Settings, SettingsErrors>) {
+        let raw = RawSettings::from_vars(std::env::vars_os().map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        }));
+        let settings = Settings::from_raw(&raw);
+        (raw, settings)
+    }
+
+    /// Parses every setting; returns every problem found.
+    pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsErrors> {
+        let mut c = Checker {
+            raw,
+            errors: Vec::new(),
+        };
+
+        let platform = c.parse("platform", |t| match t.to_ascii_lowercase().as_str() {
+            "harness" => Ok(PlatformKind::Harness),
+            "litmus" => Ok(PlatformKind::Litmus),
+            _ => Err("unknown platform; use harness or litmus".to_string()),
+        });
+
+        let endpoint = match (c.value("endpoint"), platform) {
+            (None, Some(PlatformKind::Litmus)) => {
+                c.missing("endpoint", "for platform litmus (the ChaosCenter URL)");
+                None
+            }
+            _ => c.parse("endpoint", parse_endpoint),
+        };
+
+        let api_key = c.text("api_key").map(Secret::new);
+        let account_id = c.text("account_id").unwrap_or_default();
+        if platform == Some(PlatformKind::Harness) {
+            if api_key.is_none() {
+                c.missing("api_key", "for platform harness (a Harness API key)");
+            }
+            if account_id.is_empty() {
+                c.missing("account_id", "for platform harness (the Harness account identifier)");
+            }
+        }
+        let org_id = c.text("org_id").unwrap_or_else(|| "default".to_string());
+        let project_id = c.text("project_id").unwrap_or_default();
+        if project_id.is_empty() {
+            c.missing("project_id", "(the project that holds the experiments)");
+        }
+
+        let experiments: Vec<String> = c
+            .text("experiment_id")
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let notify_id = c.text("notify_id");
+        match (&notify_id, experiments.len()) {
+            (None, 0) => c.missing("experiment_id", "unless notify_id is given"),
+            (Some(_), n) if n > 1 => {
+                let var = c.value("notify_id").map(|v| v.variable.clone()).unwrap_or_default();
+                c.fail(
+                    var,
+                    "watches one run, but experiment_id lists several experiments; give one experiment or none",
+                );
+            }
+            _ => {}
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &experiments {
+            if !seen.insert(e) {
+                let var = c.value("experiment_id").map(|v| v.variable.clone()).unwrap_or_default();
+                c.fail(var, format!("lists {e} twice; each experiment runs once per gate"));
+            }
+        }
+
+        let score = c.parse("expected_resilience_score", |t| {
+            let t = t.strip_suffix('%').unwrap_or(t).trim();
+            let v: f64 = t
+                .parse()
+                .map_err(|_| "not a number; use a score from 0 to 100".to_string())?;
+            if v.is_finite() && (0.0..=100.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err("outside 0..100".to_string())
+            }
+        });
+        let positive = |t: &str| {
+            let d = parse_duration(t)?;
+            if d.is_zero() {
+                Err("must be longer than zero".to_string())
+            } else {
+                Ok(d)
+            }
+        };
+        let timeout = c.parse("timeout", positive);
+        let poll_interval = c.parse("poll_interval", positive);
+        let junit_path = c
+            .text("junit_path")
+            .unwrap_or_else(|| "chaos-gate-junit.xml".to_string());
+        let stop_on_abort = c.parse("stop_on_abort", parse_bool);
+        let on_platform_error = c.parse("on_platform_error", |t| {
+            match t.to_ascii_lowercase().as_str() {
+                "fail" => Ok(OnPlatformError::Fail),
+                "warn" => Ok(OnPlatformError::Warn),
+                _ => Err("use fail or warn".to_string()),
+            }
+        });
+        let log_format = c.parse("log_format", |t| match t.to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("use text or json".to_string()),
+        });
+        let dry_run = c.parse("dry_run", parse_bool);
+
+        let token = c.text("token").map(Secret::new);
+        let username = c.text("username");
+        let password = c.text("password").map(Secret::new);
+        let litmus_auth = match (token, username, password) {
+            (Some(t), _, _) => Some(LitmusAuth::Token(t)),
+            (None, Some(username), Some(password)) => Some(LitmusAuth::Login { username, password }),
+            (None, u, p) => {
+                if platform == Some(PlatformKind::Litmus) {
+                    match (u, p) {
+                        (Some(_), None) => c.missing("password", "with username for platform litmus"),
+                        (None, Some(_)) => c.missing("username", "with password for platform litmus"),
+                        _ => c.missing("token", "for platform litmus (or username and password)"),
+                    }
+                }
+                None
+            }
+        };
+
+        let ca_cert = c.value("ca_cert").and_then(|v| {
+            let path = v.value.trim();
+            match std::fs::read(path) {
+                Ok(pem) => match reqwest::Certificate::from_pem_bundle(&pem) {
+                    Ok(certs) if !certs.is_empty() => Some(pem),
+                    _ => {
+                        let var = v.variable.clone();
+                        c.fail(var, format!("{path} holds no PEM certificate"));
+                        None
+                    }
+                },
+                Err(e) => {
+                    let var = v.variable.clone();
+                    c.fail(var, format!("cannot read {path}: {e}"));
+                    None
+                }
+            }
+        });
+
+        if !c.errors.is_empty() {
+            return Err(SettingsErrors(c.errors));
+        }
+        // Every `None` above pushed an error, so these are all present.
+        let (
+            Some(platform),
+            Some(endpoint),
+            Some(expected_resilience_score),
+            Some(timeout),
+            Some(poll_interval),
+            Some(stop_on_abort),
+            Some(on_platform_error),
+            Some(log_format),
+            Some(dry_run),
+        ) = (
+            platform,
+            endpoint,
+            score,
+            timeout,
+            poll_interval,
+            stop_on_abort,
+            on_platform_error,
+            log_format,
+            dry_run,
+        )
+        else {
+            return Err(SettingsErrors(vec![SettingError {
+                variable: "settings".to_string(),
+                message: "a setting could not be read".to_string(),
+            }]));
+        };
+        Ok(Settings {
+            platform,
+            endpoint,
+            api_key,
+            account_id,
+            org_id,
+            project_id,
+            experiments,
+            notify_id,
+            expected_resilience_score,
+            timeout,
+            poll_interval,
+            junit_path: PathBuf::from(junit_path),
+            stop_on_abort,
+            on_platform_error,
+            litmus_auth,
+            ca_cert,
+            log_format,
+            dry_run,
+        })
+    }
+}
+
+/// The text of `chaos-gate --help`: every setting with its default and meaning.
+pub fn help_text() -> String {
+    let mut out = format!(
+        "chaos-gate {}: gate a deploy on a chaos experiment's resilience score.\n\n\
+         Usage: chaos-gate [--help | --version]\n\n\
+         Settings come from the environment as CHAOS_GATE_<NAME> (highest precedence),\n\
+         INPUT_<NAME> (GitHub Actions) or PLUGIN_<NAME> (Drone / Harness CI). Names are\n\
+         case-insensitive, `-` equals `_`, and an empty value counts as unset.\n\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    let width = SETTINGS.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in SETTINGS {
+        let default = if s.default.is_empty() {
+            String::new()
+        } else {
+            format!(" [default: {}]", s.default)
+        };
+        let secret = if s.secret { " (secret)" } else { "" };
+        out.push_str(&format!(
+            "  {:width$}  {}{secret}{default}\n",
+            s.name, s.help
+        ));
+    }
+    out.push_str(
+        "\nExit codes: 0 pass, 1 gate failed, 2 bad settings, 3 platform error,\n\
+         4 timed out, 129/130/143 cancelled by SIGHUP/SIGINT/SIGTERM.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(vars: &[(&str, &str)]) -> RawSettings {
+        RawSettings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("CHAOS_GATE_API_KEY", "k"),
+        ("CHAOS_GATE_ACCOUNT_ID", "a"),
+        ("CHAOS_GATE_PROJECT_ID", "p"),
+        ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+    ];
+
+    fn with(extra: &[(&str, &str)]) -> Result<Settings, SettingsErrors> {
+        let mut v: Vec<(&str, &str)> = BASE.to_vec();
+        v.extend_from_slice(extra);
+        Settings::from_raw(&raw(&v))
+    }
+
+    #[test]
+    fn durations_take_seconds_or_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-3").is_err());
+    }
+
+    #[test]
+    fn precedence_is_chaos_gate_then_input_then_plugin() {
+        let r = raw(&[
+            ("PLUGIN_TIMEOUT", "1"),
+            ("INPUT_TIMEOUT", "2"),
+            ("CHAOS_GATE_TIMEOUT", "3"),
+        ]);
+        assert_eq!(r.get("timeout").map(|v| v.value.as_str()), Some("3"));
+        let r = raw(&[("PLUGIN_TIMEOUT", "1"), ("INPUT_TIMEOUT", "2")]);
+        assert_eq!(r.get("timeout").map(|v| v.variable.as_str()), Some("INPUT_TIMEOUT"));
+    }
+
+    #[test]
+    fn hyphens_case_and_empty_values() {
+        let r = raw(&[("INPUT_API-KEY", "x"), ("CHAOS_GATE_API_KEY", "")]);
+        assert_eq!(r.get("api_key").map(|v| v.value.as_str()), Some("x"));
+        let r = raw(&[("INPUT_Poll-Interval", "7")]);
+        assert_eq!(r.get("poll_interval").map(|v| v.value.as_str()), Some("7"));
+    }
+
+    #[test]
+    fn unknown_names_warn_with_the_closest_setting() {
+        let r = raw(&[("CHAOS_GATE_EXPERIMENT", "x"), ("CHAOS_GATE_VERDICT", "pass")]);
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(r.warnings[0].contains("CHAOS_GATE_EXPERIMENT"));
+        assert!(r.warnings[0].contains("experiment_id"));
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let errs = Settings::from_raw(&raw(&[
+            ("CHAOS_GATE_TIMEOUT", "soon"),
+            ("INPUT_EXPECTED_RESILIENCE_SCORE", "101"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = errs.0.iter().map(|e| e.variable.as_str()).collect();
+        assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_TIMEOUT")));
+        assert!(vars.iter().any(|v| v.starts_with("INPUT_EXPECTED_RESILIENCE_SCORE")));
+        assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_API_KEY")));
+        assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_PROJECT_ID")));
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(parse_endpoint("http://127.0.0.1:8080").is_ok());
+        assert!(parse_endpoint("http://localhost:8080").is_ok());
+        assert!(parse_endpoint("http://[::1]:8080").is_ok());
+        assert!(parse_endpoint("http://chaos.example.com").is_err());
+        assert!(parse_endpoint("ftp://chaos.example.com").is_err());
+        assert!(parse_endpoint("https://chaos.example.com").is_ok());
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = with(&[]).expect("valid");
+        assert_eq!(s.timeout, Duration::from_secs(1800));
+        assert_eq!(s.poll_interval, Duration::from_secs(5));
+        assert_eq!(s.expected_resilience_score, 100.0);
+        assert_eq!(s.endpoint.as_str(), "https://app.harness.io/");
+        assert_eq!(s.org_id, "default");
+        assert!(s.stop_on_abort);
+        assert!(!s.dry_run);
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed_in_errors() {
+        let errs = Settings::from_raw(&raw(&[
+            ("CHAOS_GATE_PLATFORM", "litmus"),
+            ("CHAOS_GATE_ENDPOINT", "http://127.0.0.1:1"),
+            ("CHAOS_GATE_PASSWORD", "hunter2"),
+            ("CHAOS_GATE_PROJECT_ID", "p"),
+            ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+        ]))
+        .unwrap_err();
+        assert!(!errs.to_string().contains("hunter2"));
+        assert!(errs.to_string().contains("USERNAME"));
+    }
+
+    #[test]
+    fn settings_table_has_unique_names() {
+        let mut names: Vec<_> = SETTINGS.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), SETTINGS.len());
+    }
+}
