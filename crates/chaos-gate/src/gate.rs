@@ -163,11 +163,15 @@ impl<'a, P: Platform> Gate<'a, P> {
                 experiment_id: &experiment_id,
                 notify_id,
             });
-            self.watched.push(Watched::new(&experiment_id, notify_id.clone(), None));
+            self.watched
+                .push(Watched::new(&experiment_id, notify_id.clone(), None));
             return Ok(());
         }
         let platform = self.platform;
-        let since = self.started_at.checked_sub(CLOCK_SKEW).unwrap_or(self.started_at);
+        let since = self
+            .started_at
+            .checked_sub(CLOCK_SKEW)
+            .unwrap_or(self.started_at);
         let triggers = futures_util::future::join_all(
             self.plan
                 .experiments
@@ -194,8 +198,11 @@ impl<'a, P: Platform> Gate<'a, P> {
                         link: None,
                         adopted: t.adopted,
                     });
-                    self.watched
-                        .push(Watched::new(experiment_id, t.notify_id.clone(), t.run_id.clone()));
+                    self.watched.push(Watched::new(
+                        experiment_id,
+                        t.notify_id.clone(),
+                        t.run_id.clone(),
+                    ));
                 }
                 Some(Err(e)) => {
                     self.unstarted.push((
@@ -207,8 +214,14 @@ impl<'a, P: Platform> Gate<'a, P> {
                 }
                 None => {
                     let (verdict, why) = match aborted {
-                        Some(Abort::Signal(s)) => (RunVerdict::Cancelled, format!("cancelled by {} before it started", s.name())),
-                        _ => (RunVerdict::Timeout, "timed out before it started".to_string()),
+                        Some(Abort::Signal(s)) => (
+                            RunVerdict::Cancelled,
+                            format!("cancelled by {} before it started", s.name()),
+                        ),
+                        _ => (
+                            RunVerdict::Timeout,
+                            "timed out before it started".to_string(),
+                        ),
                     };
                     self.unstarted.push((experiment_id.clone(), verdict, why));
                 }
@@ -323,7 +336,10 @@ impl<'a, P: Platform> Gate<'a, P> {
     /// Judges runs that finished and reads their faults (once, together).
     async fn conclude(&mut self, finished: Vec<usize>) -> Result<(), End> {
         let platform = self.platform;
-        let refs: Vec<RunRef> = finished.iter().map(|&i| self.watched[i].run.clone()).collect();
+        let refs: Vec<RunRef> = finished
+            .iter()
+            .map(|&i| self.watched[i].run.clone())
+            .collect();
         let reads = futures_util::future::join_all(refs.iter().map(|r| platform.faults(r)));
         let faults = tokio::select! {
             f = reads => f,
@@ -335,7 +351,10 @@ impl<'a, P: Platform> Gate<'a, P> {
             let phase = w.phase.clone().unwrap_or_default();
             let (verdict, mut message) = judge(&one_line(&phase), w.score, self.plan.threshold);
             if let Some(e) = &w.error {
-                message.push_str(&format!("; the platform says: {}", crate::text::snippet(e, 300)));
+                message.push_str(&format!(
+                    "; the platform says: {}",
+                    crate::text::snippet(e, 300)
+                ));
             }
             w.finish(verdict, message, link);
             let faults = match faults {
@@ -487,7 +506,9 @@ impl<'a, P: Platform> Gate<'a, P> {
                 .and_then(|w| w.result.clone())
             {
                 experiments.push(r);
-            } else if let Some((_, verdict, message)) = self.unstarted.iter().find(|(e, _, _)| e == id) {
+            } else if let Some((_, verdict, message)) =
+                self.unstarted.iter().find(|(e, _, _)| e == id)
+            {
                 experiments.push(ExperimentReport {
                     experiment_id: id.clone(),
                     notify_id: None,
@@ -617,7 +638,9 @@ pub async fn dry_run<P: Platform>(
         let (verdict, message, name) = match result {
             Ok(info) => {
                 let problem = if info.removed {
-                    Some(format!("experiment {id} has been removed; check experiment_id"))
+                    Some(format!(
+                        "experiment {id} has been removed; check experiment_id"
+                    ))
                 } else if info.infra_active == Some(false) {
                     Some(format!(
                         "the chaos infrastructure of experiment {id} is not active; it could not run"
@@ -635,7 +658,11 @@ pub async fn dry_run<P: Platform>(
                         outcome.invalid.get_or_insert_with(|| p.clone());
                         (RunVerdict::Error, p, info.name)
                     }
-                    None => (RunVerdict::Pass, "dry run: exists and can run".to_string(), info.name),
+                    None => (
+                        RunVerdict::Pass,
+                        "dry run: exists and can run".to_string(),
+                        info.name,
+                    ),
                 }
             }
             Err(e) => {
@@ -644,11 +671,14 @@ pub async fn dry_run<P: Platform>(
                     name: None,
                     problem: Some(&e.message),
                 });
-                let not_found = e.kind == ErrorKind::Unusable && e.message.contains("was not found");
+                let not_found =
+                    e.kind == ErrorKind::Unusable && e.message.contains("was not found");
                 if not_found {
                     outcome.invalid.get_or_insert_with(|| e.message.clone());
                 } else {
-                    outcome.platform_error.get_or_insert_with(|| e.message.clone());
+                    outcome
+                        .platform_error
+                        .get_or_insert_with(|| e.message.clone());
                 }
                 (RunVerdict::Error, e.message, None)
             }

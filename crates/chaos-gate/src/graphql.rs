@@ -55,8 +55,11 @@ mod tests {
 
     #[test]
     fn errors_array_becomes_the_message() {
-        let e = data("op", json!({"data": null, "errors": [{"message": "no such workflow"}]}))
-            .unwrap_err();
+        let e = data(
+            "op",
+            json!({"data": null, "errors": [{"message": "no such workflow"}]}),
+        )
+        .unwrap_err();
         assert!(e.message.contains("no such workflow"), "{}", e.message);
     }
 

@@ -65,9 +65,8 @@ impl Http {
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(50));
         if let Some(pem) = ca_cert {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                PlatformError::new(ErrorKind::Unusable, format!("ca_cert: {e}"))
-            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| PlatformError::new(ErrorKind::Unusable, format!("ca_cert: {e}")))?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
@@ -123,7 +122,9 @@ impl Http {
             .with_max_times(MAX_RETRIES)
             .with_jitter();
         let attempt = || async {
-            let timeout = REQUEST_TIMEOUT.min(self.time_left()).max(Duration::from_millis(100));
+            let timeout = REQUEST_TIMEOUT
+                .min(self.time_left())
+                .max(Duration::from_millis(100));
             let result = attempt(what, build().timeout(timeout), cap).await;
             self.record(result.as_ref().err().map(|a| a.error.message.clone()));
             result
@@ -144,7 +145,11 @@ impl Http {
                 }
             })
             .notify(|a: &Attempt, delay| {
-                tracing::warn!("{}; retrying in {:.1}s", a.error.message, delay.as_secs_f64());
+                tracing::warn!(
+                    "{}; retrying in {:.1}s",
+                    a.error.message,
+                    delay.as_secs_f64()
+                );
             })
             .await;
         result.map_err(|a| {
@@ -353,7 +358,10 @@ mod tests {
     fn server_message_prefers_graphql_errors() {
         let body = br#"{"errors":[{"message":"bad id"},{"message":"also"}],"data":null}"#;
         assert_eq!(server_message(body), "bad id; also");
-        assert_eq!(server_message(br#"{"message":"Token is not valid"}"#), "Token is not valid");
+        assert_eq!(
+            server_message(br#"{"message":"Token is not valid"}"#),
+            "Token is not valid"
+        );
         assert_eq!(server_message(b""), "(empty body)");
         assert!(server_message(b"<html><body>502 Bad Gateway</body></html>").contains("502"));
     }

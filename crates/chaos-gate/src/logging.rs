@@ -29,7 +29,12 @@ pub fn init(format: LogFormat) {
         .with_target(false);
     let _ = match format {
         LogFormat::Text => tracing_subscriber::registry()
-            .with(layer.without_time().with_filter(level).with_filter(own_or_warning))
+            .with(
+                layer
+                    .without_time()
+                    .with_filter(level)
+                    .with_filter(own_or_warning),
+            )
             .try_init(),
         LogFormat::Json => tracing_subscriber::registry()
             .with(layer.json().with_filter(level).with_filter(own_or_warning))

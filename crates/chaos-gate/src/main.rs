@@ -77,14 +77,22 @@ fn main() -> ExitCode {
 }
 
 /// Builds the reporters the environment asks for, in printing order.
-fn reporters(settings: &Settings, on_github: bool, env: &dyn Fn(&str) -> Option<String>) -> Reporters {
+fn reporters(
+    settings: &Settings,
+    on_github: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Reporters {
     let mut r = Reporters::default();
     r.push(Junit::new(settings.junit_path.clone()));
     if on_github {
         r.push(github::GitHub::new(
             Box::new(std::io::stdout()),
-            env("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(PathBuf::from),
-            env("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            env("GITHUB_OUTPUT")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            env("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             settings.on_platform_error,
             settings.junit_path.clone(),
         ));
@@ -153,7 +161,10 @@ async fn run(
             let harness = Harness::new(
                 http,
                 settings.endpoint.clone(),
-                settings.api_key.clone().unwrap_or_else(|| chaos_gate::secret::Secret::new("")),
+                settings
+                    .api_key
+                    .clone()
+                    .unwrap_or_else(|| chaos_gate::secret::Secret::new("")),
                 settings.account_id.clone(),
                 settings.org_id.clone(),
                 settings.project_id.clone(),
@@ -161,7 +172,9 @@ async fn run(
             if settings.dry_run {
                 gate::dry_run(&harness, &plan, &mut reporters, abort).await
             } else {
-                Gate::new(&harness, &plan, &mut reporters, abort).run().await
+                Gate::new(&harness, &plan, &mut reporters, abort)
+                    .run()
+                    .await
             }
         }
         PlatformKind::Litmus => {

@@ -117,11 +117,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         "`fail` or `warn`: whether a platform error (exit 3) fails the job",
     ),
     secret("token", "Litmus access token"),
-    s(
-        "username",
-        "",
-        "Litmus login, used when no token is given",
-    ),
+    s("username", "", "Litmus login, used when no token is given"),
     secret("password", "Litmus password, used when no token is given"),
     s("ca_cert", "", "path to extra PEM CA certificates to trust"),
     s("log_format", "text", "`text` or `json`"),
@@ -322,7 +318,10 @@ impl fmt::Display for SettingsErrors {
         for e in &self.0 {
             writeln!(f, "  {}: {}", e.variable, e.message)?;
         }
-        write!(f, "Run `chaos-gate --help` for every setting and its default.")
+        write!(
+            f,
+            "Run `chaos-gate --help` for every setting and its default."
+        )
     }
 }
 
@@ -341,8 +340,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(secs)
             .map_err(|_| format!("{secs} is not a usable number of seconds"));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("not a duration ({e}); use plain seconds (90) or units (90s, 15m, 1h30m)"))
+    humantime::parse_duration(text).map_err(|e| {
+        format!("not a duration ({e}); use plain seconds (90) or units (90s, 15m, 1h30m)")
+    })
 }
 
 /// Parses the booleans the hosts write: `true`/`false` (GitHub, GitLab),
@@ -372,9 +372,7 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
         "https" => {}
         "http" if is_loopback_host(&url) => {}
         "http" => {
-            return Err(
-                "plain http:// is refused except on loopback; use https://".to_string(),
-            )
+            return Err("plain http:// is refused except on loopback; use https://".to_string())
         }
         other => return Err(format!("scheme {other}:// is not supported; use https://")),
     }
@@ -382,7 +380,9 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
         return Err("has no host".to_string());
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry credentials; use the api_key, token or password settings".to_string());
+        return Err(
+            "must not carry credentials; use the api_key, token or password settings".to_string(),
+        );
     }
     Ok(url)
 }
@@ -476,7 +476,10 @@ impl Settings {
                 c.missing("api_key", "for platform harness (a Harness API key)");
             }
             if account_id.is_empty() {
-                c.missing("account_id", "for platform harness (the Harness account identifier)");
+                c.missing(
+                    "account_id",
+                    "for platform harness (the Harness account identifier)",
+                );
             }
         }
         let org_id = c.text("org_id").unwrap_or_else(|| "default".to_string());
@@ -499,7 +502,10 @@ impl Settings {
         match (&notify_id, experiments.len()) {
             (None, 0) => c.missing("experiment_id", "unless notify_id is given"),
             (Some(_), n) if n > 1 => {
-                let var = c.value("notify_id").map(|v| v.variable.clone()).unwrap_or_default();
+                let var = c
+                    .value("notify_id")
+                    .map(|v| v.variable.clone())
+                    .unwrap_or_default();
                 c.fail(
                     var,
                     "watches one run, but experiment_id lists several experiments; give one experiment or none",
@@ -510,8 +516,14 @@ impl Settings {
         let mut seen = std::collections::BTreeSet::new();
         for e in &experiments {
             if !seen.insert(e) {
-                let var = c.value("experiment_id").map(|v| v.variable.clone()).unwrap_or_default();
-                c.fail(var, format!("lists {e} twice; each experiment runs once per gate"));
+                let var = c
+                    .value("experiment_id")
+                    .map(|v| v.variable.clone())
+                    .unwrap_or_default();
+                c.fail(
+                    var,
+                    format!("lists {e} twice; each experiment runs once per gate"),
+                );
             }
         }
 
@@ -559,12 +571,18 @@ impl Settings {
         let password = c.text("password").map(Secret::new);
         let litmus_auth = match (token, username, password) {
             (Some(t), _, _) => Some(LitmusAuth::Token(t)),
-            (None, Some(username), Some(password)) => Some(LitmusAuth::Login { username, password }),
+            (None, Some(username), Some(password)) => {
+                Some(LitmusAuth::Login { username, password })
+            }
             (None, u, p) => {
                 if platform == Some(PlatformKind::Litmus) {
                     match (u, p) {
-                        (Some(_), None) => c.missing("password", "with username for platform litmus"),
-                        (None, Some(_)) => c.missing("username", "with password for platform litmus"),
+                        (Some(_), None) => {
+                            c.missing("password", "with username for platform litmus")
+                        }
+                        (None, Some(_)) => {
+                            c.missing("username", "with password for platform litmus")
+                        }
                         _ => c.missing("token", "for platform litmus (or username and password)"),
                     }
                 }
@@ -716,7 +734,10 @@ mod tests {
         ]);
         assert_eq!(r.get("timeout").map(|v| v.value.as_str()), Some("3"));
         let r = raw(&[("PLUGIN_TIMEOUT", "1"), ("INPUT_TIMEOUT", "2")]);
-        assert_eq!(r.get("timeout").map(|v| v.variable.as_str()), Some("INPUT_TIMEOUT"));
+        assert_eq!(
+            r.get("timeout").map(|v| v.variable.as_str()),
+            Some("INPUT_TIMEOUT")
+        );
     }
 
     #[test]
@@ -729,7 +750,10 @@ mod tests {
 
     #[test]
     fn unknown_names_warn_with_the_closest_setting() {
-        let r = raw(&[("CHAOS_GATE_EXPERIMENT", "x"), ("CHAOS_GATE_VERDICT", "pass")]);
+        let r = raw(&[
+            ("CHAOS_GATE_EXPERIMENT", "x"),
+            ("CHAOS_GATE_VERDICT", "pass"),
+        ]);
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
         assert!(r.warnings[0].contains("CHAOS_GATE_EXPERIMENT"));
         assert!(r.warnings[0].contains("experiment_id"));
@@ -744,7 +768,9 @@ mod tests {
         .unwrap_err();
         let vars: Vec<_> = errs.0.iter().map(|e| e.variable.as_str()).collect();
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_TIMEOUT")));
-        assert!(vars.iter().any(|v| v.starts_with("INPUT_EXPECTED_RESILIENCE_SCORE")));
+        assert!(vars
+            .iter()
+            .any(|v| v.starts_with("INPUT_EXPECTED_RESILIENCE_SCORE")));
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_API_KEY")));
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_PROJECT_ID")));
     }

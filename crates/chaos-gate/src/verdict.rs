@@ -28,7 +28,12 @@ pub fn classify(phase: &str) -> PhaseClass {
     match p.as_str() {
         "" | "queued" | "pending" | "running" | "blocked" | "na" => PhaseClass::Going,
         "completed" | "completed_with_probe_failure" | "succeeded" => PhaseClass::ScoreDecides,
-        "completed_with_error" | "error" | "failed" | "stopped" | "skipped" | "timeout"
+        "completed_with_error"
+        | "error"
+        | "failed"
+        | "stopped"
+        | "skipped"
+        | "timeout"
         | "terminated" => PhaseClass::Fails,
         _ => PhaseClass::Unknown,
     }
@@ -178,7 +183,12 @@ mod tests {
         for p in ["Queued", "Pending", "Running", "Blocked", "NA", ""] {
             assert_eq!(classify(p), PhaseClass::Going, "{p}");
         }
-        for p in ["Completed", "Completed_With_Probe_Failure", "Succeeded", "COMPLETED"] {
+        for p in [
+            "Completed",
+            "Completed_With_Probe_Failure",
+            "Succeeded",
+            "COMPLETED",
+        ] {
             assert_eq!(classify(p), PhaseClass::ScoreDecides, "{p}");
         }
         for p in [
@@ -201,7 +211,9 @@ mod tests {
         assert_eq!(judge("Completed", Some(79.99), 80.0).0, RunVerdict::Fail);
         assert_eq!(judge("Completed", None, 0.0).0, RunVerdict::Fail);
         assert_eq!(judge("Error", Some(100.0), 0.0).0, RunVerdict::Fail);
-        assert!(judge("Completed", None, 50.0).1.contains("no resilience score"));
+        assert!(judge("Completed", None, 50.0)
+            .1
+            .contains("no resilience score"));
     }
 
     #[test]

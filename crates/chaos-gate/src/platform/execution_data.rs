@@ -30,7 +30,12 @@ pub struct Fault {
 impl Fault {
     /// How a fault verdict reads for reports.
     pub fn outcome(&self) -> FaultOutcome {
-        match self.verdict.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .verdict
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("pass") | Some("passed") => FaultOutcome::Passed,
             Some("fail") | Some("failed") | Some("error") => FaultOutcome::Failed,
             _ => FaultOutcome::NotDecided,
@@ -103,7 +108,9 @@ impl<'de> Deserialize<'de> for Text {
 impl Text {
     /// The text, trimmed, or `None` when empty.
     fn get(self) -> Option<String> {
-        self.0.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        self.0
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -225,7 +232,9 @@ pub fn parse(execution_data: &str) -> Result<Vec<Fault>, ExecutionDataError> {
         )));
     }
     let doc: Document = serde_json::from_str(execution_data).map_err(|e| {
-        ExecutionDataError(format!("executionData is not the JSON document expected ({e})"))
+        ExecutionDataError(format!(
+            "executionData is not the JSON document expected ({e})"
+        ))
     })?;
     let mut faults: Vec<(u64, Fault)> = Vec::new();
     for (id, node) in doc.nodes.0 {
@@ -294,7 +303,10 @@ mod tests {
         assert_eq!(parse("").unwrap(), vec![]);
         assert_eq!(parse("{}").unwrap(), vec![]);
         assert_eq!(parse(r#"{"nodes":[1,2]}"#).unwrap(), vec![]);
-        assert_eq!(parse(r#"{"nodes":{"x":5,"y":{"chaosData":"no"}}}"#).unwrap(), vec![]);
+        assert_eq!(
+            parse(r#"{"nodes":{"x":5,"y":{"chaosData":"no"}}}"#).unwrap(),
+            vec![]
+        );
         let f = parse(r#"{"nodes":{"x":{"chaosData":{"experimentVerdict":["?"]}}}}"#).unwrap();
         assert_eq!(f[0].name, "x");
         assert_eq!(f[0].verdict, None);

@@ -13,18 +13,23 @@ use reqwest::{RequestBuilder, Url};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform, PlatformError, RunRef, RunStatus};
+use super::{
+    execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform, PlatformError, RunRef,
+    RunStatus,
+};
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
 
 /// Trigger a stored experiment ("workflow" in this API).
-pub const RUN_CHAOS_EXPERIMENT: &str = "mutation RunChaosExperiment($workflowID: String!, $identifiers: IdentifiersRequest!) {
+pub const RUN_CHAOS_EXPERIMENT: &str =
+    "mutation RunChaosExperiment($workflowID: String!, $identifiers: IdentifiersRequest!) {
   runChaosExperiment(workflowID: $workflowID, identifiers: $identifiers) { notifyID }
 }";
 
 /// The light status poll.
-pub const LIST_WORKFLOW_RUN: &str = "query ListWorkflowRun($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+pub const LIST_WORKFLOW_RUN: &str =
+    "query ListWorkflowRun($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
   listWorkflowRun(identifiers: $identifiers, request: $request) {
     totalNoOfWorkflowRuns
     workflowRuns {
@@ -50,7 +55,8 @@ pub const LIST_RECENT_RUNS: &str = "query ListRecentWorkflowRuns($identifiers: I
 }";
 
 /// Whether an experiment exists (dry run).
-pub const LIST_WORKFLOW: &str = "query ListWorkflow($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
+pub const LIST_WORKFLOW: &str =
+    "query ListWorkflow($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
   listWorkflow(identifiers: $identifiers, request: $request) {
     totalNoOfWorkflows workflows { workflowID name isRemoved cronSyntax infra { infraID isActive } }
   }
@@ -128,8 +134,9 @@ impl Harness {
         variables: Value,
     ) -> Result<Value, PlatformError> {
         let body = json!({ "query": document, "variables": variables });
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
+        let body = serde_json::to_vec(&body).map_err(|e| {
+            PlatformError::unusable(format!("{what}: cannot encode the request: {e}"))
+        })?;
         let answer = self
             .http
             .send_json(what, mode, cap, || {
@@ -142,7 +149,13 @@ impl Harness {
         graphql::data(what, answer)
     }
 
-    async fn list_runs(&self, what: &str, document: &str, cap: usize, request: Value) -> Result<Vec<WireRun>, PlatformError> {
+    async fn list_runs(
+        &self,
+        what: &str,
+        document: &str,
+        cap: usize,
+        request: Value,
+    ) -> Result<Vec<WireRun>, PlatformError> {
         let data = self
             .query(
                 what,
@@ -157,7 +170,9 @@ impl Harness {
         let runs: Vec<Option<WireRun>> = match runs {
             Value::Null => Vec::new(),
             other => serde_json::from_value(other).map_err(|e| {
-                PlatformError::unusable(format!("{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"))
+                PlatformError::unusable(format!(
+                    "{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"
+                ))
             })?,
         };
         Ok(runs.into_iter().flatten().collect())
@@ -251,10 +266,19 @@ impl Platform for Harness {
         }
     }
 
-    async fn find_run(&self, experiment_id: &str, since: SystemTime) -> Result<Option<FoundRun>, PlatformError> {
+    async fn find_run(
+        &self,
+        experiment_id: &str,
+        since: SystemTime,
+    ) -> Result<Option<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
         let runs = self
-            .list_runs(&what, LIST_RECENT_RUNS, SMALL_BODY, json!({ "workflowIDs": [experiment_id] }))
+            .list_runs(
+                &what,
+                LIST_RECENT_RUNS,
+                SMALL_BODY,
+                json!({ "workflowIDs": [experiment_id] }),
+            )
             .await?;
         let newest = runs
             .into_iter()
@@ -262,7 +286,13 @@ impl Platform for Harness {
             .filter_map(|r| {
                 let at = r.created_at.as_ref().and_then(created_at)?;
                 let notify_id = r.notify_id.filter(|n| !n.is_empty())?;
-                (at >= since).then_some((at, FoundRun { notify_id, run_id: r.workflow_run_id }))
+                (at >= since).then_some((
+                    at,
+                    FoundRun {
+                        notify_id,
+                        run_id: r.workflow_run_id,
+                    },
+                ))
             })
             .max_by_key(|(at, _)| *at);
         Ok(newest.map(|(_, run)| run))
@@ -271,7 +301,12 @@ impl Platform for Harness {
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
         let ids: Vec<&str> = runs.iter().map(|r| r.notify_id.as_str()).collect();
         let wire = self
-            .list_runs("listWorkflowRun", LIST_WORKFLOW_RUN, SMALL_BODY, json!({ "notifyIDs": ids }))
+            .list_runs(
+                "listWorkflowRun",
+                LIST_WORKFLOW_RUN,
+                SMALL_BODY,
+                json!({ "notifyIDs": ids }),
+            )
             .await?;
         let mut out = Vec::new();
         for run in wire {
@@ -316,7 +351,10 @@ impl Platform for Harness {
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
-        let mut url = base(&self.endpoint, &format!("rest/v2/experiment/{}/stop", run.experiment_id));
+        let mut url = base(
+            &self.endpoint,
+            &format!("rest/v2/experiment/{}/stop", run.experiment_id),
+        );
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("accountIdentifier", &self.account_id)
@@ -414,9 +452,15 @@ mod tests {
     #[test]
     fn created_at_reads_millis_and_seconds() {
         let t = created_at(&json!("1700000000000")).unwrap();
-        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_700_000_000);
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_700_000_000
+        );
         let t = created_at(&json!(1700000000)).unwrap();
-        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_700_000_000);
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_700_000_000
+        );
         assert!(created_at(&json!("soon")).is_none());
     }
 }

@@ -129,7 +129,10 @@ pub trait Platform: Sync {
     ) -> impl Future<Output = Result<Vec<RunStatus>, PlatformError>> + Send;
 
     /// The faults of a finished run, read once.
-    fn faults(&self, run: &RunRef) -> impl Future<Output = Result<Vec<Fault>, PlatformError>> + Send;
+    fn faults(
+        &self,
+        run: &RunRef,
+    ) -> impl Future<Output = Result<Vec<Fault>, PlatformError>> + Send;
 
     /// Stops a run (one attempt; the gate bounds the time).
     fn stop(&self, run: &RunRef) -> impl Future<Output = Result<(), PlatformError>> + Send;

@@ -92,7 +92,9 @@ impl Reporter for Console {
                 } else {
                     "triggered"
                 };
-                let link = link.map(|l| format!(" {}", one_line(l))).unwrap_or_default();
+                let link = link
+                    .map(|l| format!(" {}", one_line(l)))
+                    .unwrap_or_default();
                 self.line(&format!(
                     "{how} {}: notify ID {}{link}",
                     one_line(experiment_id),
@@ -118,8 +120,12 @@ impl Reporter for Console {
                 run_id,
                 link,
             } => {
-                let run = run_id.map(|r| format!(" as run {}", one_line(r))).unwrap_or_default();
-                let link = link.map(|l| format!(": {}", one_line(l))).unwrap_or_default();
+                let run = run_id
+                    .map(|r| format!(" as run {}", one_line(r)))
+                    .unwrap_or_default();
+                let link = link
+                    .map(|l| format!(": {}", one_line(l)))
+                    .unwrap_or_default();
                 self.line(&format!("{} is listed{run}{link}", one_line(experiment_id)));
             }
             Event::PhaseChanged {
@@ -132,7 +138,9 @@ impl Reporter for Console {
                 let from = from
                     .map(|f| format!("{} -> ", one_line(if f.is_empty() { "(empty)" } else { f })))
                     .unwrap_or_default();
-                let s = s.map(|s| format!(" (score {})", fmt_score(s))).unwrap_or_default();
+                let s = s
+                    .map(|s| format!(" (score {})", fmt_score(s)))
+                    .unwrap_or_default();
                 self.line(&format!(
                     "{}: phase {from}{}{s}",
                     one_line(experiment_id),
@@ -150,7 +158,9 @@ impl Reporter for Console {
                         format!(
                             "{} {}",
                             one_line(e),
-                            p.as_deref().map(one_line).unwrap_or("not listed yet".into())
+                            p.as_deref()
+                                .map(one_line)
+                                .unwrap_or("not listed yet".into())
                         )
                     })
                     .collect();
@@ -175,10 +185,19 @@ impl Reporter for Console {
                 name,
                 problem,
             } => {
-                let name = name.map(|n| format!(" ({})", one_line(n))).unwrap_or_default();
+                let name = name
+                    .map(|n| format!(" ({})", one_line(n)))
+                    .unwrap_or_default();
                 match problem {
-                    None => self.line(&format!("{}{name}: exists and can run", one_line(experiment_id))),
-                    Some(p) => self.line(&format!("{}{name}: {}", one_line(experiment_id), one_line(p))),
+                    None => self.line(&format!(
+                        "{}{name}: exists and can run",
+                        one_line(experiment_id)
+                    )),
+                    Some(p) => self.line(&format!(
+                        "{}{name}: {}",
+                        one_line(experiment_id),
+                        one_line(p)
+                    )),
                 }
             }
             Event::Stopping {
@@ -217,8 +236,16 @@ impl Console {
         for e in &report.experiments {
             rows.push([
                 one_line(&e.experiment_id).into_owned(),
-                e.notify_id.as_deref().map(one_line).unwrap_or("-".into()).into_owned(),
-                e.phase.as_deref().map(one_line).unwrap_or("-".into()).into_owned(),
+                e.notify_id
+                    .as_deref()
+                    .map(one_line)
+                    .unwrap_or("-".into())
+                    .into_owned(),
+                e.phase
+                    .as_deref()
+                    .map(one_line)
+                    .unwrap_or("-".into())
+                    .into_owned(),
                 score(e.score),
                 e.verdict.to_string(),
             ]);
@@ -274,19 +301,42 @@ impl Console {
                 timeout,
                 poll_interval,
                 dry_run,
-            } => json!({"event": "started", "version": env!("CARGO_PKG_VERSION"), "platform": platform,
+            } => {
+                json!({"event": "started", "version": env!("CARGO_PKG_VERSION"), "platform": platform,
                 "endpoint": endpoint, "experiments": experiments, "expected_resilience_score": threshold,
                 "timeout_seconds": timeout.as_secs_f64(), "poll_interval_seconds": poll_interval.as_secs_f64(),
-                "dry_run": dry_run}),
-            Event::Triggered { experiment_id, notify_id, link, adopted } => json!({"event": "triggered",
+                "dry_run": dry_run})
+            }
+            Event::Triggered {
+                experiment_id,
+                notify_id,
+                link,
+                adopted,
+            } => json!({"event": "triggered",
                 "experiment_id": experiment_id, "notify_id": notify_id, "link": link, "adopted": adopted}),
-            Event::Attached { experiment_id, notify_id } => json!({"event": "attached",
+            Event::Attached {
+                experiment_id,
+                notify_id,
+            } => json!({"event": "attached",
                 "experiment_id": experiment_id, "notify_id": notify_id}),
-            Event::Listed { experiment_id, run_id, link } => json!({"event": "listed",
+            Event::Listed {
+                experiment_id,
+                run_id,
+                link,
+            } => json!({"event": "listed",
                 "experiment_id": experiment_id, "run_id": run_id, "link": link}),
-            Event::PhaseChanged { experiment_id, from, to, score } => json!({"event": "phase",
+            Event::PhaseChanged {
+                experiment_id,
+                from,
+                to,
+                score,
+            } => json!({"event": "phase",
                 "experiment_id": experiment_id, "from": from, "phase": to, "resilience_score": score}),
-            Event::Heartbeat { elapsed, remaining, waiting } => json!({"event": "heartbeat",
+            Event::Heartbeat {
+                elapsed,
+                remaining,
+                waiting,
+            } => json!({"event": "heartbeat",
                 "elapsed_seconds": elapsed.as_secs(), "remaining_seconds": remaining.as_secs(),
                 "waiting": waiting.iter().map(|(e, p)| json!({"experiment_id": e, "phase": p})).collect::<Vec<_>>()}),
             Event::Warning { message } => json!({"event": "warning", "message": message}),
@@ -294,17 +344,29 @@ impl Console {
                 "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
                 "resilience_score": report.score, "verdict": report.verdict, "message": report.message,
                 "faults": report.faults}),
-            Event::Checked { experiment_id, name, problem } => json!({"event": "checked",
+            Event::Checked {
+                experiment_id,
+                name,
+                problem,
+            } => json!({"event": "checked",
                 "experiment_id": experiment_id, "name": name, "problem": problem}),
-            Event::Stopping { experiment_id, notify_id } => json!({"event": "stopping",
+            Event::Stopping {
+                experiment_id,
+                notify_id,
+            } => json!({"event": "stopping",
                 "experiment_id": experiment_id, "notify_id": notify_id}),
-            Event::Stopped { experiment_id, error } => json!({"event": "stopped",
+            Event::Stopped {
+                experiment_id,
+                error,
+            } => json!({"event": "stopped",
                 "experiment_id": experiment_id, "error": error}),
-            Event::Finished { report } => json!({"event": "finished", "verdict": report.outcome.verdict(),
+            Event::Finished { report } => {
+                json!({"event": "finished", "verdict": report.outcome.verdict(),
                 "resilience_score": report.lowest_score(), "notify_ids": report.notify_ids(),
                 "junit_path": self.junit_path.display().to_string(),
                 "error": report.outcome.platform_error, "summary": summary(report),
-                "results": serde_json::from_str::<serde_json::Value>(&report.results_json()).unwrap_or_default()}),
+                "results": serde_json::from_str::<serde_json::Value>(&report.results_json()).unwrap_or_default()})
+            }
         };
         self.json(v);
     }

@@ -44,7 +44,12 @@ pub fn masks(secrets: &[&str]) -> String {
     for s in secrets {
         let mut values = vec![s.to_string()];
         if s.contains(['\n', '\r']) {
-            values.extend(s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from));
+            values.extend(
+                s.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
         }
         for v in values {
             out.push_str("::add-mask::");
@@ -61,7 +66,11 @@ fn delimiter(value: &str) -> String {
         let state = RandomState::new();
         let mut a = state.build_hasher();
         a.write_u64(0x6368_616f_7367_6174);
-        let d = format!("ghadelimiter_{:016x}{:016x}", a.finish(), state.hash_one(value.len()));
+        let d = format!(
+            "ghadelimiter_{:016x}{:016x}",
+            a.finish(),
+            state.hash_one(value.len())
+        );
         if !value.contains(&d) {
             return d;
         }
@@ -122,7 +131,11 @@ const MAX_FAULT_ROWS: usize = 1000;
 pub fn summary_markdown(report: &GateReport) -> String {
     let mut s = String::new();
     let headline = crate::reporter::console::summary(report);
-    s.push_str(&format!("### chaos-gate: {}\n\n{}\n\n", report.outcome.verdict(), md(&headline)));
+    s.push_str(&format!(
+        "### chaos-gate: {}\n\n{}\n\n",
+        report.outcome.verdict(),
+        md(&headline)
+    ));
     s.push_str("| Experiment | Notify ID | Phase | Resilience score | Expected | Verdict |\n");
     s.push_str("|---|---|---|---|---|---|\n");
     for e in &report.experiments {
@@ -131,7 +144,11 @@ pub fn summary_markdown(report: &GateReport) -> String {
             None => "none".to_string(),
         };
         let name = match &e.link {
-            Some(l) => format!("[{}]({})", md(&e.experiment_id), l.replace(['(', ')', ' '], "")),
+            Some(l) => format!(
+                "[{}]({})",
+                md(&e.experiment_id),
+                l.replace(['(', ')', ' '], "")
+            ),
             None => md(&e.experiment_id),
         };
         s.push_str(&format!(
@@ -265,7 +282,10 @@ impl Reporter for GitHub {
             text.push_str(&output_line("verdict", report.outcome.verdict()));
             text.push_str(&output_line("resilience_score", &report.score_output()));
             text.push_str(&output_line("notify_ids", &report.notify_ids()));
-            text.push_str(&output_line("junit_path", &self.junit_path.display().to_string()));
+            text.push_str(&output_line(
+                "junit_path",
+                &self.junit_path.display().to_string(),
+            ));
             text.push_str(&output_line("results", &report.results_json()));
             result = append(path, &text);
         }
@@ -284,7 +304,11 @@ mod tests {
     #[test]
     fn platform_text_cannot_become_a_command() {
         let evil = "pod%0A::warning::boom\n::error::x";
-        let line = format!("::error title={}::{}", escape_property(evil), escape_data(evil));
+        let line = format!(
+            "::error title={}::{}",
+            escape_property(evil),
+            escape_data(evil)
+        );
         assert_eq!(line.lines().count(), 1);
         assert!(line.contains("pod%250A%3A%3Awarning"));
         assert!(!line[2..].contains("\n::"));

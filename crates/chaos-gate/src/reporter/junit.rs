@@ -33,8 +33,12 @@ impl Junit {
 impl Reporter for Junit {
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let xml = render(report)?;
-        write_atomically(&self.path, &xml)
-            .with_context(|| format!("the JUnit report (junit_path) was not written to {}", self.path.display()))
+        write_atomically(&self.path, &xml).with_context(|| {
+            format!(
+                "the JUnit report (junit_path) was not written to {}",
+                self.path.display()
+            )
+        })
     }
 }
 

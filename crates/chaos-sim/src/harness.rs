@@ -1,0 +1,459 @@
+//! The Harness Chaos Engineering dialect: its routes, its authentication,
+//! and the resolvers of `runChaosExperiment`, `listWorkflowRun` and
+//! `listWorkflow`, plus the REST v2 stop endpoint.
+//!
+//! Everything Harness-specific lives here; the HTTP plumbing, injection and
+//! GraphQL projection are shared (`server`, `graphql`), so another dialect
+//! is another module like this one.
+
+use std::sync::OnceLock;
+
+use apollo_compiler::Schema;
+use apollo_compiler::validation::Valid;
+use serde_json::{Value, json};
+
+use crate::execution;
+use crate::graphql::{self, GqlRequest, RootField};
+use crate::scenario::Experiment;
+use crate::server::{Action as ServerAction, Call, HttpRequest, Reply};
+use crate::state::{Run, RunView, State, now_ms};
+
+const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
+const BASE: &str = "/gateway/chaos/manager/api";
+const QUERY_PATH: &str = "/gateway/chaos/manager/api/query";
+const STOP_PREFIX: &str = "/gateway/chaos/manager/api/rest/v2/experiment/";
+
+fn schema() -> &'static Valid<Schema> {
+    static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
+    SCHEMA.get_or_init(|| graphql::parse_schema(SCHEMA_SDL, "harness-chaos-subset.graphql"))
+}
+
+/// Parses the embedded schema now rather than on the first request.
+pub(crate) fn check_schema() {
+    schema();
+}
+
+/// A Harness request, decoded far enough to be recorded and injected.
+pub(crate) enum Action {
+    Graphql(Result<GqlRequest, Reply>),
+    Stop { experiment_id: String },
+}
+
+/// Recognises the Harness routes; `None` for any other path.
+pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
+    if req.method != "POST" || !req.path.starts_with(BASE) {
+        return None;
+    }
+    if req.path == QUERY_PATH {
+        return Some(
+            match graphql::parse_request(schema(), req.header("content-type"), &req.body) {
+                Ok(gql) => {
+                    let notify_ids = gql
+                        .root_fields()
+                        .iter()
+                        .filter(|f| f.name == "listWorkflowRun")
+                        .flat_map(|f| {
+                            string_list(f.args.get("request").and_then(|r| r.get("notifyIDs")))
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    Call {
+                        operation: gql.operation_name(),
+                        notify_ids,
+                        action: ServerAction::Harness(Box::new(Action::Graphql(Ok(gql)))),
+                    }
+                }
+                Err(rejection) => Call {
+                    operation: rejection.operation,
+                    notify_ids: Vec::new(),
+                    action: ServerAction::Harness(Box::new(Action::Graphql(Err(rejection.reply)))),
+                },
+            },
+        );
+    }
+    let experiment_id = req.path.strip_prefix(STOP_PREFIX)?.strip_suffix("/stop")?;
+    if experiment_id.is_empty() || experiment_id.contains('/') {
+        return None;
+    }
+    let notify_ids = req
+        .query_param("notifyId")
+        .filter(|n| !n.is_empty())
+        .into_iter()
+        .collect();
+    Some(Call {
+        operation: Some("stop".into()),
+        notify_ids,
+        action: ServerAction::Harness(Box::new(Action::Stop {
+            experiment_id: experiment_id.to_string(),
+        })),
+    })
+}
+
+/// Carries out a Harness call: authentication first, as the gateway does,
+/// then the GraphQL operation or the stop.
+pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Reply {
+    if let Some(refusal) = authenticate(state, req) {
+        return refusal;
+    }
+    match action {
+        Action::Graphql(Err(reply)) => reply.clone(),
+        Action::Graphql(Ok(gql)) => gql.execute(|root| resolve(state, root)),
+        Action::Stop { experiment_id } => stop(state, req, experiment_id),
+    }
+}
+
+/// The gateway's checks: the API key (401), then the account in the query
+/// string and the `Harness-Account` header (403).
+fn authenticate(state: &State, req: &HttpRequest) -> Option<Reply> {
+    let config = &state.scenario.harness;
+    if req.header("x-api-key") != Some(config.api_key.as_str()) {
+        return Some(Reply::json(
+            401,
+            &json!({ "status": "ERROR", "code": "INVALID_TOKEN", "message": "Token is not valid" }),
+        ));
+    }
+    let denied = |message: String| {
+        Some(Reply::json(
+            403,
+            &json!({ "status": "ERROR", "code": "ACCESS_DENIED", "message": message }),
+        ))
+    };
+    match req.query_param("accountIdentifier") {
+        None => return denied("accountIdentifier query parameter is missing".into()),
+        Some(acc) if acc != config.account_id => {
+            return denied(format!("the API key does not belong to account {acc}"));
+        }
+        Some(_) => {}
+    }
+    match req.header("harness-account") {
+        None => denied("Harness-Account header is missing".into()),
+        Some(acc) if acc != config.account_id => {
+            denied(format!("the API key does not belong to account {acc}"))
+        }
+        Some(_) => None,
+    }
+}
+
+/// A list argument of strings, `None` when absent, null or empty (no filter).
+fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
+    let items: Vec<String> = value?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+/// Checks the `identifiers` argument against the scenario and returns it.
+fn identifiers(state: &State, args: &serde_json::Map<String, Value>) -> Result<Value, String> {
+    let config = &state.scenario.harness;
+    let ids = args.get("identifiers").cloned().unwrap_or(Value::Null);
+    let field = |name: &str| {
+        ids.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (account, org, project) = (
+        field("accountIdentifier"),
+        field("orgIdentifier"),
+        field("projectIdentifier"),
+    );
+    if account.is_empty() || org.is_empty() || project.is_empty() {
+        return Err(
+            "identifiers must carry accountIdentifier, orgIdentifier and projectIdentifier".into(),
+        );
+    }
+    if account != config.account_id {
+        return Err(format!(
+            "accountIdentifier {account} does not match the account of the request"
+        ));
+    }
+    if config.org_id.as_ref().is_some_and(|o| *o != org) {
+        return Err(format!("organization {org} not found"));
+    }
+    if config.project_id.as_ref().is_some_and(|p| *p != project) {
+        return Err(format!("project {project} not found in organization {org}"));
+    }
+    Ok(ids)
+}
+
+fn resolve(state: &State, root: &RootField) -> Result<Value, String> {
+    let ids = identifiers(state, &root.args)?;
+    match root.name.as_str() {
+        "runChaosExperiment" => run_experiment(state, root, ids),
+        "listWorkflowRun" => Ok(list_workflow_runs(state, root)),
+        "listWorkflow" => Ok(list_workflows(state, root, ids)),
+        other => Err(format!("{other} is not implemented by chaos-sim")),
+    }
+}
+
+fn run_experiment(state: &State, root: &RootField, ids: Value) -> Result<Value, String> {
+    let id = root
+        .args
+        .get("workflowID")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let exp = state
+        .scenario
+        .experiment(id)
+        .filter(|e| !e.removed)
+        .ok_or_else(|| format!("experiment {id} not found"))?;
+    if !exp.infra_active {
+        return Err("infrastructure is not active".into());
+    }
+    if exp.cron {
+        // A scheduled experiment is started by its schedule, not by this
+        // call; the platform answers an empty notify ID.
+        return Ok(json!({ "notifyID": "" }));
+    }
+    let now = now_ms();
+    let run = Run {
+        experiment_id: exp.id.clone(),
+        notify_id: state.new_id(),
+        run_id: state.new_id(),
+        identifiers: ids,
+        created_ms: now,
+        updated_ms: now,
+        finished_ms: None,
+        polls: 0,
+        stopped: false,
+        finished_before_stop: false,
+    };
+    let notify_id = run.notify_id.clone();
+    state.with_runs(|runs| runs.push(run));
+    Ok(json!({ "notifyID": notify_id }))
+}
+
+fn user() -> Value {
+    json!({ "userID": "chaos-sim-user", "username": "chaos-sim", "email": "chaos-sim@example.invalid" })
+}
+
+fn weightages(exp: &Experiment) -> Value {
+    exp.faults
+        .iter()
+        .map(|f| json!({ "experimentName": f.name, "weightage": 10 }))
+        .collect()
+}
+
+fn infra(exp: &Experiment) -> Value {
+    json!({
+        "infraID": "chaos-sim-infra",
+        "name": "chaos-sim-infra",
+        "isActive": exp.infra_active,
+        "isInfraConfirmed": true,
+        "infraNamespace": "hce",
+        "infraScope": "namespace",
+    })
+}
+
+/// experimentsPassed / Failed / Awaited / Stopped / Na.
+fn counters(exp: &Experiment, view: &RunView) -> [usize; 5] {
+    let total = exp.faults.len();
+    if !view.finished {
+        return if view.stopped {
+            [0, 0, 0, total, 0]
+        } else {
+            [0, 0, total, 0, 0]
+        };
+    }
+    let count = |v: &str| exp.faults.iter().filter(|f| f.verdict == v).count();
+    let (pass, fail, awaited, stopped) = (
+        count("Pass"),
+        count("Fail"),
+        count("Awaited"),
+        count("Stopped"),
+    );
+    [
+        pass,
+        fail,
+        awaited,
+        stopped,
+        total - pass - fail - awaited - stopped,
+    ]
+}
+
+/// The whole WorkflowRun object; the GraphQL layer cuts it down to the
+/// selection. The two large strings are only built when selected.
+fn workflow_run(exp: &Experiment, run: &Run, view: &RunView, root: &RootField) -> Value {
+    let [passed, failed, awaited, stopped, na] = counters(exp, view);
+    json!({
+        "identifiers": run.identifiers,
+        "workflowRunID": run.run_id,
+        "workflowType": "CHAOS",
+        "workflowID": exp.id,
+        "weightages": weightages(exp),
+        "updatedAt": run.updated_ms.to_string(),
+        "createdAt": run.created_ms.to_string(),
+        "cronSyntax": "",
+        "infra": infra(exp),
+        "workflowName": exp.display_name(),
+        "workflowDescription": exp.description,
+        "workflowManifest": if root.wants("workflowManifest") { execution::manifest(exp) } else { String::new() },
+        "phase": view.phase,
+        "resiliencyScore": if view.finished { exp.resiliency_score } else { None },
+        "experimentsPassed": passed,
+        "experimentsFailed": failed,
+        "experimentsAwaited": awaited,
+        "experimentsStopped": stopped,
+        "experimentsNa": na,
+        "totalExperiments": exp.faults.len(),
+        "executionData": if root.wants("executionData") { execution::execution_data(exp, run, view) } else { String::new() },
+        "isRemoved": false,
+        "updatedBy": user(),
+        "createdBy": user(),
+        "notifyID": run.notify_id,
+        "errorResponse": if view.finished { exp.error_response.clone() } else { None },
+    })
+}
+
+/// `listWorkflowRun`: every run matching all given filters counts one poll
+/// and is listed unless it is still in its unlisted period. Newest first,
+/// as the platform sorts by default.
+fn list_workflow_runs(state: &State, root: &RootField) -> Value {
+    let request = root.args.get("request");
+    let filter = |key: &str| string_list(request.and_then(|r| r.get(key)));
+    let (notify_ids, workflow_ids, run_ids) = (
+        filter("notifyIDs"),
+        filter("workflowIDs"),
+        filter("workflowRunIDs"),
+    );
+    let matches = |want: &Option<Vec<String>>, have: &str| {
+        want.as_ref().is_none_or(|w| w.iter().any(|x| x == have))
+    };
+
+    // Count polls under the lock; build the (possibly huge) objects after.
+    let listed: Vec<(Run, RunView)> = state.with_runs(|runs| {
+        runs.iter_mut()
+            .filter(|r| {
+                matches(&notify_ids, &r.notify_id)
+                    && matches(&workflow_ids, &r.experiment_id)
+                    && matches(&run_ids, &r.run_id)
+            })
+            .filter_map(|run| {
+                let exp = state.scenario.experiment(&run.experiment_id)?;
+                run.poll(exp).then(|| (run.clone(), run.view(exp)))
+            })
+            .collect()
+    });
+    let runs: Vec<Value> = listed
+        .iter()
+        .rev()
+        .filter_map(|(run, view)| {
+            let exp = state.scenario.experiment(&run.experiment_id)?;
+            Some(workflow_run(exp, run, view, root))
+        })
+        .collect();
+    json!({ "totalNoOfWorkflowRuns": runs.len(), "workflowRuns": runs })
+}
+
+/// `listWorkflow`: the stored experiments matching `workflowIDs` /
+/// `identities` (all when neither is given), removed ones included so a
+/// client can tell "removed" from "unknown".
+fn list_workflows(state: &State, root: &RootField, ids: Value) -> Value {
+    let request = root.args.get("request");
+    let workflow_ids = string_list(request.and_then(|r| r.get("workflowIDs")));
+    let identities = string_list(request.and_then(|r| r.get("identities")));
+    let created = state.started_ms.saturating_sub(86_400_000).to_string();
+    let last_run: Vec<(String, u64)> = state.with_runs(|runs| {
+        runs.iter()
+            .map(|r| (r.experiment_id.clone(), r.created_ms))
+            .collect()
+    });
+    let workflows: Vec<Value> = state
+        .scenario
+        .experiments
+        .iter()
+        .filter(|e| workflow_ids.as_ref().is_none_or(|w| w.contains(&e.id)))
+        .filter(|e| identities.as_ref().is_none_or(|w| w.contains(&e.id)))
+        .map(|exp| {
+            let last = last_run.iter().filter(|(id, _)| *id == exp.id).map(|(_, t)| *t).max();
+            json!({
+                "identifiers": ids,
+                "identity": exp.id,
+                "workflowID": exp.id,
+                "workflowType": "CHAOS",
+                "workflowManifest": if root.wants("workflowManifest") { execution::manifest(exp) } else { String::new() },
+                "cronSyntax": if exp.cron { "*/30 * * * *" } else { "" },
+                "isCronEnabled": exp.cron,
+                "name": exp.display_name(),
+                "description": exp.description,
+                "weightages": weightages(exp),
+                "isCustomWorkflow": true,
+                "updatedAt": created,
+                "createdAt": created,
+                "infra": infra(exp),
+                "isRemoved": exp.removed,
+                "tags": ["chaos-sim"],
+                "lastExecutedAt": last.map(|t| t.to_string()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    json!({ "totalNoOfWorkflows": workflows.len(), "workflows": workflows })
+}
+
+fn not_found(message: String) -> Reply {
+    Reply::json(
+        404,
+        &json!({ "status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": message }),
+    )
+}
+
+/// REST v2 stop: stops the run named by `notifyId` or `experimentRunId`
+/// (every unstopped run of the experiment when neither is given).
+fn stop(state: &State, req: &HttpRequest, experiment_id: &str) -> Reply {
+    let config = &state.scenario.harness;
+    let param = |name: &str| req.query_param(name).filter(|v| !v.is_empty());
+    let (Some(org), Some(project)) = (param("organizationIdentifier"), param("projectIdentifier"))
+    else {
+        return Reply::json(
+            400,
+            &json!({ "status": "ERROR", "code": "INVALID_REQUEST", "message": "organizationIdentifier and projectIdentifier are required" }),
+        );
+    };
+    if config.org_id.as_ref().is_some_and(|o| *o != org)
+        || config.project_id.as_ref().is_some_and(|p| *p != project)
+    {
+        return not_found(format!("project {project} not found in organization {org}"));
+    }
+    let Some(exp) = state.scenario.experiment(experiment_id) else {
+        return not_found(format!("experiment {experiment_id} not found"));
+    };
+    let (notify_id, run_id) = (param("notifyId"), param("experimentRunId"));
+    let stopped = state.with_runs(|runs| {
+        let mut count = 0;
+        for run in runs.iter_mut().filter(|r| r.experiment_id == experiment_id) {
+            let named = match (&notify_id, &run_id) {
+                (None, None) => !run.stopped,
+                (n, r) => {
+                    n.as_ref().is_none_or(|n| *n == run.notify_id)
+                        && r.as_ref().is_none_or(|r| *r == run.run_id)
+                }
+            };
+            if named {
+                run.stop(exp);
+                count += 1;
+            }
+        }
+        count
+    });
+    if stopped == 0 {
+        return not_found(format!(
+            "no run of experiment {experiment_id} matches notifyId={} experimentRunId={}",
+            notify_id.unwrap_or_default(),
+            run_id.unwrap_or_default()
+        ));
+    }
+    Reply::json(
+        200,
+        &json!({ "experimentId": exp.id, "experimentName": exp.display_name(), "isStopped": true }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn embedded_schema_is_valid() {
+        super::check_schema();
+    }
+}

@@ -1,0 +1,341 @@
+//! The scenario file: which experiments exist, how their runs progress, and
+//! which failures the simulated platform injects.
+//!
+//! A scenario is plain data so that a test can state the whole behaviour of
+//! the platform it runs against in a few lines of TOML. Every optional key has
+//! a default that gives a healthy, quickly finishing run; unknown keys are
+//! rejected so that a typo fails loudly instead of silently testing nothing.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Operation names an `[[inject]]` entry may target: the GraphQL root field
+/// names of the Harness dialect plus `stop` for the REST v2 stop endpoint.
+pub const HARNESS_OPERATIONS: &[&str] = &[
+    "runChaosExperiment",
+    "listWorkflowRun",
+    "listWorkflow",
+    "stop",
+];
+
+/// A whole simulated platform: credentials, experiments and injected faults.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Credentials and identifiers the Harness dialect checks.
+    pub harness: HarnessConfig,
+    /// Stored experiments ("workflows" in the Harness API).
+    #[serde(default)]
+    pub experiments: Vec<Experiment>,
+    /// Failures to inject, tried in file order; the first entry that matches a
+    /// call wins.
+    #[serde(default)]
+    pub inject: Vec<Inject>,
+}
+
+/// `[harness]`: what a request must carry to be accepted.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarnessConfig {
+    /// Expected in the `accountIdentifier` query parameter, the
+    /// `Harness-Account` header and the `identifiers` GraphQL argument.
+    pub account_id: String,
+    /// Expected in the `x-api-key` header.
+    pub api_key: String,
+    /// When set, `identifiers.orgIdentifier` must equal it; otherwise any
+    /// organization is accepted.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// When set, `identifiers.projectIdentifier` must equal it; otherwise any
+    /// project is accepted.
+    #[serde(default)]
+    pub project_id: Option<String>,
+}
+
+/// `[[experiments]]`: one stored experiment and the script its runs follow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// The workflow ID a client triggers it by.
+    pub id: String,
+    /// Display name; defaults to the ID.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Shown as `workflowDescription` / `description`.
+    #[serde(default)]
+    pub description: String,
+    /// The phase shown at each poll of a run: poll `k` (from 0) shows
+    /// `phases[min(k, len - 1)]`, so the last entry is where the run ends.
+    #[serde(default = "default_phases")]
+    pub phases: Vec<String>,
+    /// Score reported once the run shows its last phase; `None` means the
+    /// platform never reports one.
+    #[serde(default)]
+    pub resiliency_score: Option<f64>,
+    /// The run is missing from `listWorkflowRun` for this many polls after
+    /// the trigger (the platform's indexing lag), though the polls count.
+    #[serde(default)]
+    pub unlisted_polls: u32,
+    /// A scheduled experiment: the trigger answers an empty notify ID and
+    /// starts nothing, as seen on the open-source sibling.
+    #[serde(default)]
+    pub cron: bool,
+    /// Whether the chaos infrastructure is connected; a trigger of an
+    /// experiment on an inactive infrastructure fails.
+    #[serde(default = "default_true")]
+    pub infra_active: bool,
+    /// Shown as `isRemoved` by `listWorkflow`; such an experiment cannot be
+    /// triggered.
+    #[serde(default)]
+    pub removed: bool,
+    /// `errorResponse` of a finished run.
+    #[serde(default)]
+    pub error_response: Option<String>,
+    /// Raw `executionData` string returned verbatim instead of the generated
+    /// document, to feed clients hostile or malformed data.
+    #[serde(default)]
+    pub execution_data: Option<String>,
+    /// Pads the generated `executionData` to about this many bytes, to
+    /// measure what a client pays for asking for it.
+    #[serde(default)]
+    pub execution_data_pad_bytes: usize,
+    /// Size the generated `workflowManifest` is padded to.
+    #[serde(default = "default_manifest_bytes")]
+    pub manifest_bytes: usize,
+    /// The faults the experiment runs; each becomes a ChaosEngine node.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// `[[experiments.faults]]`: one fault and how it ends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub name: String,
+    /// Final `experimentVerdict`: usually `Pass`, `Fail`, `Stopped` or `N/A`.
+    #[serde(default = "default_verdict")]
+    pub verdict: String,
+    /// Final `probeSuccessPercentage`; defaults to "100" for a `Pass` and
+    /// "0" for anything else.
+    #[serde(default)]
+    pub probe_success_percentage: Option<String>,
+    /// Final `failStep` (why the fault failed).
+    #[serde(default)]
+    pub fail_step: String,
+}
+
+impl Fault {
+    /// The probe success percentage shown once the run has finished.
+    pub fn final_probe_success(&self) -> String {
+        match &self.probe_success_percentage {
+            Some(p) => p.clone(),
+            None if self.verdict == "Pass" => "100".to_string(),
+            None => "0".to_string(),
+        }
+    }
+}
+
+/// `[[inject]]`: a failure the simulator answers with instead of (or after)
+/// the real behaviour of an operation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    /// `runChaosExperiment`, `listWorkflowRun`, `listWorkflow` or `stop`.
+    pub operation: String,
+    /// Applies to the first N calls of the operation; every call when absent.
+    #[serde(default)]
+    pub first: Option<u32>,
+    /// HTTP status to answer with.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Value of a `Retry-After` header on the injected answer.
+    #[serde(default)]
+    pub retry_after: Option<RetryAfter>,
+    /// Sleep this long before answering, so a client's timeout can fire first.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// Raw body to answer with (an HTML error page, broken JSON, ...).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Content type of `body`; by default JSON when the body parses as JSON,
+    /// HTML otherwise.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Close the connection without sending any response.
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// Carry out the real call first (create the run, count the poll, stop
+    /// the run) and only then inject; otherwise the call has no effect.
+    #[serde(default)]
+    pub after_effect: bool,
+}
+
+impl Inject {
+    /// Whether this entry replaces the answer; an entry with only a delay
+    /// just slows the real answer down.
+    pub fn replaces_answer(&self) -> bool {
+        self.drop_connection || self.status.is_some() || self.body.is_some()
+    }
+}
+
+/// A `Retry-After` value, written in TOML either as seconds or as a string
+/// (an HTTP date, or deliberately garbage).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RetryAfter {
+    Seconds(u64),
+    Text(String),
+}
+
+impl RetryAfter {
+    pub fn header_value(&self) -> String {
+        match self {
+            RetryAfter::Seconds(s) => s.to_string(),
+            RetryAfter::Text(t) => t.clone(),
+        }
+    }
+}
+
+fn default_phases() -> Vec<String> {
+    ["Queued", "Running", "Completed"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_manifest_bytes() -> usize {
+    6000
+}
+
+fn default_verdict() -> String {
+    "Pass".to_string()
+}
+
+impl Experiment {
+    /// The display name: `name`, or the ID when the scenario gives none.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+impl Scenario {
+    /// Parses and checks a scenario; the error names the offending key or
+    /// entry so a test author can fix it without reading this code.
+    pub fn from_toml(s: &str) -> Result<Scenario, String> {
+        let scenario: Scenario = toml::from_str(s).map_err(|e| format!("invalid scenario: {e}"))?;
+        scenario.check()?;
+        Ok(scenario)
+    }
+
+    /// Reads a scenario file; errors name the file.
+    pub fn load(path: &Path) -> Result<Scenario, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
+        Scenario::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The experiment with this workflow ID, if the scenario has one.
+    pub fn experiment(&self, id: &str) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| e.id == id)
+    }
+
+    /// Checks what serde cannot: things that would make the simulator's
+    /// behaviour undefined rather than merely unusual.
+    fn check(&self) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for exp in &self.experiments {
+            if exp.id.is_empty() {
+                return Err("invalid scenario: an experiment has an empty id".into());
+            }
+            if !seen.insert(exp.id.as_str()) {
+                return Err(format!(
+                    "invalid scenario: experiment id `{}` appears twice",
+                    exp.id
+                ));
+            }
+            if exp.phases.is_empty() {
+                return Err(format!(
+                    "invalid scenario: experiment `{}` has no phases",
+                    exp.id
+                ));
+            }
+        }
+        for (i, inj) in self.inject.iter().enumerate() {
+            if !HARNESS_OPERATIONS.contains(&inj.operation.as_str()) {
+                return Err(format!(
+                    "invalid scenario: inject entry {} has unknown operation `{}` (known: {})",
+                    i + 1,
+                    inj.operation,
+                    HARNESS_OPERATIONS.join(", ")
+                ));
+            }
+            if let Some(status) = inj.status
+                && !(100..=999).contains(&status)
+            {
+                return Err(format!(
+                    "invalid scenario: inject entry {} has HTTP status {status} out of range",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [harness]
+        account_id = "acc"
+        api_key = "key"
+
+        [[experiments]]
+        id = "exp"
+    "#;
+
+    #[test]
+    fn defaults_give_a_healthy_run() {
+        let s = Scenario::from_toml(MINIMAL).expect("valid");
+        let e = &s.experiments[0];
+        assert_eq!(e.phases, ["Queued", "Running", "Completed"]);
+        assert!(e.infra_active && !e.cron && !e.removed);
+        assert_eq!(e.manifest_bytes, 6000);
+        assert_eq!(e.display_name(), "exp");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Scenario::from_toml(&format!("{MINIMAL}\nphasez = []\n")).unwrap_err();
+        assert!(err.contains("phasez"), "{err}");
+    }
+
+    #[test]
+    fn unknown_inject_operation_is_named() {
+        let err = Scenario::from_toml(&format!(
+            "{MINIMAL}\n[[inject]]\noperation = \"listWorkflowRuns\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("listWorkflowRuns"), "{err}");
+    }
+
+    #[test]
+    fn retry_after_accepts_number_or_text() {
+        let s = Scenario::from_toml(&format!(
+            "{MINIMAL}\n[[inject]]\noperation = \"stop\"\nretry_after = 3\n[[inject]]\noperation = \"stop\"\nretry_after = \"soon\"\n"
+        ))
+        .expect("valid");
+        let values: Vec<_> = s
+            .inject
+            .iter()
+            .map(|i| i.retry_after.as_ref().map(RetryAfter::header_value))
+            .collect();
+        assert_eq!(values, [Some("3".to_string()), Some("soon".to_string())]);
+    }
+}

@@ -1,0 +1,323 @@
+//! Everything the simulator remembers between requests: the scenario, the
+//! runs it started, what it received, and how often each operation was
+//! called (which decides whether an `[[inject]]` entry applies).
+//!
+//! All of it sits behind plain mutexes that are never held across an await,
+//! so a handler's critical sections are short and cannot deadlock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::scenario::{Experiment, Inject, Scenario};
+
+/// One request as the simulator received it, for tests to assert on.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// The raw (still percent-encoded) query string, without `?`.
+    pub query: String,
+    /// Header names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// GraphQL root field name (e.g. `listWorkflowRun`), or `stop` for the
+    /// REST stop endpoint; `None` when the request could not be classified.
+    pub operation: Option<String>,
+    /// Notify IDs the request named (poll filter or stop target).
+    pub notify_ids: Vec<String>,
+}
+
+/// The state of one run, as a test sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSnapshot {
+    pub experiment_id: String,
+    pub notify_id: String,
+    pub run_id: String,
+    /// The phase the run shows now: the one the last poll returned
+    /// (`Stopped` once stopped), or the first phase before any poll.
+    pub phase: String,
+    pub stopped: bool,
+    /// How many polls named this run so far (listed or not).
+    pub polls: u32,
+}
+
+/// A run started by a trigger.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    pub experiment_id: String,
+    pub notify_id: String,
+    pub run_id: String,
+    /// The `identifiers` the trigger carried, echoed in `listWorkflowRun`.
+    pub identifiers: serde_json::Value,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    /// When the run first showed its last phase.
+    pub finished_ms: Option<u64>,
+    pub polls: u32,
+    pub stopped: bool,
+    /// Whether the run had already finished when it was stopped, which
+    /// keeps its verdicts and score.
+    pub finished_before_stop: bool,
+}
+
+/// What a run looks like at one moment, derived from its poll count.
+#[derive(Clone, Debug)]
+pub(crate) struct RunView {
+    /// Index into the experiment's phases of the phase shown.
+    pub index: usize,
+    /// The phase string shown (`Stopped` for a stopped run).
+    pub phase: String,
+    /// The run shows its last phase (its verdicts and score are final).
+    pub finished: bool,
+    pub stopped: bool,
+}
+
+impl Run {
+    /// The phase index shown now: that of the last poll, or 0 before any.
+    fn current_index(&self, exp: &Experiment) -> usize {
+        (self.polls.saturating_sub(1) as usize).min(exp.phases.len().saturating_sub(1))
+    }
+
+    /// How the run looks now, without counting a poll.
+    pub fn view(&self, exp: &Experiment) -> RunView {
+        let index = self.current_index(exp);
+        let last = index + 1 >= exp.phases.len();
+        let finished = if self.stopped {
+            self.finished_before_stop
+        } else {
+            last
+        };
+        let phase = if self.stopped {
+            "Stopped".to_string()
+        } else {
+            exp.phases.get(index).cloned().unwrap_or_default()
+        };
+        RunView {
+            index,
+            phase,
+            finished,
+            stopped: self.stopped,
+        }
+    }
+
+    /// Counts one poll and returns whether the run is listed on it (it is
+    /// not during its first `unlisted_polls` polls).
+    pub fn poll(&mut self, exp: &Experiment) -> bool {
+        let before = self.current_index(exp);
+        let poll_index = self.polls;
+        self.polls = self.polls.saturating_add(1);
+        let after = self.current_index(exp);
+        let now = now_ms();
+        if after != before || poll_index == 0 {
+            self.updated_ms = now;
+        }
+        if !self.stopped && after + 1 >= exp.phases.len() && self.finished_ms.is_none() {
+            self.finished_ms = Some(now);
+        }
+        poll_index >= exp.unlisted_polls
+    }
+
+    pub fn stop(&mut self, exp: &Experiment) {
+        if !self.stopped {
+            self.finished_before_stop = self.view(exp).finished;
+            self.stopped = true;
+            self.updated_ms = now_ms();
+        }
+    }
+}
+
+/// Shared state of one simulator instance.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub scenario: Scenario,
+    /// Print one line per request to stderr (the binary does; tests don't).
+    pub log_requests: bool,
+    /// When the simulator started; stored experiments claim to be older.
+    pub started_ms: u64,
+    runs: Mutex<Vec<Run>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    calls: Mutex<HashMap<String, u32>>,
+    seed: AtomicU64,
+}
+
+/// Locks a mutex, ignoring poisoning: a panic in one handler must not turn
+/// every later request into a panic too.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl State {
+    pub fn new(scenario: Scenario, log_requests: bool) -> State {
+        let seed = now_ms() ^ (u64::from(std::process::id()) << 32) ^ 0x9e37_79b9_7f4a_7c15;
+        State {
+            scenario,
+            log_requests,
+            started_ms: now_ms(),
+            runs: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            calls: Mutex::new(HashMap::new()),
+            seed: AtomicU64::new(seed),
+        }
+    }
+
+    pub fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    /// Counts a call of `operation` and returns the first `[[inject]]` entry
+    /// that applies to it (entries are tried in file order).
+    pub fn injection_for(&self, operation: &str) -> Option<Inject> {
+        let index = {
+            let mut calls = lock(&self.calls);
+            let n = calls.entry(operation.to_string()).or_insert(0);
+            let index = *n;
+            *n = n.saturating_add(1);
+            index
+        };
+        self.scenario
+            .inject
+            .iter()
+            .find(|i| i.operation == operation && i.first.is_none_or(|first| index < first))
+            .cloned()
+    }
+
+    /// Runs the closure with the run list locked.
+    pub fn with_runs<R>(&self, f: impl FnOnce(&mut Vec<Run>) -> R) -> R {
+        f(&mut lock(&self.runs))
+    }
+
+    pub fn snapshots(&self) -> Vec<RunSnapshot> {
+        lock(&self.runs)
+            .iter()
+            .map(|run| {
+                let phase = match self.scenario.experiment(&run.experiment_id) {
+                    Some(exp) => run.view(exp).phase,
+                    None => String::new(),
+                };
+                RunSnapshot {
+                    experiment_id: run.experiment_id.clone(),
+                    notify_id: run.notify_id.clone(),
+                    run_id: run.run_id.clone(),
+                    phase,
+                    stopped: run.stopped,
+                    polls: run.polls,
+                }
+            })
+            .collect()
+    }
+
+    /// A fresh UUID-shaped identifier. Uniqueness within one simulator is all
+    /// that matters; the time-and-pid seed only makes IDs differ between
+    /// simulator instances so a client cannot confuse runs of two of them.
+    pub fn new_id(&self) -> String {
+        let a = splitmix(
+            self.seed
+                .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed),
+        );
+        let b = splitmix(a ^ 0xd1b5_4a32_d192_ed03);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(phases: &[&str], unlisted: u32) -> Experiment {
+        let toml = format!(
+            "[harness]\naccount_id='a'\napi_key='k'\n[[experiments]]\nid='e'\nphases={:?}\nunlisted_polls={unlisted}\n",
+            phases
+        );
+        Scenario::from_toml(&toml)
+            .expect("valid")
+            .experiments
+            .remove(0)
+    }
+
+    fn run() -> Run {
+        Run {
+            experiment_id: "e".into(),
+            notify_id: "n".into(),
+            run_id: "r".into(),
+            identifiers: serde_json::Value::Null,
+            created_ms: 0,
+            updated_ms: 0,
+            finished_ms: None,
+            polls: 0,
+            stopped: false,
+            finished_before_stop: false,
+        }
+    }
+
+    #[test]
+    fn phases_advance_per_poll_and_stick_at_the_last() {
+        let e = exp(&["Queued", "Running", "Completed"], 0);
+        let mut r = run();
+        assert_eq!(r.view(&e).phase, "Queued");
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            assert!(r.poll(&e));
+            seen.push(r.view(&e).phase);
+        }
+        assert_eq!(
+            seen,
+            ["Queued", "Running", "Completed", "Completed", "Completed"]
+        );
+        assert!(r.view(&e).finished);
+    }
+
+    #[test]
+    fn unlisted_polls_still_count() {
+        let e = exp(&["Queued", "Running", "Completed"], 2);
+        let mut r = run();
+        assert!(!r.poll(&e));
+        assert!(!r.poll(&e));
+        assert!(r.poll(&e));
+        assert_eq!(r.view(&e).phase, "Completed");
+    }
+
+    #[test]
+    fn ids_are_unique_and_uuid_shaped() {
+        let s = State::new(
+            Scenario::from_toml("[harness]\naccount_id='a'\napi_key='k'\n").expect("valid"),
+            false,
+        );
+        let ids: std::collections::HashSet<_> = (0..1000).map(|_| s.new_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        let one = s.new_id();
+        assert_eq!(one.len(), 36);
+        assert_eq!(
+            one.split('-').map(str::len).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+    }
+}

@@ -1,0 +1,788 @@
+//! The Harness dialect end to end: a real HTTP client against an in-process
+//! simulator.
+
+use std::time::Duration;
+
+use chaos_sim::{Scenario, Simulator};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "acc-test";
+const KEY: &str = "key-test";
+
+const RUN: &str =
+    "mutation RunChaosExperiment($workflowID: String!, $identifiers: IdentifiersRequest!) {
+  runChaosExperiment(workflowID: $workflowID, identifiers: $identifiers) { notifyID }
+}";
+
+const LIGHT_POLL: &str =
+    "query ListWorkflowRun($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    totalNoOfWorkflowRuns
+    workflowRuns {
+      workflowRunID workflowID notifyID phase resiliencyScore
+      experimentsPassed experimentsFailed experimentsAwaited
+      experimentsStopped experimentsNa totalExperiments errorResponse
+    }
+  }
+}";
+
+const HEAVY_POLL: &str =
+    "query ListWorkflowRun($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    totalNoOfWorkflowRuns
+    workflowRuns { notifyID phase resiliencyScore executionData workflowManifest }
+  }
+}";
+
+fn scenario(extra: &str) -> Scenario {
+    let text = format!(
+        r#"
+[harness]
+account_id = "{ACCOUNT}"
+api_key = "{KEY}"
+
+[[experiments]]
+id = "cart"
+name = "Cart pod delete"
+phases = ["Queued", "Running", "Completed"]
+resiliency_score = 90.0
+
+[[experiments.faults]]
+name = "pod-delete"
+
+[[experiments.faults]]
+name = "net-loss"
+verdict = "Fail"
+probe_success_percentage = "0"
+fail_step = "probe failed"
+
+{extra}
+"#
+    );
+    Scenario::from_toml(&text).expect("test scenario is valid")
+}
+
+fn identifiers() -> Value {
+    json!({ "orgIdentifier": "default", "accountIdentifier": ACCOUNT, "projectIdentifier": "proj" })
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    fn new(sim: &Simulator) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client"),
+            base: sim.url(),
+        }
+    }
+
+    fn query_url(&self) -> String {
+        format!(
+            "{}/gateway/chaos/manager/api/query?accountIdentifier={ACCOUNT}",
+            self.base
+        )
+    }
+
+    async fn post(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.http
+            .post(self.query_url())
+            .header("x-api-key", KEY)
+            .header("Harness-Account", ACCOUNT)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+    }
+
+    /// Posts and expects HTTP 200 with a JSON body.
+    async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self.post(query, variables).await.expect("request");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("JSON body")
+    }
+
+    async fn trigger(&self, workflow: &str) -> Value {
+        self.gql(
+            RUN,
+            json!({ "workflowID": workflow, "identifiers": identifiers() }),
+        )
+        .await
+    }
+
+    async fn trigger_ok(&self, workflow: &str) -> String {
+        let body = self.trigger(workflow).await;
+        body["data"]["runChaosExperiment"]["notifyID"]
+            .as_str()
+            .expect("notify ID")
+            .to_string()
+    }
+
+    async fn poll(&self, query: &str, request: Value) -> Value {
+        let body = self
+            .gql(
+                query,
+                json!({ "identifiers": identifiers(), "request": request }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"]["listWorkflowRun"].clone()
+    }
+
+    async fn stop(&self, experiment: &str, params: &str) -> reqwest::Response {
+        self.http
+            .post(format!(
+                "{}/gateway/chaos/manager/api/rest/v2/experiment/{experiment}/stop?accountIdentifier={ACCOUNT}&organizationIdentifier=default&projectIdentifier=proj&{params}",
+                self.base
+            ))
+            .header("x-api-key", KEY)
+            .header("Harness-Account", ACCOUNT)
+            .send()
+            .await
+            .expect("stop request")
+    }
+}
+
+#[tokio::test]
+async fn trigger_then_poll_through_the_phases() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    assert_eq!(notify.len(), 36, "uuid-like: {notify}");
+
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let list = client
+            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+            .await;
+        assert_eq!(list["totalNoOfWorkflowRuns"], 1);
+        let run = &list["workflowRuns"][0];
+        assert_eq!(run["notifyID"], notify.as_str());
+        assert_eq!(run["workflowID"], "cart");
+        seen.push((run["phase"].clone(), run["resiliencyScore"].clone()));
+    }
+    assert_eq!(
+        seen,
+        [
+            (json!("Queued"), Value::Null),
+            (json!("Running"), Value::Null),
+            (json!("Completed"), json!(90.0)),
+            (json!("Completed"), json!(90.0)),
+        ]
+    );
+    let last = client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+    let run = &last["workflowRuns"][0];
+    assert_eq!(
+        (
+            run["experimentsPassed"].clone(),
+            run["experimentsFailed"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(run["totalExperiments"], 2);
+
+    let runs = sim.runs();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (
+            runs[0].notify_id.as_str(),
+            runs[0].phase.as_str(),
+            runs[0].polls
+        ),
+        (notify.as_str(), "Completed", 5)
+    );
+    let requests = sim.requests();
+    let ops: Vec<_> = requests
+        .iter()
+        .map(|r| r.operation.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(ops[0], "runChaosExperiment");
+    assert!(ops[1..].iter().all(|o| o == "listWorkflowRun"));
+    assert_eq!(requests[1].notify_ids, vec![notify.clone()]);
+    assert!(
+        requests[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-api-key" && v == KEY)
+    );
+    assert_eq!(requests[0].query, format!("accountIdentifier={ACCOUNT}"));
+}
+
+#[tokio::test]
+async fn responses_carry_only_the_selected_fields() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+
+    let light = client.post(
+        LIGHT_POLL,
+        json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
+    );
+    let light_text = light.await.expect("poll").text().await.expect("body");
+    let light: Value = serde_json::from_str(&light_text).expect("json");
+    let run = light["data"]["listWorkflowRun"]["workflowRuns"][0]
+        .as_object()
+        .expect("run")
+        .clone();
+    let mut keys: Vec<_> = run.keys().cloned().collect();
+    keys.sort();
+    let mut expected = vec![
+        "workflowRunID",
+        "workflowID",
+        "notifyID",
+        "phase",
+        "resiliencyScore",
+        "experimentsPassed",
+        "experimentsFailed",
+        "experimentsAwaited",
+        "experimentsStopped",
+        "experimentsNa",
+        "totalExperiments",
+        "errorResponse",
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+
+    let heavy = client.post(
+        HEAVY_POLL,
+        json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
+    );
+    let heavy_text = heavy.await.expect("poll").text().await.expect("body");
+    assert!(
+        heavy_text.len() > light_text.len() + 6000,
+        "{} vs {}",
+        heavy_text.len(),
+        light_text.len()
+    );
+    let heavy: Value = serde_json::from_str(&heavy_text).expect("json");
+    let run = &heavy["data"]["listWorkflowRun"]["workflowRuns"][0];
+    let data: Value = serde_json::from_str(run["executionData"].as_str().expect("string"))
+        .expect("executionData is JSON");
+    let engines: Vec<_> = data["nodes"]
+        .as_object()
+        .expect("nodes")
+        .values()
+        .filter(|n| n["type"] == "ChaosEngine")
+        .collect();
+    assert_eq!(engines.len(), 2);
+    assert!(
+        engines
+            .iter()
+            .all(|n| n["chaosData"]["experimentVerdict"] == "Awaited"),
+        "still running"
+    );
+    assert!(run["workflowManifest"].as_str().expect("manifest").len() >= 6000);
+
+    // Aliases, nested selections, __typename, fragments, @skip, literals.
+    let fancy = format!(
+        r#"query {{
+          runs: listWorkflowRun(
+            identifiers: {{orgIdentifier: "default", accountIdentifier: "{ACCOUNT}", projectIdentifier: "proj"}},
+            request: {{notifyIDs: ["{notify}"]}}
+          ) {{
+            __typename
+            workflowRuns {{ state: phase ...Ids infra {{ infraID }} infra {{ isActive }} notifyID @skip(if: true) }}
+          }}
+        }}
+        fragment Ids on WorkflowRun {{ workflowRunID weightages {{ experimentName }} }}"#
+    );
+    let body = client.gql(&fancy, json!({})).await;
+    let runs = &body["data"]["runs"];
+    assert_eq!(runs["__typename"], "ListWorkflowRunResponse");
+    let run = runs["workflowRuns"][0].as_object().expect("run");
+    let mut keys: Vec<_> = run.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["infra", "state", "weightages", "workflowRunID"]);
+    assert_eq!(
+        run["infra"],
+        json!({ "infraID": "chaos-sim-infra", "isActive": true })
+    );
+    assert_eq!(
+        run["weightages"],
+        json!([{ "experimentName": "pod-delete" }, { "experimentName": "net-loss" }])
+    );
+}
+
+#[tokio::test]
+async fn invalid_documents_and_bodies_are_refused_like_gqlgen() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+
+    let unknown_field =
+        "query Q($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+        listWorkflowRun(identifiers: $identifiers, request: $request) { workflowRuns { phaze } } }";
+    let response = client
+        .post(
+            unknown_field,
+            json!({ "identifiers": identifiers(), "request": {} }),
+        )
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    let errors = body["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("phaze"))),
+        "{body}"
+    );
+
+    let response = client
+        .post("query { listWorkflowRun(", json!({}))
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{body}"
+    );
+
+    // A required variable missing is a validation failure too.
+    let response = client
+        .post(RUN, json!({ "workflowID": "cart" }))
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 422);
+
+    let response = client
+        .http
+        .post(client.query_url())
+        .header("x-api-key", KEY)
+        .header("Harness-Account", ACCOUNT)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 400);
+    assert!(sim.runs().is_empty());
+    // The invalid request was still recorded under the field it was after.
+    assert_eq!(
+        sim.requests()[0].operation.as_deref(),
+        Some("listWorkflowRun")
+    );
+}
+
+#[tokio::test]
+async fn credentials_are_checked() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let body = json!({ "query": RUN, "variables": { "workflowID": "cart", "identifiers": identifiers() } });
+
+    let bad_key = client
+        .http
+        .post(client.query_url())
+        .header("x-api-key", "wrong")
+        .header("Harness-Account", ACCOUNT)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bad_key.status(), 401);
+    let error: Value = bad_key.json().await.expect("json");
+    assert_eq!(error["code"], "INVALID_TOKEN");
+
+    let no_key = client
+        .http
+        .post(client.query_url())
+        .header("Harness-Account", ACCOUNT)
+        .json(&body)
+        .send();
+    assert_eq!(no_key.await.expect("send").status(), 401);
+
+    let wrong_account = client
+        .http
+        .post(format!(
+            "{}/gateway/chaos/manager/api/query?accountIdentifier=other",
+            client.base
+        ))
+        .header("x-api-key", KEY)
+        .header("Harness-Account", "other")
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(wrong_account.status(), 403);
+    assert!(sim.runs().is_empty(), "refused requests start nothing");
+
+    // identifiers naming another account is a GraphQL error.
+    let mut ids = identifiers();
+    ids["accountIdentifier"] = json!("other");
+    let body = client
+        .gql(RUN, json!({ "workflowID": "cart", "identifiers": ids }))
+        .await;
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(body["errors"][0]["path"], json!(["runChaosExperiment"]));
+}
+
+#[tokio::test]
+async fn trigger_errors_follow_the_scenario() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[experiments]]
+id = "nightly"
+cron = true
+
+[[experiments]]
+id = "offline"
+infra_active = false
+
+[[experiments]]
+id = "gone"
+removed = true
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+
+    let body = client.trigger("nope").await;
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(body["errors"][0]["message"], "experiment nope not found");
+    assert_eq!(body["errors"][0]["path"], json!(["runChaosExperiment"]));
+
+    assert_eq!(client.trigger_ok("nightly").await, "");
+    let body = client.trigger("offline").await;
+    assert_eq!(body["errors"][0]["message"], "infrastructure is not active");
+    assert!(client.trigger("gone").await["errors"].is_array());
+    assert!(sim.runs().is_empty());
+
+    let list = "query L($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
+      listWorkflow(identifiers: $identifiers, request: $request) {
+        totalNoOfWorkflows workflows { workflowID name isRemoved cronSyntax infra { infraID isActive } }
+      } }";
+    let body = client.gql(list, json!({ "identifiers": identifiers(), "request": { "workflowIDs": ["gone", "offline", "nightly"] } })).await;
+    let workflows = &body["data"]["listWorkflow"];
+    assert_eq!(workflows["totalNoOfWorkflows"], 3);
+    let by_id = |id: &str| {
+        workflows["workflows"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|w| w["workflowID"] == id)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(by_id("gone")["isRemoved"], true);
+    assert_eq!(by_id("offline")["infra"]["isActive"], false);
+    assert_ne!(by_id("nightly")["cronSyntax"], "");
+}
+
+#[tokio::test]
+async fn stop_marks_the_run_stopped() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+
+    let response = client.stop("cart", &format!("notifyId={notify}")).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({ "experimentId": "cart", "experimentName": "Cart pod delete", "isStopped": true })
+    );
+
+    for _ in 0..3 {
+        let list = client
+            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+            .await;
+        let run = &list["workflowRuns"][0];
+        assert_eq!(run["phase"], "Stopped");
+        assert_eq!(run["resiliencyScore"], Value::Null);
+    }
+    let runs = sim.runs();
+    assert!(runs[0].stopped);
+    assert_eq!(runs[0].phase, "Stopped");
+    let stop = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.operation.as_deref() == Some("stop"))
+        .expect("recorded");
+    assert_eq!(stop.notify_ids, [notify]);
+
+    assert_eq!(client.stop("cart", "notifyId=unknown").await.status(), 404);
+    assert_eq!(client.stop("nope", "notifyId=unknown").await.status(), 404);
+}
+
+#[tokio::test]
+async fn injected_errors_apply_to_the_first_calls_only() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[inject]]
+operation = "listWorkflowRun"
+first = 2
+status = 503
+retry_after = 1
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    let variables = json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } });
+
+    for _ in 0..2 {
+        let response = client
+            .post(LIGHT_POLL, variables.clone())
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+    assert_eq!(sim.runs()[0].polls, 0, "an injected error has no effect");
+    let list = client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+    assert_eq!(list["workflowRuns"][0]["phase"], "Queued");
+    assert_eq!(sim.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn injected_bodies_replace_the_answer() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[inject]]
+operation = "listWorkflowRun"
+first = 1
+status = 502
+body = "<html><body>Bad Gateway</body></html>"
+
+[[inject]]
+operation = "listWorkflowRun"
+first = 2
+body = '{"data": {"listWorkflowRun": '
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let variables = json!({ "identifiers": identifiers(), "request": { "notifyIDs": ["x"] } });
+
+    let html = client
+        .post(LIGHT_POLL, variables.clone())
+        .await
+        .expect("send");
+    assert_eq!(html.status(), 502);
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    let truncated = client
+        .post(LIGHT_POLL, variables.clone())
+        .await
+        .expect("send");
+    assert_eq!(truncated.status(), 200);
+    assert!(truncated.json::<Value>().await.is_err());
+    let fine = client.post(LIGHT_POLL, variables).await.expect("send");
+    assert_eq!(
+        fine.json::<Value>().await.expect("json")["data"]["listWorkflowRun"]["totalNoOfWorkflowRuns"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_trigger_may_still_have_started_the_run() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[inject]]
+operation = "runChaosExperiment"
+first = 1
+drop_connection = true
+after_effect = true
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+
+    let error = client
+        .post(
+            RUN,
+            json!({ "workflowID": "cart", "identifiers": identifiers() }),
+        )
+        .await
+        .expect_err("the connection is closed without a response");
+    assert!(!error.is_status() && !error.is_timeout(), "{error:?}");
+
+    let runs = sim.runs();
+    assert_eq!(runs.len(), 1, "the run was created before the drop");
+    // A client that lost the answer finds its run by experiment ID.
+    let list = client
+        .poll(LIGHT_POLL, json!({ "workflowIDs": ["cart"] }))
+        .await;
+    assert_eq!(
+        list["workflowRuns"][0]["notifyID"],
+        runs[0].notify_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_trigger_without_effect_starts_nothing() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[inject]]
+operation = "runChaosExperiment"
+first = 1
+drop_connection = true
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    assert!(
+        client
+            .post(
+                RUN,
+                json!({ "workflowID": "cart", "identifiers": identifiers() })
+            )
+            .await
+            .is_err()
+    );
+    assert!(sim.runs().is_empty());
+    assert!(!client.trigger_ok("cart").await.is_empty());
+    assert_eq!(sim.runs().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_trigger_that_times_out_has_still_started_the_run() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[inject]]
+operation = "runChaosExperiment"
+first = 1
+delay_ms = 30000
+after_effect = true
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let error = client
+        .http
+        .post(client.query_url())
+        .header("x-api-key", KEY)
+        .header("Harness-Account", ACCOUNT)
+        .json(&json!({ "query": RUN, "variables": { "workflowID": "cart", "identifiers": identifiers() } }))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(sim.runs().len(), 1);
+}
+
+#[tokio::test]
+async fn unlisted_polls_hide_a_new_run_but_count() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[experiments]]
+id = "lag"
+unlisted_polls = 2
+phases = ["Queued", "Running", "Running", "Completed"]
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("lag").await;
+    for _ in 0..2 {
+        let list = client
+            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+            .await;
+        assert_eq!(
+            list,
+            json!({ "totalNoOfWorkflowRuns": 0, "workflowRuns": [] })
+        );
+    }
+    let list = client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+    assert_eq!(
+        list["workflowRuns"][0]["phase"], "Running",
+        "the third poll shows phases[2]"
+    );
+    assert_eq!(sim.runs()[0].polls, 3);
+}
+
+#[tokio::test]
+async fn hostile_and_huge_execution_data() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[experiments]]
+id = "hostile"
+phases = ["Completed"]
+execution_data = '{"nodes": {"a": {"type": "ChaosEngine", "chaosData": {"experimentVerdict": "::error::pwned"}}'
+
+[[experiments]]
+id = "huge"
+phases = ["Completed"]
+execution_data_pad_bytes = 2000000
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let hostile = client.trigger_ok("hostile").await;
+    let huge = client.trigger_ok("huge").await;
+    let list = client
+        .poll(HEAVY_POLL, json!({ "notifyIDs": [hostile, huge] }))
+        .await;
+    assert_eq!(list["totalNoOfWorkflowRuns"], 2);
+    let data = |id: &str| -> String {
+        list["workflowRuns"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .find(|r| r["notifyID"] == id)
+            .expect("run")["executionData"]
+            .as_str()
+            .expect("string")
+            .to_string()
+    };
+    assert!(data(&hostile).starts_with("{\"nodes\": {\"a\""));
+    let big = data(&huge);
+    assert!(
+        (1_990_000..=2_010_000).contains(&big.len()),
+        "{}",
+        big.len()
+    );
+    serde_json::from_str::<Value>(&big).expect("padded executionData is JSON");
+}
+
+#[tokio::test]
+async fn answers_while_the_test_runtime_is_blocked() {
+    use std::io::{Read, Write};
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    // A blocking client on the test's only runtime thread, as when a test
+    // waits on the client binary with std::process::Command.
+    let mut stream = std::net::TcpStream::connect(sim.addr()).expect("connect");
+    stream
+        .write_all(b"GET /_sim/runs HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("[]"), "{response}");
+}
