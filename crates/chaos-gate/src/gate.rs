@@ -180,13 +180,14 @@ impl<'a, P: Platform> Gate<'a, P> {
         );
         tokio::pin!(triggers);
         let (results, aborted) = tokio::select! {
-            r = &mut triggers => (r, None),
+            biased;
             a = &mut self.abort => {
                 // Let triggers already on the wire answer briefly, so their
                 // runs can be stopped rather than left behind.
                 let r = tokio::time::timeout(TRIGGER_GRACE, &mut triggers).await.ok();
                 (r.unwrap_or_default(), Some(a))
             }
+            r = &mut triggers => (r, None),
         };
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {
@@ -242,9 +243,12 @@ impl<'a, P: Platform> Gate<'a, P> {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut quiet_polls = 0u32;
         loop {
+            // `biased`: when the deadline and a tick (or an answer) are
+            // ready together, the deadline wins.
             tokio::select! {
-                _ = ticks.tick() => {}
+                biased;
                 a = &mut self.abort => return Err(End::Abort(a)),
+                _ = ticks.tick() => {}
             }
             let pending: Vec<RunRef> = self
                 .watched
@@ -256,8 +260,9 @@ impl<'a, P: Platform> Gate<'a, P> {
                 return Ok(());
             }
             let statuses = tokio::select! {
-                r = self.platform.poll(&pending) => r,
+                biased;
                 a = &mut self.abort => return Err(End::Abort(a)),
+                r = self.platform.poll(&pending) => r,
             };
             let statuses = statuses.map_err(End::Platform)?;
             let (changed, finished) = self.apply(&statuses);
@@ -342,8 +347,9 @@ impl<'a, P: Platform> Gate<'a, P> {
             .collect();
         let reads = futures_util::future::join_all(refs.iter().map(|r| platform.faults(r)));
         let faults = tokio::select! {
-            f = reads => f,
+            biased;
             a = &mut self.abort => return Err(End::Abort(a)),
+            f = reads => f,
         };
         for (&i, faults) in finished.iter().zip(faults) {
             let link = self.platform.run_link(&self.watched[i].run);

@@ -596,14 +596,14 @@ impl Settings {
                 Ok(pem) => match reqwest::Certificate::from_pem_bundle(&pem) {
                     Ok(certs) if !certs.is_empty() => Some(pem),
                     _ => {
-                        let var = v.variable.clone();
-                        c.fail(var, format!("{path} holds no PEM certificate"));
+                        let var = format!("{}={path:?}", v.variable);
+                        c.fail(var, "holds no PEM certificate".to_string());
                         None
                     }
                 },
                 Err(e) => {
-                    let var = v.variable.clone();
-                    c.fail(var, format!("cannot read {path}: {e}"));
+                    let var = format!("{}={path:?}", v.variable);
+                    c.fail(var, format!("cannot read the file ({e})"));
                     None
                 }
             }

@@ -1,0 +1,198 @@
+//! Shared test harness: an in-process simulator on loopback and the real
+//! `chaos-gate` binary run against it in a fresh temporary directory, with
+//! nothing from the test runner's environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use chaos_sim::{Scenario, Simulator};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+pub const API_KEY: &str = "sim-key-5ecr3t-9b1d";
+pub const ACCOUNT: &str = "acc-test";
+pub const PROJECT: &str = "proj-test";
+
+/// Longest any single gate run in a test may take before the test fails.
+const RUN_LIMIT: Duration = Duration::from_secs(90);
+
+/// A scenario: the `[harness]` credentials followed by `body`.
+pub fn scenario(body: &str) -> Scenario {
+    let text = format!("[harness]\naccount_id = \"{ACCOUNT}\"\napi_key = \"{API_KEY}\"\n\n{body}");
+    Scenario::from_toml(&text).unwrap_or_else(|e| panic!("bad test scenario: {e}\n{text}"))
+}
+
+/// Starts a simulator with the scenario `body`.
+pub async fn sim(body: &str) -> Simulator {
+    Simulator::start(scenario(body))
+        .await
+        .expect("simulator starts")
+}
+
+/// One experiment with these phases and score (TOML fragments).
+pub fn experiment(id: &str, phases: &[&str], score: Option<f64>) -> String {
+    let phases: Vec<String> = phases.iter().map(|p| format!("{p:?}")).collect();
+    let score = score
+        .map(|s| format!("resiliency_score = {s:?}\n"))
+        .unwrap_or_default();
+    format!(
+        "[[experiments]]\nid = \"{id}\"\nphases = [{}]\n{score}\n[[experiments.faults]]\nname = \"pod-delete\"\nverdict = \"Pass\"\nprobe_success_percentage = \"100\"\n\n",
+        phases.join(", ")
+    )
+}
+
+/// The real binary, configured for a simulator, in a temporary directory.
+pub struct Gate {
+    env: Vec<(String, String)>,
+    pub dir: TempDir,
+}
+
+/// What a finished run left behind.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: TempDir,
+}
+
+impl Run {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The JUnit report at the default path, if written.
+    pub fn junit(&self) -> Option<String> {
+        std::fs::read_to_string(self.path("chaos-gate-junit.xml")).ok()
+    }
+
+    /// stdout and stderr together, for searching.
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_chaos-gate")
+}
+
+impl Gate {
+    /// A gate on `experiment` against the simulator, polling fast.
+    pub fn new(sim: &Simulator, experiment: &str) -> Gate {
+        Gate::bare()
+            .env("CHAOS_GATE_ENDPOINT", &sim.url())
+            .env("CHAOS_GATE_API_KEY", API_KEY)
+            .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+            .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
+            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+            .env("CHAOS_GATE_TIMEOUT", "30")
+    }
+
+    /// No settings at all.
+    pub fn bare() -> Gate {
+        Gate {
+            env: Vec::new(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Gate {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn without(mut self, name: &str) -> Gate {
+        self.env.retain(|(k, _)| k != name);
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        c
+    }
+
+    /// Runs the binary to its end.
+    pub async fn run(self) -> Run {
+        self.run_args(&[]).await
+    }
+
+    pub async fn run_args(self, args: &[&str]) -> Run {
+        let child = self.command(args).spawn().expect("chaos-gate starts");
+        let output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+            .await
+            .expect("chaos-gate finished within the test's limit")
+            .expect("chaos-gate output");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            dir: self.dir,
+        }
+    }
+
+    /// Starts the binary and leaves it running (for signal tests).
+    pub fn spawn(self) -> (Child, TempDir) {
+        let child = self.command(&[]).spawn().expect("chaos-gate starts");
+        (child, self.dir)
+    }
+}
+
+/// Waits until `check` holds, polling every 20 ms, or panics after `limit`.
+pub async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Number of requests for a GraphQL root field or REST operation.
+pub fn count(sim: &Simulator, operation: &str) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some(operation))
+        .count()
+}
+
+/// A fixture file kept beside the tests.
+pub fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Checks a JUnit document against the Jenkins xUnit schema kept in
+/// tests/fixtures, with libxml2's validator (see `xsd`).
+pub fn assert_valid_junit(xml: &str) {
+    if let Err(e) = crate::xsd::validate(&fixture("junit-10.xsd"), xml) {
+        panic!("JUnit does not validate against junit-10.xsd: {e}\n{xml}");
+    }
+}

@@ -1,0 +1,273 @@
+//! Exit codes 3 and 4 (§5) and failure behaviour (§7): refused
+//! credentials, GraphQL errors, retries, timeouts that stop runs,
+//! `on_platform_error=warn`, lost triggers and signals.
+
+use std::time::Duration;
+
+use crate::common::*;
+
+fn with_inject(base: &str, inject: &str) -> String {
+    format!("{base}\n[[inject]]\n{inject}\n")
+}
+
+#[tokio::test]
+async fn refused_credentials_fail_at_once_naming_the_setting() {
+    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_API_KEY", "wrong-key")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert!(run.stdout.contains("HTTP 401"), "{}", run.stdout);
+    assert!(run.stdout.contains("Check api_key"), "{}", run.stdout);
+    assert_eq!(sim.requests().len(), 1, "no retry after 401");
+    assert!(run.junit().is_some(), "JUnit written on a platform error");
+}
+
+#[tokio::test]
+async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
+    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    let run = Gate::new(&sim, "no-such-experiment").run().await;
+    run.assert_code(3);
+    assert!(
+        run.stdout.contains("no-such-experiment not found"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn an_empty_notify_id_from_a_scheduled_experiment_is_explained() {
+    let body = experiment("cron", &["Completed"], Some(100.0)).replacen(
+        "phases",
+        "cron = true\nphases",
+        1,
+    );
+    let sim = sim(&body).await;
+    let run = Gate::new(&sim, "cron").run().await;
+    run.assert_code(3);
+    assert!(run.stdout.contains("empty notify ID"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn status_polls_are_retried_on_5xx_and_429() {
+    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let sim = sim(&with_inject(
+        &with_inject(&base, "operation = \"listWorkflowRun\"\nfirst = 1\nstatus = 429\nretry_after = 1"),
+        "operation = \"listWorkflowRun\"\nfirst = 3\nstatus = 502\nbody = \"<html>bad gateway</html>\"",
+    ))
+    .await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(0);
+    assert!(count(&sim, "listWorkflowRun") >= 5);
+    assert!(run.stderr.contains("retrying"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn a_platform_that_never_answers_usably_is_an_error_not_a_timeout() {
+    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let sim = sim(&with_inject(
+        &base,
+        "operation = \"listWorkflowRun\"\nstatus = 503",
+    ))
+    .await;
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_TIMEOUT", "2")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert!(
+        run.stdout
+            .contains("no usable answer from the platform before the timeout"),
+        "{}",
+        run.stdout
+    );
+    assert!(sim.runs()[0].stopped, "the triggered run was stopped");
+}
+
+#[tokio::test]
+async fn a_score_outside_0_to_100_is_a_platform_error() {
+    let sim = sim(&experiment("exp", &["Completed"], Some(150.0))).await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(3);
+    assert!(
+        run.stdout.contains("resiliencyScore 150, outside 0..100"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_stops_the_runs_still_going_and_exits_4() {
+    let sim = sim(&experiment("slow", &["Running"], None)).await;
+    let run = Gate::new(&sim, "slow")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    run.assert_code(4);
+    assert_eq!(count(&sim, "stop"), 1);
+    assert!(sim.runs()[0].stopped);
+    assert!(run.stdout.contains("stopped slow"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn stop_on_abort_false_leaves_runs_alone_and_says_so() {
+    let sim = sim(&experiment("slow", &["Running"], None)).await;
+    let run = Gate::new(&sim, "slow")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .env("CHAOS_GATE_STOP_ON_ABORT", "false")
+        .run()
+        .await;
+    run.assert_code(4);
+    assert_eq!(count(&sim, "stop"), 0);
+    assert!(
+        run.stdout
+            .contains("stop_on_abort=false: leaving 1 run(s) going"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn on_platform_error_warn_exits_0_but_a_failed_verdict_still_fails() {
+    let sim = sim(&format!(
+        "{}{}",
+        experiment("exp", &["Completed"], Some(10.0)),
+        experiment("other", &["Completed"], Some(100.0))
+    ))
+    .await;
+    let run = Gate::new(&sim, "missing")
+        .env("CHAOS_GATE_ON_PLATFORM_ERROR", "warn")
+        .env("GITHUB_ACTIONS", "true")
+        .run()
+        .await;
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("::warning title=chaos-gate platform error::"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("::error"), "{}", run.stdout);
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_ON_PLATFORM_ERROR", "warn")
+        .run()
+        .await;
+    run.assert_code(1);
+}
+
+#[tokio::test]
+async fn a_lost_trigger_adopts_the_run_it_started_instead_of_starting_another() {
+    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let sim = sim(&with_inject(
+        &base,
+        "operation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true",
+    ))
+    .await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(0);
+    assert_eq!(sim.runs().len(), 1, "exactly one run: {:?}", sim.runs());
+    assert_eq!(
+        count(&sim, "runChaosExperiment"),
+        1,
+        "never triggered again"
+    );
+    assert!(
+        run.stdout.contains("found the run a lost trigger started"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_lost_trigger_with_no_run_behind_it_is_sent_again() {
+    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let sim = sim(&with_inject(
+        &base,
+        "operation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true",
+    ))
+    .await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(0);
+    assert_eq!(sim.runs().len(), 1, "exactly one run: {:?}", sim.runs());
+    assert_eq!(count(&sim, "runChaosExperiment"), 2);
+}
+
+async fn cancelled_by(signal: &str, code: i32) {
+    let sim = sim(&experiment("slow", &["Running"], None)).await;
+    let (mut child, dir) = Gate::new(&sim, "slow").spawn();
+    eventually(Duration::from_secs(20), "the run to be polled", || {
+        count(&sim, "listWorkflowRun") >= 2
+    })
+    .await;
+    let pid = child.id().expect("pid").to_string();
+    let sent = tokio::time::Instant::now();
+    let status = tokio::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(status.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits after the signal")
+        .expect("status");
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(code));
+    assert!(
+        took < Duration::from_secs(5),
+        "exited {took:?} after {signal}"
+    );
+    assert!(sim.runs()[0].stopped, "the run was stopped");
+    let xml =
+        std::fs::read_to_string(dir.path().join("chaos-gate-junit.xml")).expect("JUnit written");
+    assert_valid_junit(&xml);
+    assert!(xml.contains("chaos-gate.cancelled"), "{xml}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_runs_and_exits_143() {
+    cancelled_by("TERM", 143).await;
+}
+
+#[tokio::test]
+async fn sigint_stops_runs_and_exits_130() {
+    cancelled_by("INT", 130).await;
+}
+
+#[tokio::test]
+async fn sighup_stops_runs_and_exits_129() {
+    cancelled_by("HUP", 129).await;
+}
+
+#[tokio::test]
+async fn a_signal_exits_within_5s_even_when_the_platform_hangs_on_stop() {
+    let base = experiment("slow", &["Running"], None);
+    let sim = sim(&with_inject(
+        &base,
+        "operation = \"stop\"\ndelay_ms = 30000",
+    ))
+    .await;
+    let (mut child, _dir) = Gate::new(&sim, "slow").spawn();
+    eventually(Duration::from_secs(20), "the run to be polled", || {
+        count(&sim, "listWorkflowRun") >= 1
+    })
+    .await;
+    let pid = child.id().expect("pid").to_string();
+    let sent = tokio::time::Instant::now();
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        sent.elapsed()
+    );
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `chaos-gate` binary against the simulator (or
+//! wiremock) on loopback. One test binary, so the suite links once.
+
+mod common;
+mod failures;
+mod phases;
+mod reports;
+mod requests;
+mod settings;
+mod xsd;

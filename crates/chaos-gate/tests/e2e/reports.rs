@@ -1,0 +1,375 @@
+//! Spec §6: the JUnit report (valid against the Jenkins xUnit XSD, written
+//! whole whatever the outcome) and each CI host's outputs, with the hosts
+//! simulated by their environment.
+
+use crate::common::*;
+
+const FAULTS: &str = r#"
+[[experiments]]
+id = "cart"
+phases = ["Running", "Completed_With_Probe_Failure"]
+resiliency_score = 50.0
+
+[[experiments.faults]]
+name = "pod-delete"
+verdict = "Pass"
+probe_success_percentage = "100"
+
+[[experiments.faults]]
+name = "network-loss"
+verdict = "Fail"
+probe_success_percentage = "0"
+fail_step = "probe cart-health failed"
+
+[[experiments]]
+id = "ok"
+phases = ["Running", "Completed"]
+resiliency_score = 100.0
+"#;
+
+#[tokio::test]
+async fn junit_for_a_pass_validates_and_holds_each_fault() {
+    let sim = sim(FAULTS).await;
+    let run = Gate::new(&sim, "ok").run().await;
+    run.assert_code(0);
+    let xml = run.junit().expect("JUnit written");
+    assert_valid_junit(&xml);
+    assert!(
+        xml.contains(r#"<testsuite id="0" name="chaos-gate""#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"<testcase name="ok""#), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+}
+
+#[tokio::test]
+async fn junit_for_a_fail_says_phase_score_and_threshold_in_message_and_body() {
+    let sim = sim(FAULTS).await;
+    let run = Gate::new(&sim, "cart,ok")
+        .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "75")
+        .run()
+        .await;
+    run.assert_code(1);
+    let xml = run.junit().expect("JUnit written");
+    assert_valid_junit(&xml);
+    let case = xml
+        .split("<testcase name=\"cart\"")
+        .nth(1)
+        .and_then(|s| s.split("</testcase>").next())
+        .expect("a test case for cart");
+    let message = case
+        .split("message=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a failure message");
+    for needle in ["Completed_With_Probe_Failure", "50", "75"] {
+        assert!(
+            message.contains(needle),
+            "message lacks {needle}: {message}"
+        );
+    }
+    let body = case.split("<![CDATA[").nth(1).expect("a failure body");
+    for needle in [
+        "phase: Completed_With_Probe_Failure",
+        "resilience score: 50",
+        "expected resilience score: 75",
+    ] {
+        assert!(body.contains(needle), "body lacks {needle}: {body}");
+    }
+    // Faults: one passing, one failing with its probe percentage and step.
+    assert!(
+        xml.contains(r#"<testcase name="pod-delete" time="0" classname="chaos-gate.cart"/>"#)
+            || xml.contains(r#"<testcase name="pod-delete""#),
+        "{xml}"
+    );
+    assert!(xml.contains("fault network-loss: verdict Fail, probe success 0%, failed step: probe cart-health failed"), "{xml}");
+    assert!(
+        xml.contains(r#"tests="4""#) && xml.contains(r#"failures="2""#),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn junit_for_a_timeout_validates_and_is_a_failure() {
+    let sim = sim(&experiment("slow", &["Running"], None)).await;
+    let run = Gate::new(&sim, "slow")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    run.assert_code(4);
+    let xml = run.junit().expect("JUnit written");
+    assert_valid_junit(&xml);
+    assert!(
+        xml.contains(r#"<failure type="chaos-gate.timeout""#),
+        "{xml}"
+    );
+    assert!(xml.contains("phase Running"), "{xml}");
+}
+
+#[tokio::test]
+async fn junit_for_a_platform_error_is_an_error() {
+    let sim = sim(&experiment("exp", &["Running"], None)).await;
+    let run = Gate::new(&sim, "missing-experiment").run().await;
+    run.assert_code(3);
+    let xml = run.junit().expect("JUnit written");
+    assert_valid_junit(&xml);
+    assert!(
+        xml.contains(r#"<error type="chaos-gate.platform-error""#),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn junit_path_is_honoured_and_hostile_text_stays_valid_xml() {
+    let hostile = "[[experiments]]\nid = \"exp\"\nphases = [\"Completed\"]\nresiliency_score = 100.0\n\n[[experiments.faults]]\nname = \"bad ]]> \\u0001 <x> & \\\"q\\\"\"\nverdict = \"Fail\"\n";
+    let sim = sim(hostile).await;
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_JUNIT_PATH", "reports/chaos.xml");
+    let path = gate.path("reports/chaos.xml");
+    let run = gate.run().await;
+    run.assert_code(0);
+    let xml = std::fs::read_to_string(path).expect("JUnit at junit_path");
+    assert_valid_junit(&xml);
+    let leftovers: Vec<_> = std::fs::read_dir(run.path("reports"))
+        .expect("folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+}
+
+/// Lines of a GitHub output file as name → value (both forms).
+fn parse_github_output(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.push((name.to_string(), value.join("\n")));
+        } else if let Some((name, value)) = line.split_once('=') {
+            out.push((name.to_string(), value.to_string()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn github_outputs_summary_masks_and_annotations() {
+    let sim = sim(FAULTS).await;
+    let gate = Gate::new(&sim, "cart,ok")
+        .env("GITHUB_ACTIONS", "true")
+        .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "75");
+    let output = gate.path("github_output");
+    let summary = gate.path("step_summary");
+    std::fs::write(&output, "earlier=kept\n").expect("seed");
+    let gate = gate
+        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"));
+    let run = gate.run().await;
+    run.assert_code(1);
+
+    // The mask is the very first line on stdout.
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some(format!("::add-mask::{API_KEY}").as_str())
+    );
+    assert!(!run
+        .stdout
+        .replace(&format!("::add-mask::{API_KEY}"), "")
+        .contains(API_KEY));
+
+    let runs = sim.runs();
+    let notify = |exp: &str| {
+        runs.iter()
+            .find(|r| r.experiment_id == exp)
+            .map(|r| r.notify_id.clone())
+            .expect("run")
+    };
+    let text = std::fs::read_to_string(&output).expect("outputs written");
+    let outputs = parse_github_output(&text);
+    let get = |k: &str| {
+        outputs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("output {k} missing: {text}"))
+    };
+    assert_eq!(get("earlier"), "kept", "the file is appended to");
+    assert_eq!(get("verdict"), "fail");
+    assert_eq!(get("resilience_score"), "50");
+    assert_eq!(
+        get("notify_ids"),
+        format!("{},{}", notify("cart"), notify("ok"))
+    );
+    assert_eq!(get("junit_path"), "chaos-gate-junit.xml");
+    let results: serde_json::Value =
+        serde_json::from_str(&get("results")).expect("results is JSON");
+    assert_eq!(
+        results,
+        serde_json::json!([
+            {"experiment_id": "cart", "notify_id": notify("cart"), "phase": "Completed_With_Probe_Failure", "resilience_score": 50.0, "verdict": "fail"},
+            {"experiment_id": "ok", "notify_id": notify("ok"), "phase": "Completed", "resilience_score": 100.0, "verdict": "pass"}
+        ])
+    );
+
+    let md = std::fs::read_to_string(&summary).expect("summary written");
+    assert!(md.contains("| cart |"), "{md}");
+    assert!(md.contains("█████░░░░░ 50"), "a score bar: {md}");
+    assert!(md.contains("| cart | network-loss | Fail | 0% |"), "{md}");
+
+    assert!(run
+        .stdout
+        .contains("::group::chaos-gate: 2 experiment(s) on harness"));
+    let group = run.stdout.find("::group::").expect("group");
+    let end = run.stdout.find("::endgroup::").expect("endgroup");
+    let table = run.stdout.find("EXPERIMENT").expect("table");
+    assert!(
+        group < end && end < table,
+        "the polling log is grouped, the table is not"
+    );
+    assert!(
+        run.stdout
+            .contains("::error title=chaos-gate%3A cart fail::phase Completed_With_Probe_Failure"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn github_score_is_empty_when_no_run_reported_one() {
+    let sim = sim(&experiment("exp", &["Completed"], None)).await;
+    let gate = Gate::new(&sim, "exp");
+    let output = gate.path("out");
+    let run = gate
+        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(1);
+    let text = std::fs::read_to_string(output).expect("outputs");
+    assert!(text.contains("\nresilience_score=\n"), "{text}");
+}
+
+#[tokio::test]
+async fn platform_text_cannot_become_a_workflow_command() {
+    let evil = r#"[[experiments]]
+id = "exp"
+phases = ["Running\n::warning::phase-injected", "Completed"]
+resiliency_score = 10.0
+
+[[experiments.faults]]
+name = "f%0A::warning::percent-injected\n::error::newline-injected"
+verdict = "Fail"
+fail_step = "\r::notice::cr-injected"
+"#;
+    let sim = sim(evil).await;
+    let gate = Gate::new(&sim, "exp").env("GITHUB_ACTIONS", "true");
+    let output = gate.path("out");
+    let summary = gate.path("summary");
+    let run = gate
+        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(1);
+    for stream in [&run.stdout, &run.stderr] {
+        for line in stream.split(['\n', '\r']) {
+            let l = line.trim_start();
+            if l.starts_with("::") {
+                assert!(
+                    [
+                        "::add-mask::",
+                        "::group::",
+                        "::endgroup::",
+                        "::error title=chaos-gate",
+                        "::warning title=chaos-gate"
+                    ]
+                    .iter()
+                    .any(|ok| l.starts_with(ok)),
+                    "a workflow command came from platform text: {l}"
+                );
+                assert!(!l.contains("injected::"), "{l}");
+            }
+        }
+    }
+    assert!(
+        run.stdout.contains("percent-injected"),
+        "the text itself is still shown"
+    );
+}
+
+#[tokio::test]
+async fn gitlab_dotenv_and_collapsible_sections() {
+    let sim = sim(FAULTS).await;
+    let run = Gate::new(&sim, "ok").env("GITLAB_CI", "true").run().await;
+    run.assert_code(0);
+    let notify = sim.runs()[0].notify_id.clone();
+    let dotenv = std::fs::read_to_string(run.path("chaos-gate.env")).expect("dotenv written");
+    assert_eq!(
+        dotenv,
+        format!("CHAOS_GATE_VERDICT=pass\nCHAOS_GATE_RESILIENCE_SCORE=100\nCHAOS_GATE_NOTIFY_IDS={notify}\n")
+    );
+    let start = run
+        .stdout
+        .find("\x1b[0Ksection_start:")
+        .expect("a section starts");
+    let end = run
+        .stdout
+        .find("\x1b[0Ksection_end:")
+        .expect("a section ends");
+    assert!(start < end);
+    assert!(run.stdout[start..].contains(":chaos_gate_polling[collapsed=true]\r\x1b[0K"));
+}
+
+#[tokio::test]
+async fn drone_and_harness_ci_output_files() {
+    let sim = sim(FAULTS).await;
+    let gate = Gate::new(&sim, "cart").env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "75");
+    let drone = gate.path("drone.env");
+    let harness = gate.path("harness.env");
+    let run = gate
+        .env("DRONE_OUTPUT", drone.to_str().expect("utf-8"))
+        .env("HARNESS_OUTPUT_FILE", harness.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(1);
+    let notify = sim.runs()[0].notify_id.clone();
+    let expected = format!(
+        "CHAOS_GATE_VERDICT=fail\nCHAOS_GATE_RESILIENCE_SCORE=50\nCHAOS_GATE_NOTIFY_IDS={notify}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(drone).expect("drone file"),
+        expected
+    );
+    assert_eq!(
+        std::fs::read_to_string(harness).expect("harness file"),
+        expected
+    );
+}
+
+#[tokio::test]
+async fn json_log_format_prints_one_object_per_line() {
+    let sim = sim(&experiment("exp", &["Running", "Completed"], Some(100.0))).await;
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_LOG_FORMAT", "json")
+        .run()
+        .await;
+    run.assert_code(0);
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"started"));
+    assert!(kinds.contains(&"triggered") && kinds.contains(&"phase"));
+    assert_eq!(kinds.last(), Some(&"finished"));
+    assert_eq!(
+        events.last().map(|e| e["verdict"].clone()),
+        Some("pass".into())
+    );
+}

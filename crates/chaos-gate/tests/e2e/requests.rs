@@ -1,0 +1,191 @@
+//! Spec §3 and platform-apis.md: the exact requests the Harness client
+//! sends, and every GraphQL document validated against the schema subset.
+
+use apollo_compiler::{ExecutableDocument, Schema};
+use serde_json::Value;
+
+use crate::common::*;
+
+fn schema() -> apollo_compiler::validation::Valid<Schema> {
+    Schema::parse_and_validate(fixture("harness-chaos-subset.graphql"), "harness.graphql")
+        .expect("the schema copy validates")
+}
+
+#[test]
+fn every_document_the_client_sends_validates_against_the_schema() {
+    let schema = schema();
+    for doc in chaos_gate::platform::harness::DOCUMENTS {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, *doc, "doc.graphql") {
+            panic!("{doc}\ndoes not validate: {e}");
+        }
+    }
+}
+
+#[test]
+fn polls_never_ask_for_the_heavy_fields() {
+    let poll = chaos_gate::platform::harness::LIST_WORKFLOW_RUN;
+    assert!(!poll.contains("executionData"));
+    assert!(!poll.contains("workflowManifest"));
+}
+
+fn body(r: &chaos_sim::RecordedRequest) -> Value {
+    serde_json::from_str(&r.body).expect("a JSON body")
+}
+
+fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn requests_have_the_documented_url_headers_and_variables() {
+    let sim = sim(&experiment("exp-1", &["Running", "Completed"], Some(100.0))).await;
+    Gate::new(&sim, "exp-1")
+        .env("CHAOS_GATE_ORG_ID", "org-9")
+        .run()
+        .await
+        .assert_code(0);
+    let requests = sim.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(r.method, "POST");
+        assert_eq!(header(r, "x-api-key"), Some(API_KEY), "{r:?}");
+        assert_eq!(header(r, "harness-account"), Some(ACCOUNT));
+        if r.operation.as_deref() != Some("stop") {
+            assert_eq!(r.path, "/gateway/chaos/manager/api/query");
+            assert_eq!(r.query, format!("accountIdentifier={ACCOUNT}"));
+            assert_eq!(header(r, "content-type"), Some("application/json"));
+            let ids = &body(r)["variables"]["identifiers"];
+            assert_eq!(ids["orgIdentifier"], "org-9");
+            assert_eq!(ids["accountIdentifier"], ACCOUNT);
+            assert_eq!(ids["projectIdentifier"], PROJECT);
+        }
+    }
+    let trigger = &requests[0];
+    assert_eq!(trigger.operation.as_deref(), Some("runChaosExperiment"));
+    assert_eq!(body(trigger)["variables"]["workflowID"], "exp-1");
+    let poll = &requests[1];
+    assert_eq!(poll.operation.as_deref(), Some("listWorkflowRun"));
+    let notify = sim.runs()[0].notify_id.clone();
+    assert_eq!(
+        body(poll)["variables"]["request"]["notifyIDs"],
+        serde_json::json!([notify])
+    );
+}
+
+#[tokio::test]
+async fn execution_data_is_asked_for_once_after_the_run_finished() {
+    let sim = sim(&experiment(
+        "exp",
+        &["Queued", "Running", "Running", "Completed"],
+        Some(100.0),
+    ))
+    .await;
+    Gate::new(&sim, "exp").run().await.assert_code(0);
+    let polls: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation.as_deref() == Some("listWorkflowRun"))
+        .collect();
+    let heavy: Vec<usize> = polls
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.body.contains("executionData"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(heavy, vec![polls.len() - 1], "once, last");
+    assert!(polls.iter().all(|r| !r.body.contains("workflowManifest")));
+}
+
+#[tokio::test]
+async fn one_status_request_per_poll_carries_every_notify_id() {
+    let ids: Vec<String> = (0..5).map(|i| format!("exp-{i}")).collect();
+    let body: String = ids
+        .iter()
+        .map(|id| {
+            experiment(
+                id,
+                &["Queued", "Running", "Running", "Completed"],
+                Some(100.0),
+            )
+        })
+        .collect();
+    let sim = sim(&body).await;
+    Gate::new(&sim, &ids.join(",")).run().await.assert_code(0);
+    let light: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.operation.as_deref() == Some("listWorkflowRun") && !r.body.contains("executionData")
+        })
+        .collect();
+    assert!(light.len() >= 4, "polled until the end");
+    for r in &light {
+        let n = crate::requests::body(r)["variables"]["request"]["notifyIDs"]
+            .as_array()
+            .map(Vec::len);
+        assert_eq!(n, Some(5), "every notify ID in the one request: {}", r.body);
+    }
+    assert_eq!(count(&sim, "runChaosExperiment"), 5);
+}
+
+#[tokio::test]
+async fn the_trigger_line_names_the_notify_id_and_phase_changes_are_shown() {
+    let sim = sim(&experiment(
+        "exp",
+        &["Queued", "Running", "Completed"],
+        Some(95.0),
+    ))
+    .await;
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "90")
+        .run()
+        .await;
+    run.assert_code(0);
+    let snapshot = sim.runs()[0].clone();
+    assert!(
+        run.stdout
+            .contains(&format!("triggered exp: notify ID {}", snapshot.notify_id)),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("/experiments/exp/runs/"),
+        "a link to the run: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("exp: phase Queued"));
+    assert!(run.stdout.contains("exp: phase Queued -> Running"));
+    assert!(run
+        .stdout
+        .contains("exp: phase Running -> Completed (score 95)"));
+    let table = run
+        .stdout
+        .split("EXPERIMENT")
+        .nth(1)
+        .expect("a final table");
+    assert!(
+        table.contains("exp")
+            && table.contains("Completed")
+            && table.contains("95")
+            && table.contains("pass")
+    );
+    assert!(
+        table.contains("fault pod-delete"),
+        "faults in the table: {table}"
+    );
+}
+
+#[tokio::test]
+async fn a_heartbeat_is_printed_while_nothing_changes() {
+    let phases = ["Running"; 14];
+    let mut phases = phases.to_vec();
+    phases.push("Completed");
+    let sim = sim(&experiment("exp", &phases, Some(100.0))).await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(0);
+    assert!(run.stdout.contains("still waiting after"), "{}", run.stdout);
+    assert!(run.stdout.contains("exp Running"), "{}", run.stdout);
+}
