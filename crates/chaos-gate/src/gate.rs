@@ -22,6 +22,8 @@ use crate::verdict::{classify, judge, Outcome, PhaseClass, RunVerdict, Signal};
 /// How long triggers already sent may still answer after an abort, so that
 /// a run started at the last moment is known and can be stopped.
 const TRIGGER_GRACE: Duration = Duration::from_millis(1500);
+/// How long to look for the run of a trigger an abort cut off.
+const CUT_TRIGGER_LOOK: Duration = Duration::from_secs(1);
 /// All stops together get this long (spec §7).
 const STOP_BUDGET: Duration = Duration::from_secs(2);
 /// A heartbeat after this many polls without any change.
@@ -214,6 +216,23 @@ impl<'a, P: Platform> Gate<'a, P> {
                     failure.get_or_insert_with(|| e.clone());
                 }
                 None => {
+                    // The trigger was cut before it answered: it may still
+                    // have started a run. Look for one briefly, so that it
+                    // is stopped with the others rather than left going.
+                    if let Some(found) = self.find_cut_trigger(experiment_id, since).await {
+                        self.sink.emit(&Event::Triggered {
+                            experiment_id,
+                            notify_id: &found.notify_id,
+                            link: None,
+                            adopted: true,
+                        });
+                        self.watched.push(Watched::new(
+                            experiment_id,
+                            found.notify_id,
+                            found.run_id,
+                        ));
+                        continue;
+                    }
                     let (verdict, why) = match aborted {
                         Some(Abort::Signal(s)) => (
                             RunVerdict::Cancelled,
@@ -235,6 +254,25 @@ impl<'a, P: Platform> Gate<'a, P> {
             return Err(End::Platform(e));
         }
         Ok(())
+    }
+
+    /// One bounded look for the run of a trigger that an abort cut off.
+    async fn find_cut_trigger(
+        &self,
+        experiment_id: &str,
+        since: SystemTime,
+    ) -> Option<crate::platform::FoundRun> {
+        if !self.plan.stop_on_abort {
+            return None;
+        }
+        tokio::time::timeout(
+            CUT_TRIGGER_LOOK,
+            self.platform.find_run(experiment_id, since),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
     }
 
     /// Polls until every run has a verdict.
@@ -297,6 +335,13 @@ impl<'a, P: Platform> Gate<'a, P> {
             };
             if s.run_id.is_some() {
                 w.run.run_id.clone_from(&s.run_id);
+            }
+            // An attached run given without experiment_id: the platform
+            // names its experiment (stopping it needs the ID).
+            if w.run.experiment_id.is_empty() {
+                if let Some(e) = &s.experiment_id {
+                    w.run.experiment_id.clone_from(e);
+                }
             }
             if !w.listed {
                 w.listed = true;

@@ -4,10 +4,38 @@
 //! operation fails, and `data` may then be null. Those messages are the
 //! server's words for what went wrong, so they are passed on as they are.
 
-use serde_json::Value;
+use reqwest::{RequestBuilder, Url};
+use serde_json::{json, Value};
 
+use crate::http::{Http, Mode};
 use crate::platform::PlatformError;
 use crate::text::snippet;
+
+/// Sends one GraphQL operation and returns its `data`. `auth` adds the
+/// platform's headers to each attempt; `hint` rewrites an authentication
+/// failure to name the settings to check.
+#[allow(clippy::too_many_arguments)]
+pub async fn post(
+    http: &Http,
+    url: &Url,
+    what: &str,
+    mode: Mode,
+    cap: usize,
+    document: &str,
+    variables: Value,
+    auth: impl Fn(RequestBuilder) -> RequestBuilder,
+) -> Result<Value, PlatformError> {
+    let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
+        .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
+    let answer = http
+        .send_json(what, mode, cap, || {
+            auth(http.client().post(url.clone()))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+        })
+        .await?;
+    data(what, answer)
+}
 
 /// The `data` of a GraphQL answer, or a platform error carrying the server's
 /// `errors` messages.

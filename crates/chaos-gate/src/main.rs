@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use chaos_gate::gate::{self, Abort, Gate, Plan};
 use chaos_gate::http::Http;
 use chaos_gate::platform::harness::Harness;
+use chaos_gate::platform::litmus::Litmus;
 use chaos_gate::report::{Event, EventSink};
 use chaos_gate::reporter::{console::Console, drone, github, gitlab, junit::Junit, Reporters};
 use chaos_gate::settings::{self, OnPlatformError, PlatformKind, RawSettings, Settings};
@@ -178,8 +179,16 @@ async fn run(
             }
         }
         PlatformKind::Litmus => {
-            eprintln!("error: platform litmus is not available in this build yet");
-            return 2;
+            let Some(auth) = settings.litmus_auth.clone() else {
+                eprintln!("error: platform litmus needs token, or username and password");
+                return 2;
+            };
+            let litmus = Litmus::new(http, &settings.endpoint, auth, settings.project_id.clone());
+            if settings.dry_run {
+                gate::dry_run(&litmus, &plan, &mut reporters, abort).await
+            } else {
+                Gate::new(&litmus, &plan, &mut reporters, abort).run().await
+            }
         }
     };
     let code = report.outcome.exit_code(settings.on_platform_error);

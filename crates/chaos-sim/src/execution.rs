@@ -11,7 +11,7 @@ use crate::scenario::{Experiment, Fault};
 use crate::state::{Run, RunView};
 
 /// Namespace the simulated infrastructure runs faults in.
-const NAMESPACE: &str = "hce";
+pub(crate) const NAMESPACE: &str = "hce";
 
 fn secs(ms: u64) -> String {
     (ms / 1000).to_string()
@@ -213,6 +213,35 @@ pub(crate) fn execution_data(exp: &Experiment, run: &Run, view: &RunView) -> Str
     padded(doc, "", "simPadding", exp.execution_data_pad_bytes)
 }
 
+/// How many faults passed, failed, are awaited, were stopped, and are
+/// neither (N/A), in that order: Harness's `experimentsPassed` ...
+/// `experimentsNa` and Litmus's `faultsPassed` ... `faultsNa`. Until the run
+/// finishes every fault is awaited (or stopped, once the run is).
+pub(crate) fn fault_counts(exp: &Experiment, view: &RunView) -> [usize; 5] {
+    let total = exp.faults.len();
+    if !view.finished {
+        return if view.stopped {
+            [0, 0, 0, total, 0]
+        } else {
+            [0, 0, total, 0, 0]
+        };
+    }
+    let count = |v: &str| exp.faults.iter().filter(|f| f.verdict == v).count();
+    let (pass, fail, awaited, stopped) = (
+        count("Pass"),
+        count("Fail"),
+        count("Awaited"),
+        count("Stopped"),
+    );
+    [
+        pass,
+        fail,
+        awaited,
+        stopped,
+        total - pass - fail - awaited - stopped,
+    ]
+}
+
 /// ChaosEngine YAML of one fault, as the manifest embeds it.
 fn engine_yaml(fault: &Fault) -> String {
     format!(
@@ -303,6 +332,7 @@ mod tests {
             notify_id: "n".into(),
             run_id: "0123456789abcdef".into(),
             identifiers: Value::Null,
+            sequence: 1,
             created_ms: 1_700_000_000_000,
             updated_ms: 1_700_000_005_000,
             finished_ms: None,

@@ -66,6 +66,21 @@ pub(crate) fn parse_schema(sdl: &str, name: &str) -> Valid<Schema> {
         .unwrap_or_else(|e| panic!("embedded schema {name} is invalid: {e}"))
 }
 
+/// Parses a schema split over several embedded files, as LitmusChaos ships
+/// it (each file `extend`s `Query` / `Mutation` and uses types of the
+/// others). The result is the same as validating the concatenation, but a
+/// diagnostic names the file and line it comes from.
+pub(crate) fn parse_schema_files(files: &[(&str, &str)]) -> Valid<Schema> {
+    let mut builder = Schema::builder();
+    for (name, sdl) in files {
+        builder = builder.parse(*sdl, *name);
+    }
+    builder
+        .build()
+        .and_then(Schema::validate)
+        .unwrap_or_else(|e| panic!("embedded schema is invalid: {e}"))
+}
+
 fn error_reply(status: u16, message: impl Into<String>, code: Option<&str>) -> Reply {
     let mut error = json!({ "message": message.into() });
     if let Some(code) = code {

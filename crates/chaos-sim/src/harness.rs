@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use crate::execution;
 use crate::graphql::{self, GqlRequest, RootField};
-use crate::scenario::Experiment;
+use crate::scenario::{Experiment, HarnessConfig};
 use crate::server::{Action as ServerAction, Call, HttpRequest, Reply};
-use crate::state::{Run, RunView, State, now_ms};
+use crate::state::{Run, RunView, State};
 
 const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
 const BASE: &str = "/gateway/chaos/manager/api";
@@ -92,20 +92,24 @@ pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
 /// Carries out a Harness call: authentication first, as the gateway does,
 /// then the GraphQL operation or the stop.
 pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Reply {
-    if let Some(refusal) = authenticate(state, req) {
+    // The server only routes here in a Harness scenario, which the scenario
+    // check guarantees has a `[harness]` table.
+    let Some(config) = state.scenario.harness.as_ref() else {
+        return Reply::not_found();
+    };
+    if let Some(refusal) = authenticate(config, req) {
         return refusal;
     }
     match action {
         Action::Graphql(Err(reply)) => reply.clone(),
-        Action::Graphql(Ok(gql)) => gql.execute(|root| resolve(state, root)),
-        Action::Stop { experiment_id } => stop(state, req, experiment_id),
+        Action::Graphql(Ok(gql)) => gql.execute(|root| resolve(state, config, root)),
+        Action::Stop { experiment_id } => stop(state, config, req, experiment_id),
     }
 }
 
 /// The gateway's checks: the API key (401), then the account in the query
 /// string and the `Harness-Account` header (403).
-fn authenticate(state: &State, req: &HttpRequest) -> Option<Reply> {
-    let config = &state.scenario.harness;
+fn authenticate(config: &HarnessConfig, req: &HttpRequest) -> Option<Reply> {
     if req.header("x-api-key") != Some(config.api_key.as_str()) {
         return Some(Reply::json(
             401,
@@ -145,8 +149,10 @@ fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
 }
 
 /// Checks the `identifiers` argument against the scenario and returns it.
-fn identifiers(state: &State, args: &serde_json::Map<String, Value>) -> Result<Value, String> {
-    let config = &state.scenario.harness;
+fn identifiers(
+    config: &HarnessConfig,
+    args: &serde_json::Map<String, Value>,
+) -> Result<Value, String> {
     let ids = args.get("identifiers").cloned().unwrap_or(Value::Null);
     let field = |name: &str| {
         ids.get(name)
@@ -178,8 +184,8 @@ fn identifiers(state: &State, args: &serde_json::Map<String, Value>) -> Result<V
     Ok(ids)
 }
 
-fn resolve(state: &State, root: &RootField) -> Result<Value, String> {
-    let ids = identifiers(state, &root.args)?;
+fn resolve(state: &State, config: &HarnessConfig, root: &RootField) -> Result<Value, String> {
+    let ids = identifiers(config, &root.args)?;
     match root.name.as_str() {
         "runChaosExperiment" => run_experiment(state, root, ids),
         "listWorkflowRun" => Ok(list_workflow_runs(state, root)),
@@ -207,21 +213,7 @@ fn run_experiment(state: &State, root: &RootField, ids: Value) -> Result<Value, 
         // call; the platform answers an empty notify ID.
         return Ok(json!({ "notifyID": "" }));
     }
-    let now = now_ms();
-    let run = Run {
-        experiment_id: exp.id.clone(),
-        notify_id: state.new_id(),
-        run_id: state.new_id(),
-        identifiers: ids,
-        created_ms: now,
-        updated_ms: now,
-        finished_ms: None,
-        polls: 0,
-        stopped: false,
-        finished_before_stop: false,
-    };
-    let notify_id = run.notify_id.clone();
-    state.with_runs(|runs| runs.push(run));
+    let notify_id = state.start_run(exp, ids);
     Ok(json!({ "notifyID": notify_id }))
 }
 
@@ -247,36 +239,10 @@ fn infra(exp: &Experiment) -> Value {
     })
 }
 
-/// experimentsPassed / Failed / Awaited / Stopped / Na.
-fn counters(exp: &Experiment, view: &RunView) -> [usize; 5] {
-    let total = exp.faults.len();
-    if !view.finished {
-        return if view.stopped {
-            [0, 0, 0, total, 0]
-        } else {
-            [0, 0, total, 0, 0]
-        };
-    }
-    let count = |v: &str| exp.faults.iter().filter(|f| f.verdict == v).count();
-    let (pass, fail, awaited, stopped) = (
-        count("Pass"),
-        count("Fail"),
-        count("Awaited"),
-        count("Stopped"),
-    );
-    [
-        pass,
-        fail,
-        awaited,
-        stopped,
-        total - pass - fail - awaited - stopped,
-    ]
-}
-
 /// The whole WorkflowRun object; the GraphQL layer cuts it down to the
 /// selection. The two large strings are only built when selected.
 fn workflow_run(exp: &Experiment, run: &Run, view: &RunView, root: &RootField) -> Value {
-    let [passed, failed, awaited, stopped, na] = counters(exp, view);
+    let [passed, failed, awaited, stopped, na] = execution::fault_counts(exp, view);
     json!({
         "identifiers": run.identifiers,
         "workflowRunID": run.run_id,
@@ -401,8 +367,7 @@ fn not_found(message: String) -> Reply {
 
 /// REST v2 stop: stops the run named by `notifyId` or `experimentRunId`
 /// (every unstopped run of the experiment when neither is given).
-fn stop(state: &State, req: &HttpRequest, experiment_id: &str) -> Reply {
-    let config = &state.scenario.harness;
+fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id: &str) -> Reply {
     let param = |name: &str| req.query_param(name).filter(|v| !v.is_empty());
     let (Some(org), Some(project)) = (param("organizationIdentifier"), param("projectIdentifier"))
     else {
@@ -420,23 +385,7 @@ fn stop(state: &State, req: &HttpRequest, experiment_id: &str) -> Reply {
         return not_found(format!("experiment {experiment_id} not found"));
     };
     let (notify_id, run_id) = (param("notifyId"), param("experimentRunId"));
-    let stopped = state.with_runs(|runs| {
-        let mut count = 0;
-        for run in runs.iter_mut().filter(|r| r.experiment_id == experiment_id) {
-            let named = match (&notify_id, &run_id) {
-                (None, None) => !run.stopped,
-                (n, r) => {
-                    n.as_ref().is_none_or(|n| *n == run.notify_id)
-                        && r.as_ref().is_none_or(|r| *r == run.run_id)
-                }
-            };
-            if named {
-                run.stop(exp);
-                count += 1;
-            }
-        }
-        count
-    });
+    let stopped = state.stop_runs(exp, notify_id.as_deref(), run_id.as_deref());
     if stopped == 0 {
         return not_found(format!(
             "no run of experiment {experiment_id} matches notifyId={} experimentRunId={}",

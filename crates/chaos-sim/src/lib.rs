@@ -1,10 +1,12 @@
-//! `chaos-sim`: a simulator of the Harness Chaos Engineering API for testing
-//! and benchmarking `chaos-gate` without a real platform.
+//! `chaos-sim`: a simulator of the Harness Chaos Engineering and LitmusChaos
+//! ChaosCenter 3.x APIs for testing and benchmarking `chaos-gate` without a
+//! real platform.
 //!
 //! A [`Scenario`] (TOML) says which experiments exist, which phases their
 //! runs go through poll by poll, what score they end with, and which
 //! failures to inject (HTTP errors, slow answers, dropped connections,
-//! garbage bodies). A [`Simulator`] serves it on a local port and records
+//! garbage bodies); its `platform` key picks the dialect served (`harness`
+//! by default, or `litmus`). A [`Simulator`] serves it on a local port and records
 //! every request so a test can assert on what a client really sent.
 //!
 //! ```no_run
@@ -21,10 +23,11 @@
 mod execution;
 mod graphql;
 mod harness;
+mod litmus;
 pub mod scenario;
 mod server;
 mod state;
 
-pub use scenario::Scenario;
+pub use scenario::{Platform, Scenario};
 pub use server::Simulator;
 pub use state::{RecordedRequest, RunSnapshot};

@@ -12,9 +12,11 @@ use chaos_sim::{Scenario, Simulator};
 
 const USAGE: &str = "usage: chaos-sim --scenario PATH [--listen ADDR]
 
-Serves a simulated Harness Chaos Engineering API described by a TOML scenario.
+Serves a simulated Harness Chaos Engineering or LitmusChaos ChaosCenter 3.x API
+described by a TOML scenario (its `platform` key picks the dialect).
 
-  --scenario PATH   scenario file (see crates/chaos-sim/scenarios/demo.toml)
+  --scenario PATH   scenario file (see crates/chaos-sim/scenarios/demo.toml and
+                    litmus-demo.toml)
   --listen ADDR     address to listen on (default 127.0.0.1:0, a free port)
 
 Prints `chaos-sim listening on http://HOST:PORT` first on stdout, one line per

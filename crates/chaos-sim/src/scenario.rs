@@ -11,8 +11,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// Operation names an `[[inject]]` entry may target: the GraphQL root field
-/// names of the Harness dialect plus `stop` for the REST v2 stop endpoint.
+/// Operation names an `[[inject]]` entry may target in a Harness scenario:
+/// the GraphQL root field names of the Harness dialect plus `stop` for the
+/// REST v2 stop endpoint.
 pub const HARNESS_OPERATIONS: &[&str] = &[
     "runChaosExperiment",
     "listWorkflowRun",
@@ -20,12 +21,64 @@ pub const HARNESS_OPERATIONS: &[&str] = &[
     "stop",
 ];
 
+/// Operation names an `[[inject]]` entry may target in a Litmus scenario:
+/// `login` for `POST /auth/login` plus the GraphQL root field names a gate
+/// uses (`listExperimentRun` to find the run of a trigger whose answer was
+/// lost).
+pub const LITMUS_OPERATIONS: &[&str] = &[
+    "login",
+    "runChaosExperiment",
+    "getExperimentRun",
+    "stopExperimentRuns",
+    "getExperiment",
+    "listExperimentRun",
+];
+
+/// Which platform's API a scenario simulates. One simulator speaks one
+/// dialect: the other dialect's routes answer 404, as they would on the
+/// real platform, so a client configured for the wrong one fails visibly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Harness Chaos Engineering (`[harness]`).
+    #[default]
+    Harness,
+    /// LitmusChaos ChaosCenter 3.x (`[litmus]`).
+    Litmus,
+}
+
+impl Platform {
+    /// The operation names `[[inject]]` entries may use with this dialect.
+    pub fn operations(self) -> &'static [&'static str] {
+        match self {
+            Platform::Harness => HARNESS_OPERATIONS,
+            Platform::Litmus => LITMUS_OPERATIONS,
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Platform::Harness => "harness",
+            Platform::Litmus => "litmus",
+        }
+    }
+}
+
 /// A whole simulated platform: credentials, experiments and injected faults.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Credentials and identifiers the Harness dialect checks.
-    pub harness: HarnessConfig,
+    /// The dialect served: `"harness"` (the default) or `"litmus"`.
+    #[serde(default)]
+    pub platform: Platform,
+    /// Credentials and identifiers the Harness dialect checks; required in
+    /// (and only allowed in) a Harness scenario.
+    #[serde(default)]
+    pub harness: Option<HarnessConfig>,
+    /// Credentials and identifiers the Litmus dialect checks; required in
+    /// (and only allowed in) a Litmus scenario.
+    #[serde(default)]
+    pub litmus: Option<LitmusConfig>,
     /// Stored experiments ("workflows" in the Harness API).
     #[serde(default)]
     pub experiments: Vec<Experiment>,
@@ -54,11 +107,38 @@ pub struct HarnessConfig {
     pub project_id: Option<String>,
 }
 
+/// `[litmus]`: what the ChaosCenter dialect accepts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LitmusConfig {
+    /// Accepted by `POST /auth/login` together with `password`; without
+    /// both, every login is refused (a token-only scenario).
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A static access token accepted as `Authorization: Bearer <token>`,
+    /// like a personal API token; tokens handed out by a login are accepted
+    /// as well.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The project every operation must name in its `projectID` argument,
+    /// and the one the login answer reports.
+    pub project_id: String,
+    /// The only `Origin` header `/api/query` accepts; by default the
+    /// simulator's own URL (`http://127.0.0.1:PORT`), which is what a client
+    /// sends when it uses that URL as its endpoint. Set it when listening on
+    /// another address (`0.0.0.0`) or to test a mismatch.
+    #[serde(default)]
+    pub allowed_origin: Option<String>,
+}
+
 /// `[[experiments]]`: one stored experiment and the script its runs follow.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
-    /// The workflow ID a client triggers it by.
+    /// The workflow ID (Harness) or experiment ID (Litmus) a client
+    /// triggers it by.
     pub id: String,
     /// Display name; defaults to the ID.
     #[serde(default)]
@@ -74,8 +154,11 @@ pub struct Experiment {
     /// platform never reports one.
     #[serde(default)]
     pub resiliency_score: Option<f64>,
-    /// The run is missing from `listWorkflowRun` for this many polls after
-    /// the trigger (the platform's indexing lag), though the polls count.
+    /// The run is missing from `listWorkflowRun` (Harness) or
+    /// `getExperimentRun` answers "experiment run not found" (Litmus) for
+    /// this many polls after the trigger (the platform's indexing lag),
+    /// though the polls count. Litmus writes the run before the trigger
+    /// returns, so there the default of 0 is the realistic value.
     #[serde(default)]
     pub unlisted_polls: u32,
     /// A scheduled experiment: the trigger answers an empty notify ID and
@@ -86,11 +169,12 @@ pub struct Experiment {
     /// experiment on an inactive infrastructure fails.
     #[serde(default = "default_true")]
     pub infra_active: bool,
-    /// Shown as `isRemoved` by `listWorkflow`; such an experiment cannot be
-    /// triggered.
+    /// Shown as `isRemoved` by `listWorkflow` / `getExperiment`; such an
+    /// experiment cannot be triggered.
     #[serde(default)]
     pub removed: bool,
-    /// `errorResponse` of a finished run.
+    /// `errorResponse` of a finished run (Harness only: Litmus's
+    /// `ExperimentRun` has no such field).
     #[serde(default)]
     pub error_response: Option<String>,
     /// Raw `executionData` string returned verbatim instead of the generated
@@ -142,7 +226,8 @@ impl Fault {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inject {
-    /// `runChaosExperiment`, `listWorkflowRun`, `listWorkflow` or `stop`.
+    /// One of the dialect's operation names: [`HARNESS_OPERATIONS`] or
+    /// [`LITMUS_OPERATIONS`].
     pub operation: String,
     /// Applies to the first N calls of the operation; every call when absent.
     #[serde(default)]
@@ -247,6 +332,24 @@ impl Scenario {
     /// Checks what serde cannot: things that would make the simulator's
     /// behaviour undefined rather than merely unusual.
     fn check(&self) -> Result<(), String> {
+        let (has_harness, has_litmus) = (self.harness.is_some(), self.litmus.is_some());
+        let (needed, present, other) = match self.platform {
+            Platform::Harness => (has_harness, has_litmus, Platform::Litmus),
+            Platform::Litmus => (has_litmus, has_harness, Platform::Harness),
+        };
+        let own = self.platform.table();
+        if !needed {
+            return Err(format!(
+                "invalid scenario: platform \"{own}\" needs a [{own}] table"
+            ));
+        }
+        if present {
+            return Err(format!(
+                "invalid scenario: a [{}] table has no meaning with platform \"{own}\" (set platform = \"{}\" or remove it)",
+                other.table(),
+                other.table()
+            ));
+        }
         let mut seen = HashSet::new();
         for exp in &self.experiments {
             if exp.id.is_empty() {
@@ -266,12 +369,13 @@ impl Scenario {
             }
         }
         for (i, inj) in self.inject.iter().enumerate() {
-            if !HARNESS_OPERATIONS.contains(&inj.operation.as_str()) {
+            let known = self.platform.operations();
+            if !known.contains(&inj.operation.as_str()) {
                 return Err(format!(
-                    "invalid scenario: inject entry {} has unknown operation `{}` (known: {})",
+                    "invalid scenario: inject entry {} has unknown operation `{}` for platform \"{own}\" (known: {})",
                     i + 1,
                     inj.operation,
-                    HARNESS_OPERATIONS.join(", ")
+                    known.join(", ")
                 ));
             }
             if let Some(status) = inj.status
@@ -323,6 +427,67 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.contains("listWorkflowRuns"), "{err}");
+    }
+
+    const LITMUS: &str = r#"
+        platform = "litmus"
+
+        [litmus]
+        project_id = "proj"
+
+        [[experiments]]
+        id = "exp"
+    "#;
+
+    #[test]
+    fn platform_defaults_to_harness() {
+        assert_eq!(
+            Scenario::from_toml(MINIMAL).expect("valid").platform,
+            Platform::Harness
+        );
+        let s = Scenario::from_toml(LITMUS).expect("valid");
+        assert_eq!(s.platform, Platform::Litmus);
+        let litmus = s.litmus.expect("[litmus]");
+        assert_eq!(litmus.project_id, "proj");
+        assert!(litmus.token.is_none() && litmus.allowed_origin.is_none());
+    }
+
+    #[test]
+    fn each_platform_needs_its_own_table_only() {
+        let err =
+            Scenario::from_toml("platform = \"litmus\"\n[harness]\naccount_id='a'\napi_key='k'\n")
+                .unwrap_err();
+        assert!(err.contains("[litmus]"), "{err}");
+        let err =
+            Scenario::from_toml(&format!("{MINIMAL}\n[litmus]\nproject_id = 'p'\n")).unwrap_err();
+        assert!(err.contains("[litmus]") && err.contains("harness"), "{err}");
+        let err = Scenario::from_toml(&format!(
+            "platform = \"harness\"\n{}",
+            "[litmus]\nproject_id='p'\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("[harness]"), "{err}");
+        let err = Scenario::from_toml("platform = \"gremlin\"\n").unwrap_err();
+        assert!(err.contains("gremlin"), "{err}");
+    }
+
+    #[test]
+    fn inject_operations_depend_on_the_platform() {
+        let err = Scenario::from_toml(&format!("{MINIMAL}\n[[inject]]\noperation = \"login\"\n"))
+            .unwrap_err();
+        assert!(err.contains("`login`"), "{err}");
+        let err = Scenario::from_toml(&format!(
+            "{LITMUS}\n[[inject]]\noperation = \"listWorkflowRun\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("getExperimentRun"),
+            "lists the known ones: {err}"
+        );
+        for op in LITMUS_OPERATIONS {
+            Scenario::from_toml(&format!("{LITMUS}\n[[inject]]\noperation = \"{op}\"\n"))
+                .expect("valid");
+        }
     }
 
     #[test]

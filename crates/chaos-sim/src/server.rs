@@ -25,9 +25,9 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::harness;
-use crate::scenario::{Inject, Scenario};
+use crate::scenario::{Inject, Platform, Scenario};
 use crate::state::{RecordedRequest, RunSnapshot, State};
+use crate::{harness, litmus};
 
 /// Largest request body accepted; a client never needs more, and the cap
 /// keeps a runaway test from exhausting memory.
@@ -131,11 +131,19 @@ pub(crate) struct Call {
 /// The work a call would do; one variant per dialect.
 pub(crate) enum Action {
     Harness(Box<harness::Action>),
+    Litmus(Box<litmus::Action>),
     NotFound,
 }
 
+/// Routes a request to the scenario's dialect only: the other dialect's
+/// paths answer 404 as on the real platform, so a client configured for the
+/// wrong platform fails the way it would in production.
 fn classify(state: &State, req: &HttpRequest) -> Call {
-    if let Some(call) = harness::classify(state, req) {
+    let call = match state.scenario.platform {
+        Platform::Harness => harness::classify(state, req),
+        Platform::Litmus => litmus::classify(state, req),
+    };
+    if let Some(call) = call {
         return call;
     }
     Call {
@@ -148,6 +156,7 @@ fn classify(state: &State, req: &HttpRequest) -> Call {
 fn execute(state: &State, req: &HttpRequest, action: &Action) -> Reply {
     match action {
         Action::Harness(a) => harness::execute(state, req, a),
+        Action::Litmus(a) => litmus::execute(state, req, a),
         Action::NotFound => Reply::not_found(),
     }
 }
@@ -354,11 +363,15 @@ impl Simulator {
         log_requests: bool,
     ) -> io::Result<Simulator> {
         // Fail here, not on the first request, if an embedded schema is bad.
-        harness::check_schema();
+        // Only the dialect served is parsed: the Litmus schema is large.
+        match scenario.platform {
+            Platform::Harness => harness::check_schema(),
+            Platform::Litmus => litmus::check_schema(),
+        }
         let listener = StdTcpListener::bind(listen)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::new(scenario, log_requests));
+        let state = Arc::new(State::new(scenario, format!("http://{addr}"), log_requests));
         let (ready_tx, ready_rx) = oneshot::channel::<io::Result<()>>();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread_state = state.clone();

@@ -51,8 +51,12 @@ pub(crate) struct Run {
     pub experiment_id: String,
     pub notify_id: String,
     pub run_id: String,
-    /// The `identifiers` the trigger carried, echoed in `listWorkflowRun`.
+    /// The `identifiers` the trigger carried, echoed in `listWorkflowRun`
+    /// (Harness); the `projectID` (Litmus).
     pub identifiers: serde_json::Value,
+    /// 1 for the first run of its experiment, 2 for the second, ...
+    /// (Litmus's `runSequence`).
+    pub sequence: u32,
     pub created_ms: u64,
     pub updated_ms: u64,
     /// When the run first showed its last phase.
@@ -138,7 +142,12 @@ pub(crate) struct State {
     pub log_requests: bool,
     /// When the simulator started; stored experiments claim to be older.
     pub started_ms: u64,
+    /// The simulator's own base URL (`http://ADDR`), the default origin the
+    /// Litmus dialect accepts.
+    pub url: String,
     runs: Mutex<Vec<Run>>,
+    /// Access tokens handed out by a login (Litmus); accepted afterwards.
+    tokens: Mutex<Vec<String>>,
     requests: Mutex<Vec<RecordedRequest>>,
     calls: Mutex<HashMap<String, u32>>,
     seed: AtomicU64,
@@ -158,13 +167,15 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 impl State {
-    pub fn new(scenario: Scenario, log_requests: bool) -> State {
+    pub fn new(scenario: Scenario, url: String, log_requests: bool) -> State {
         let seed = now_ms() ^ (u64::from(std::process::id()) << 32) ^ 0x9e37_79b9_7f4a_7c15;
         State {
             scenario,
             log_requests,
             started_ms: now_ms(),
+            url,
             runs: Mutex::new(Vec::new()),
+            tokens: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             calls: Mutex::new(HashMap::new()),
             seed: AtomicU64::new(seed),
@@ -194,6 +205,73 @@ impl State {
             .iter()
             .find(|i| i.operation == operation && i.first.is_none_or(|first| index < first))
             .cloned()
+    }
+
+    /// Hands out a new access token, `sim-token-<n>` (n from 1), and
+    /// remembers it so that later requests carrying it are accepted.
+    pub fn issue_token(&self) -> String {
+        let mut tokens = lock(&self.tokens);
+        let token = format!("sim-token-{}", tokens.len() + 1);
+        tokens.push(token.clone());
+        token
+    }
+
+    /// Whether `token` was handed out by [`State::issue_token`].
+    pub fn token_issued(&self, token: &str) -> bool {
+        lock(&self.tokens).iter().any(|t| t == token)
+    }
+
+    /// Starts a run of `exp` (a successful trigger) and returns its notify
+    /// ID. Shared by the dialects so that runs look alike whichever API
+    /// started them.
+    pub fn start_run(&self, exp: &Experiment, identifiers: serde_json::Value) -> String {
+        let now = now_ms();
+        let (notify_id, run_id) = (self.new_id(), self.new_id());
+        self.with_runs(|runs| {
+            let earlier = runs.iter().filter(|r| r.experiment_id == exp.id).count();
+            runs.push(Run {
+                experiment_id: exp.id.clone(),
+                notify_id: notify_id.clone(),
+                run_id,
+                identifiers,
+                sequence: u32::try_from(earlier).unwrap_or(u32::MAX).saturating_add(1),
+                created_ms: now,
+                updated_ms: now,
+                finished_ms: None,
+                polls: 0,
+                stopped: false,
+                finished_before_stop: false,
+            });
+        });
+        notify_id
+    }
+
+    /// Stops the runs of `exp` named by notify ID and/or run ID (both must
+    /// match when both are given), or every unstopped run of it when
+    /// neither is given, and returns how many were named. Stopping a run
+    /// again is harmless and counts: the platforms accept it too.
+    pub fn stop_runs(
+        &self,
+        exp: &Experiment,
+        notify_id: Option<&str>,
+        run_id: Option<&str>,
+    ) -> usize {
+        self.with_runs(|runs| {
+            let mut count = 0;
+            for run in runs.iter_mut().filter(|r| r.experiment_id == exp.id) {
+                let named = match (notify_id, run_id) {
+                    (None, None) => !run.stopped,
+                    (n, r) => {
+                        n.is_none_or(|n| n == run.notify_id) && r.is_none_or(|r| r == run.run_id)
+                    }
+                };
+                if named {
+                    run.stop(exp);
+                    count += 1;
+                }
+            }
+            count
+        })
     }
 
     /// Runs the closure with the run list locked.
@@ -269,6 +347,7 @@ mod tests {
             notify_id: "n".into(),
             run_id: "r".into(),
             identifiers: serde_json::Value::Null,
+            sequence: 1,
             created_ms: 0,
             updated_ms: 0,
             finished_ms: None,
@@ -309,6 +388,7 @@ mod tests {
     fn ids_are_unique_and_uuid_shaped() {
         let s = State::new(
             Scenario::from_toml("[harness]\naccount_id='a'\napi_key='k'\n").expect("valid"),
+            "http://127.0.0.1:1".into(),
             false,
         );
         let ids: std::collections::HashSet<_> = (0..1000).map(|_| s.new_id()).collect();

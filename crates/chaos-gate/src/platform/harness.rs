@@ -7,15 +7,15 @@
 //! experiments the gate runs. `executionData` is asked for once per run,
 //! after it finished.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform, PlatformError, RunRef,
-    RunStatus,
+    created_at, execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
+    PlatformError, RunRef, RunStatus,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -133,20 +133,18 @@ impl Harness {
         document: &str,
         variables: Value,
     ) -> Result<Value, PlatformError> {
-        let body = json!({ "query": document, "variables": variables });
-        let body = serde_json::to_vec(&body).map_err(|e| {
-            PlatformError::unusable(format!("{what}: cannot encode the request: {e}"))
-        })?;
-        let answer = self
-            .http
-            .send_json(what, mode, cap, || {
-                self.headers(self.http.client().post(self.query_url.clone()))
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            })
-            .await
-            .map_err(auth_hint)?;
-        graphql::data(what, answer)
+        graphql::post(
+            &self.http,
+            &self.query_url,
+            what,
+            mode,
+            cap,
+            document,
+            variables,
+            |r| self.headers(r),
+        )
+        .await
+        .map_err(auth_hint)
     }
 
     async fn list_runs(
@@ -165,18 +163,61 @@ impl Harness {
                 json!({ "identifiers": self.identifiers(), "request": request }),
             )
             .await?;
-        let list = graphql::field(what, &data, "listWorkflowRun")?;
-        let runs = list.get("workflowRuns").cloned().unwrap_or(Value::Null);
-        let runs: Vec<Option<WireRun>> = match runs {
-            Value::Null => Vec::new(),
-            other => serde_json::from_value(other).map_err(|e| {
-                PlatformError::unusable(format!(
-                    "{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"
-                ))
-            })?,
-        };
-        Ok(runs.into_iter().flatten().collect())
+        runs_from_data(what, &data)
     }
+}
+
+/// The runs in a `listWorkflowRun` answer's `data`.
+fn runs_from_data(what: &str, data: &Value) -> Result<Vec<WireRun>, PlatformError> {
+    let list = graphql::field(what, data, "listWorkflowRun")?;
+    let runs: Vec<Option<WireRun>> = match list.get("workflowRuns") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => Vec::<Option<WireRun>>::deserialize(other).map_err(|e| {
+            PlatformError::unusable(format!(
+                "{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"
+            ))
+        })?,
+    };
+    Ok(runs.into_iter().flatten().collect())
+}
+
+/// The statuses of the runs named by `ids` in a light poll's runs; a score
+/// outside 0..100 is an error.
+fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
+    let mut out = Vec::new();
+    for run in wire {
+        let Some(notify_id) = run.notify_id.filter(|n| ids.contains(&n.as_str())) else {
+            continue;
+        };
+        let score = match run.resiliency_score {
+            Some(s) if !(0.0..=100.0).contains(&s) => {
+                return Err(PlatformError::unusable(format!(
+                    "listWorkflowRun: run {notify_id} reports resiliencyScore {s}, outside 0..100"
+                )))
+            }
+            s => s,
+        };
+        out.push(RunStatus {
+            notify_id,
+            experiment_id: run.workflow_id,
+            run_id: run.workflow_run_id,
+            phase: run.phase.unwrap_or_default(),
+            score,
+            error: run.error_response.filter(|e| !e.trim().is_empty()),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a whole status-poll answer body the way a poll does: JSON, the
+/// GraphQL `errors` and `data`, the runs, their scores. For the fuzz target
+/// and property tests; `poll` runs the same steps on what the transport
+/// returns.
+pub fn parse_poll_answer(body: &[u8], ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
+    let answer: Value = serde_json::from_slice(body)
+        .map_err(|e| PlatformError::unusable(format!("listWorkflowRun: not JSON ({e})")))?;
+    let data = graphql::data("listWorkflowRun", answer)?;
+    statuses(runs_from_data("listWorkflowRun", &data)?, ids)
 }
 
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
@@ -219,21 +260,6 @@ struct WireRun {
     error_response: Option<String>,
     execution_data: Option<String>,
     created_at: Option<Value>,
-}
-
-/// Unix milliseconds or seconds, as a string or a number.
-fn created_at(value: &Value) -> Option<SystemTime> {
-    let n = match value {
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
-        Value::Number(n) => n.as_f64()?,
-        _ => return None,
-    };
-    if !n.is_finite() || n < 0.0 {
-        return None;
-    }
-    // Milliseconds from 2001 on are larger than any seconds value.
-    let secs = if n > 1e11 { n / 1000.0 } else { n };
-    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
 }
 
 impl Platform for Harness {
@@ -308,28 +334,7 @@ impl Platform for Harness {
                 json!({ "notifyIDs": ids }),
             )
             .await?;
-        let mut out = Vec::new();
-        for run in wire {
-            let Some(notify_id) = run.notify_id.filter(|n| ids.contains(&n.as_str())) else {
-                continue;
-            };
-            let score = match run.resiliency_score {
-                Some(s) if !(0.0..=100.0).contains(&s) => {
-                    return Err(PlatformError::unusable(format!(
-                        "listWorkflowRun: run {notify_id} reports resiliencyScore {s}, outside 0..100"
-                    )))
-                }
-                s => s,
-            };
-            out.push(RunStatus {
-                notify_id,
-                run_id: run.workflow_run_id,
-                phase: run.phase.unwrap_or_default(),
-                score,
-                error: run.error_response.filter(|e| !e.trim().is_empty()),
-            });
-        }
-        Ok(out)
+        statuses(wire, &ids)
     }
 
     async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
@@ -447,20 +452,5 @@ mod tests {
             base(&e, "query").as_str(),
             "https://app.harness.io/gateway/chaos/manager/api/query"
         );
-    }
-
-    #[test]
-    fn created_at_reads_millis_and_seconds() {
-        let t = created_at(&json!("1700000000000")).unwrap();
-        assert_eq!(
-            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
-            1_700_000_000
-        );
-        let t = created_at(&json!(1700000000)).unwrap();
-        assert_eq!(
-            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
-            1_700_000_000
-        );
-        assert!(created_at(&json!("soon")).is_none());
     }
 }

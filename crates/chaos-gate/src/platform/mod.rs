@@ -8,10 +8,13 @@
 
 use std::fmt;
 use std::future::Future;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
 
 pub mod execution_data;
 pub mod harness;
+pub mod litmus;
 
 pub use execution_data::Fault;
 
@@ -72,6 +75,8 @@ pub struct RunRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunStatus {
     pub notify_id: String,
+    /// The experiment the run belongs to, as the platform says.
+    pub experiment_id: Option<String>,
     pub run_id: Option<String>,
     /// The phase string as the server sent it (empty when it sent none).
     pub phase: String,
@@ -150,4 +155,42 @@ pub trait Platform: Sync {
     /// succeeded since): at the deadline it makes the gate's end a platform
     /// error rather than a timeout.
     fn failing(&self) -> Option<String>;
+}
+
+/// A run's `createdAt`: Unix milliseconds or seconds, as a string or a
+/// number (both platforms have sent both).
+pub(crate) fn created_at(value: &Value) -> Option<SystemTime> {
+    let n = match value {
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        Value::Number(n) => n.as_f64()?,
+        _ => return None,
+    };
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    // Milliseconds since 1973 are larger than any plausible seconds value.
+    let secs = if n > 1e11 { n / 1000.0 } else { n };
+    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn created_at_reads_millis_and_seconds() {
+        let t = created_at(&json!("1700000000000")).unwrap();
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_700_000_000
+        );
+        let t = created_at(&json!(1700000000)).unwrap();
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_700_000_000
+        );
+        assert!(created_at(&json!("soon")).is_none());
+        assert!(created_at(&json!(-5)).is_none());
+    }
 }

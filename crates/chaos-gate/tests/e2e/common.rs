@@ -82,8 +82,14 @@ impl Run {
     }
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_chaos-gate")
+/// The binary under test: the one cargo built for this test run, or the one
+/// named by `CHAOS_GATE_TEST_BINARY` (CI points it at the static musl
+/// release build the Dockerfile ships).
+pub fn bin() -> String {
+    std::env::var("CHAOS_GATE_TEST_BINARY")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_chaos-gate").to_string())
 }
 
 impl Gate {

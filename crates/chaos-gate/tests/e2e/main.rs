@@ -3,6 +3,9 @@
 
 mod common;
 mod failures;
+mod hostile;
+mod hosts;
+mod network;
 mod phases;
 mod reports;
 mod requests;

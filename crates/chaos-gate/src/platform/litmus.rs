@@ -1,0 +1,453 @@
+//! LitmusChaos ChaosCenter 3.x: GraphQL at `{endpoint}/api/query`, a token
+//! from `token` or from `POST {endpoint}/auth/login`.
+//!
+//! ChaosCenter checks the `Origin` header against its allowed origins and
+//! answers 403 "Invalid origin" otherwise, so every request carries the
+//! endpoint's origin. There is no batch status query: a poll asks
+//! `getExperimentRun` once per run, all at once.
+
+use std::time::SystemTime;
+
+use reqwest::{RequestBuilder, Url};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+use super::{
+    created_at, execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
+    PlatformError, RunRef, RunStatus,
+};
+use crate::graphql;
+use crate::http::{Http, Mode};
+use crate::secret::Secret;
+use crate::settings::LitmusAuth;
+
+/// Trigger a stored experiment.
+pub const RUN_CHAOS_EXPERIMENT: &str =
+    "mutation RunChaosExperiment($experimentID: String!, $projectID: ID!) {
+  runChaosExperiment(experimentID: $experimentID, projectID: $projectID) { notifyID }
+}";
+
+/// The light status poll of one run.
+pub const GET_EXPERIMENT_RUN: &str = "query GetExperimentRun($projectID: ID!, $notifyID: ID) {
+  getExperimentRun(projectID: $projectID, notifyID: $notifyID) {
+    experimentRunID experimentID phase resiliencyScore
+    faultsPassed faultsFailed faultsAwaited faultsStopped faultsNa totalFaults
+  }
+}";
+
+/// A finished run's execution data, asked for once.
+pub const GET_EXPERIMENT_RUN_EXECUTION_DATA: &str =
+    "query GetExperimentRunExecutionData($projectID: ID!, $notifyID: ID) {
+  getExperimentRun(projectID: $projectID, notifyID: $notifyID) { experimentRunID executionData }
+}";
+
+/// Stop the runs of an experiment (ChaosCenter 3.1.0 and later).
+pub const STOP_EXPERIMENT_RUNS: &str =
+    "mutation StopExperimentRuns($projectID: ID!, $experimentID: String!, $notifyID: String) {
+  stopExperimentRuns(projectID: $projectID, experimentID: $experimentID, notifyID: $notifyID)
+}";
+
+/// Whether an experiment exists (dry run).
+pub const GET_EXPERIMENT: &str = "query GetExperiment($projectID: ID!, $experimentID: String!) {
+  getExperiment(projectID: $projectID, experimentID: $experimentID) {
+    experimentDetails { experimentID name isRemoved infra { infraID isActive } }
+  }
+}";
+
+/// Recent runs of one experiment, to find a run a lost trigger started.
+pub const LIST_EXPERIMENT_RUN: &str =
+    "query ListExperimentRun($projectID: ID!, $request: ListExperimentRunRequest!) {
+  listExperimentRun(projectID: $projectID, request: $request) {
+    experimentRuns { experimentRunID experimentID notifyID createdAt }
+  }
+}";
+
+/// Every GraphQL document this client can send, for schema tests.
+pub const DOCUMENTS: &[&str] = &[
+    RUN_CHAOS_EXPERIMENT,
+    GET_EXPERIMENT_RUN,
+    GET_EXPERIMENT_RUN_EXECUTION_DATA,
+    STOP_EXPERIMENT_RUNS,
+    GET_EXPERIMENT,
+    LIST_EXPERIMENT_RUN,
+];
+
+const SMALL_BODY: usize = 16 * 1024 * 1024;
+const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
+
+/// A ChaosCenter client for one project.
+pub struct Litmus {
+    http: Http,
+    query_url: Url,
+    login_url: Url,
+    origin: String,
+    auth: LitmusAuth,
+    token: OnceCell<Secret>,
+    project_id: String,
+}
+
+/// `{endpoint}/{path}`, keeping any path prefix of the endpoint.
+fn under(endpoint: &Url, path: &str) -> Url {
+    let mut url = endpoint.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}/{path}"));
+    url.set_query(None);
+    url
+}
+
+impl Litmus {
+    pub fn new(http: Http, endpoint: &Url, auth: LitmusAuth, project_id: String) -> Litmus {
+        Litmus {
+            http,
+            query_url: under(endpoint, "api/query"),
+            login_url: under(endpoint, "auth/login"),
+            origin: endpoint.origin().ascii_serialization(),
+            auth,
+            token: OnceCell::new(),
+            project_id,
+        }
+    }
+
+    /// The access token: the `token` setting, or one from a login (once).
+    async fn token(&self) -> Result<&Secret, PlatformError> {
+        self.token
+            .get_or_try_init(|| async {
+                match &self.auth {
+                    LitmusAuth::Token(t) => Ok(t.clone()),
+                    LitmusAuth::Login { username, password } => {
+                        self.login(username, password).await
+                    }
+                }
+            })
+            .await
+    }
+
+    async fn login(&self, username: &str, password: &Secret) -> Result<Secret, PlatformError> {
+        let body =
+            serde_json::to_vec(&json!({ "username": username, "password": password.expose() }))
+                .map_err(|e| {
+                    PlatformError::unusable(format!("login: cannot encode the request: {e}"))
+                })?;
+        let answer = self
+            .http
+            .send_json("login", Mode::Read, SMALL_BODY, || {
+                self.http
+                    .client()
+                    .post(self.login_url.clone())
+                    .header("Origin", &self.origin)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await
+            .map_err(|e| hint(e, "username and password"))?;
+        match answer.get("accessToken").and_then(Value::as_str) {
+            Some(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
+            _ => Err(PlatformError::unusable(
+                "login: the answer has no accessToken".to_string(),
+            )),
+        }
+    }
+
+    fn headers(&self, request: RequestBuilder, token: &Secret) -> RequestBuilder {
+        request
+            .header("Origin", &self.origin)
+            .bearer_auth(token.expose())
+    }
+
+    async fn query(
+        &self,
+        what: &str,
+        mode: Mode,
+        cap: usize,
+        document: &str,
+        variables: Value,
+    ) -> Result<Value, PlatformError> {
+        let token = self.token().await?;
+        let check = match self.auth {
+            LitmusAuth::Token(_) => "token",
+            LitmusAuth::Login { .. } => "username and password",
+        };
+        graphql::post(
+            &self.http,
+            &self.query_url,
+            what,
+            mode,
+            cap,
+            document,
+            variables,
+            |r| self.headers(r, token),
+        )
+        .await
+        .map_err(|e| hint(e, check))
+    }
+
+    async fn get_run(
+        &self,
+        what: &str,
+        document: &str,
+        cap: usize,
+        notify_id: &str,
+    ) -> Result<WireRun, PlatformError> {
+        let data = self
+            .query(
+                what,
+                Mode::Read,
+                cap,
+                document,
+                json!({ "projectID": self.project_id, "notifyID": notify_id }),
+            )
+            .await?;
+        let run = graphql::field(what, &data, "getExperimentRun")?;
+        serde_json::from_value(run.clone()).map_err(|e| {
+            PlatformError::unusable(format!("{what}: getExperimentRun is not a run ({e})"))
+        })
+    }
+}
+
+/// Names the settings to check when ChaosCenter refuses a request. A 403 is
+/// often the Origin check, so that is named too.
+fn hint(e: PlatformError, check: &str) -> PlatformError {
+    if e.kind == ErrorKind::Auth {
+        PlatformError::new(
+            ErrorKind::Auth,
+            format!(
+                "{}. Check {check}, and that endpoint is the ChaosCenter URL its server allows as an origin.",
+                e.message
+            ),
+        )
+    } else {
+        e
+    }
+}
+
+/// A run as `getExperimentRun` returns it; every field optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRun {
+    #[serde(rename = "experimentRunID")]
+    experiment_run_id: Option<String>,
+    #[serde(rename = "experimentID")]
+    experiment_id: Option<String>,
+    #[serde(rename = "notifyID")]
+    notify_id: Option<String>,
+    phase: Option<String>,
+    resiliency_score: Option<f64>,
+    execution_data: Option<String>,
+    created_at: Option<Value>,
+}
+
+impl Platform for Litmus {
+    fn name(&self) -> &'static str {
+        "litmus"
+    }
+
+    async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        let what = format!("runChaosExperiment for {experiment_id}");
+        let data = self
+            .query(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                RUN_CHAOS_EXPERIMENT,
+                json!({ "experimentID": experiment_id, "projectID": self.project_id }),
+            )
+            .await?;
+        let run = graphql::field(&what, &data, "runChaosExperiment")?;
+        match run.get("notifyID").and_then(Value::as_str).map(str::trim) {
+            Some("") => Err(PlatformError::unusable(format!(
+                "{what}: ChaosCenter returned an empty notify ID. Scheduled (cron) experiments \
+                 are started by their schedule and cannot be watched this way."
+            ))),
+            Some(id) => Ok(id.to_string()),
+            None => Err(PlatformError::unusable(format!(
+                "{what}: the answer has no runChaosExperiment.notifyID"
+            ))),
+        }
+    }
+
+    async fn find_run(
+        &self,
+        experiment_id: &str,
+        since: SystemTime,
+    ) -> Result<Option<FoundRun>, PlatformError> {
+        let what = format!("listExperimentRun (looking for a run of {experiment_id})");
+        let data = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_EXPERIMENT_RUN,
+                json!({ "projectID": self.project_id, "request": { "experimentIDs": [experiment_id] } }),
+            )
+            .await?;
+        let list = graphql::field(&what, &data, "listExperimentRun")?;
+        let runs: Vec<Option<WireRun>> = match list.get("experimentRuns") {
+            Some(v @ Value::Array(_)) => serde_json::from_value(v.clone()).map_err(|e| {
+                PlatformError::unusable(format!(
+                    "{what}: experimentRuns is not a list of runs ({e})"
+                ))
+            })?,
+            _ => Vec::new(),
+        };
+        let newest = runs
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r.experiment_id
+                    .as_deref()
+                    .is_none_or(|e| e == experiment_id)
+            })
+            .filter_map(|r| {
+                let at = r.created_at.as_ref().and_then(created_at)?;
+                let notify_id = r.notify_id.filter(|n| !n.is_empty())?;
+                (at >= since).then_some((
+                    at,
+                    FoundRun {
+                        notify_id,
+                        run_id: r.experiment_run_id,
+                    },
+                ))
+            })
+            .max_by_key(|(at, _)| *at);
+        Ok(newest.map(|(_, run)| run))
+    }
+
+    async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
+        let answers = futures_util::future::join_all(runs.iter().map(|r| async move {
+            let what = format!("getExperimentRun for {}", r.notify_id);
+            let run = self
+                .get_run(&what, GET_EXPERIMENT_RUN, SMALL_BODY, &r.notify_id)
+                .await?;
+            let score = match run.resiliency_score {
+                Some(s) if !(0.0..=100.0).contains(&s) => {
+                    return Err(PlatformError::unusable(format!(
+                        "{what}: the run reports resiliencyScore {s}, outside 0..100"
+                    )))
+                }
+                s => s,
+            };
+            Ok(RunStatus {
+                notify_id: r.notify_id.clone(),
+                experiment_id: run.experiment_id,
+                run_id: run.experiment_run_id,
+                phase: run.phase.unwrap_or_default(),
+                score,
+                error: None,
+            })
+        }))
+        .await;
+        answers.into_iter().collect()
+    }
+
+    async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
+        let what = format!("getExperimentRun (execution data of {})", run.notify_id);
+        let wire = self
+            .get_run(
+                &what,
+                GET_EXPERIMENT_RUN_EXECUTION_DATA,
+                EXECUTION_DATA_BODY,
+                &run.notify_id,
+            )
+            .await?;
+        execution_data::parse(&wire.execution_data.unwrap_or_default())
+            .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+    }
+
+    async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
+        let what = format!("stopExperimentRuns for {}", run.experiment_id);
+        let data = self
+            .query(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                STOP_EXPERIMENT_RUNS,
+                json!({ "projectID": self.project_id, "experimentID": run.experiment_id, "notifyID": run.notify_id }),
+            )
+            .await?;
+        match data.get("stopExperimentRuns") {
+            Some(Value::Bool(false)) => Err(PlatformError::unusable(format!(
+                "{what}: ChaosCenter answered false"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
+        let what = format!("getExperiment for {experiment_id}");
+        let data = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                GET_EXPERIMENT,
+                json!({ "projectID": self.project_id, "experimentID": experiment_id }),
+            )
+            .await
+            .map_err(|e| {
+                // ChaosCenter reports a missing experiment as a GraphQL error.
+                if e.kind == ErrorKind::Unusable && e.message.contains("platform answered with an error") {
+                    PlatformError::unusable(format!(
+                        "experiment {experiment_id} was not found in project {} ({}); check experiment_id and project_id",
+                        self.project_id, e.message
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        let details = graphql::field(&what, &data, "getExperiment")?
+            .get("experimentDetails")
+            .cloned()
+            .unwrap_or(Value::Null);
+        if details.is_null() {
+            return Err(PlatformError::unusable(format!(
+                "experiment {experiment_id} was not found in project {}; check experiment_id and project_id",
+                self.project_id
+            )));
+        }
+        Ok(ExperimentInfo {
+            experiment_id: experiment_id.to_string(),
+            name: details
+                .get("name")
+                .and_then(Value::as_str)
+                .map(String::from),
+            removed: details
+                .get("isRemoved")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            infra_active: details.pointer("/infra/isActive").and_then(Value::as_bool),
+        })
+    }
+
+    fn run_link(&self, _run: &RunRef) -> Option<String> {
+        // ChaosCenter's UI routes are not a published contract; rather no
+        // link than a wrong one.
+        None
+    }
+
+    fn failing(&self) -> Option<String> {
+        self.http.last_failure()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_origin() {
+        let e = Url::parse("https://litmus.example.com:9091/chaos/").unwrap();
+        assert_eq!(
+            under(&e, "api/query").as_str(),
+            "https://litmus.example.com:9091/chaos/api/query"
+        );
+        assert_eq!(
+            under(&e, "auth/login").as_str(),
+            "https://litmus.example.com:9091/chaos/auth/login"
+        );
+        assert_eq!(
+            e.origin().ascii_serialization(),
+            "https://litmus.example.com:9091"
+        );
+    }
+}

@@ -1,0 +1,308 @@
+//! Hostile and broken responses (spec §7), as a table: each row serves
+//! chosen answers from wiremock and states the exit code, how many requests
+//! the server may see, and what the output must say. None may panic.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::*;
+
+const QUERY: &str = "/gateway/chaos/manager/api/query";
+
+fn trigger_ok() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}))
+}
+
+fn run(phase: Value, score: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+        "totalNoOfWorkflowRuns": 1,
+        "workflowRuns": [{"workflowRunID": "r-1", "workflowID": "exp", "notifyID": "n-1",
+                          "phase": phase, "resiliencyScore": score}]}}}))
+}
+
+fn execution_data(data: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+        "workflowRuns": [{"workflowRunID": "r-1", "notifyID": "n-1", "executionData": data}]}}}))
+}
+
+fn body(status: u16, text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(text.as_bytes().to_vec(), "text/html")
+}
+
+/// What each GraphQL operation answers in one row.
+struct Row {
+    name: &'static str,
+    trigger: ResponseTemplate,
+    poll: ResponseTemplate,
+    exec: ResponseTemplate,
+    recent: ResponseTemplate,
+    timeout: &'static str,
+    code: i32,
+    /// Light status polls the server may see, inclusive.
+    polls: (usize, usize),
+    says: &'static str,
+}
+
+fn no_runs() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": []}}}))
+}
+
+fn rows() -> Vec<Row> {
+    let done = || run(json!("Completed"), json!(100.0));
+    let base = || Row {
+        name: "",
+        trigger: trigger_ok(),
+        poll: done(),
+        exec: execution_data(r#"{"nodes":{}}"#),
+        recent: no_runs(),
+        timeout: "20",
+        code: 0,
+        polls: (1, 1),
+        says: "",
+    };
+    vec![
+        Row {
+            name: "all well",
+            says: "Gate passed",
+            ..base()
+        },
+        Row {
+            name: "poll answers malformed JSON until the timeout",
+            poll: body(200, "{\"data\": {\"listWorkflowRun\": "),
+            timeout: "2",
+            code: 3,
+            polls: (2, 6),
+            says: "the answer is not JSON",
+            ..base()
+        },
+        Row {
+            name: "poll answers an HTML error page until the timeout",
+            poll: body(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            timeout: "2",
+            code: 3,
+            polls: (2, 6),
+            says: "502 Bad Gateway",
+            ..base()
+        },
+        Row {
+            name: "poll answers a GraphQL error",
+            poll: ResponseTemplate::new(200).set_body_json(
+                json!({"data": null, "errors": [{"message": "project proj-test is archived"}]}),
+            ),
+            code: 3,
+            says: "project proj-test is archived",
+            ..base()
+        },
+        Row {
+            name: "poll answers no data",
+            poll: ResponseTemplate::new(200).set_body_json(json!({})),
+            code: 3,
+            says: "the answer has no data",
+            ..base()
+        },
+        Row {
+            name: "poll answers workflowRuns of the wrong type",
+            poll: ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
+            code: 3,
+            says: "is not a list of runs",
+            ..base()
+        },
+        Row {
+            name: "poll answers a phase of the wrong type",
+            poll: run(json!(7), json!(100.0)),
+            code: 3,
+            says: "is not a list of runs",
+            ..base()
+        },
+        Row {
+            name: "poll answers a score above 100",
+            poll: run(json!("Completed"), json!(250.0)),
+            code: 3,
+            says: "resiliencyScore 250, outside 0..100",
+            ..base()
+        },
+        Row {
+            name: "poll answers a score below 0",
+            poll: run(json!("Completed"), json!(-1)),
+            code: 3,
+            says: "outside 0..100",
+            ..base()
+        },
+        Row {
+            name: "poll answers a body far larger than any real one",
+            poll: ResponseTemplate::new(200)
+                .set_body_raw(vec![b' '; 17 * 1024 * 1024], "application/json"),
+            code: 3,
+            says: "larger than 16 MiB",
+            ..base()
+        },
+        Row {
+            name: "an unknown phase is waited out",
+            poll: run(json!("Exploding"), json!(null)),
+            timeout: "1",
+            code: 4,
+            polls: (2, 40),
+            says: "\"Exploding\" is not one chaos-gate knows",
+            ..base()
+        },
+        Row {
+            name: "executionData that is not JSON is a warning",
+            exec: execution_data("<<not json>>"),
+            says: "the run's faults could not be read",
+            ..base()
+        },
+        Row {
+            name: "executionData with fields of the wrong type",
+            exec: execution_data(
+                r#"{"nodes":{"a":{"chaosData":{"experimentName":["x"],"probeSuccessPercentage":{}}},"b":[]}}"#,
+            ),
+            says: "Gate passed",
+            ..base()
+        },
+        Row {
+            name: "the trigger is refused with 403",
+            trigger: ResponseTemplate::new(403).set_body_json(json!({"message": "not allowed"})),
+            code: 3,
+            polls: (0, 0),
+            says: "Check api_key",
+            ..base()
+        },
+        Row {
+            name: "the trigger answers garbage and no run appears",
+            trigger: body(200, "<html>oops</html>"),
+            code: 3,
+            polls: (0, 0),
+            says: "not JSON",
+            ..base()
+        },
+        Row {
+            name: "the trigger answers a notify ID of the wrong type",
+            trigger: ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": 12}}})),
+            code: 3,
+            polls: (0, 0),
+            says: "has no runChaosExperiment.notifyID",
+            ..base()
+        },
+    ]
+}
+
+async fn serve(row: &Row) -> MockServer {
+    let server = MockServer::start().await;
+    let mount = |needle: &'static str, answer: ResponseTemplate| {
+        Mock::given(method("POST"))
+            .and(path(QUERY))
+            .and(body_string_contains(needle))
+            .respond_with(answer)
+    };
+    mount("RunChaosExperiment(", row.trigger.clone())
+        .mount(&server)
+        .await;
+    mount("ListWorkflowRun(", row.poll.clone())
+        .mount(&server)
+        .await;
+    mount("ListWorkflowRunExecutionData(", row.exec.clone())
+        .mount(&server)
+        .await;
+    mount("ListRecentWorkflowRuns(", row.recent.clone())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path_regex(
+            "/rest/v2/experiment/.*/stop",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"isStopped": true})))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
+    let mut failures = Vec::new();
+    for row in rows() {
+        let server = serve(&row).await;
+        let run = Gate::bare()
+            .env("CHAOS_GATE_ENDPOINT", &server.uri())
+            .env("CHAOS_GATE_API_KEY", API_KEY)
+            .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+            .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+            .env("CHAOS_GATE_TIMEOUT", row.timeout)
+            .run()
+            .await;
+        let requests = server.received_requests().await.unwrap_or_default();
+        let polls = requests
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("ListWorkflowRun("))
+            .count();
+        let mut problems = Vec::new();
+        if run.code != Some(row.code) {
+            problems.push(format!("exit {:?}, expected {}", run.code, row.code));
+        }
+        if polls < row.polls.0 || polls > row.polls.1 {
+            problems.push(format!("{polls} polls, expected {:?}", row.polls));
+        }
+        if !run.output().contains(row.says) {
+            problems.push(format!("output lacks {:?}", row.says));
+        }
+        if run.output().contains("panicked") {
+            problems.push("panicked".to_string());
+        }
+        match run.junit() {
+            Some(xml) => {
+                if let Err(e) = crate::xsd::validate(&fixture("junit-10.xsd"), &xml) {
+                    problems.push(format!("JUnit invalid: {e}"));
+                }
+            }
+            None => problems.push("no JUnit file".to_string()),
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {}\n--- stdout\n{}\n--- stderr\n{}",
+                row.name,
+                problems.join("; "),
+                run.stdout,
+                run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn a_slow_server_is_cut_off_by_the_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(trigger_ok().set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let started = tokio::time::Instant::now();
+    let run = Gate::bare()
+        .env("CHAOS_GATE_ENDPOINT", &server.uri())
+        .env("CHAOS_GATE_API_KEY", API_KEY)
+        .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    assert!(
+        matches!(run.code, Some(3) | Some(4)),
+        "{:?}\n{}",
+        run.code,
+        run.output()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout bounds everything"
+    );
+    assert!(run.junit().is_some());
+}

@@ -1,0 +1,205 @@
+//! TLS with `ca_cert`, proxies from the environment, and secrets that never
+//! show in any output at any log level.
+
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
+
+use crate::common::*;
+
+const PASSING: &str = "[[experiments]]\nid = \"exp\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
+
+/// Serves TLS on loopback with a certificate made now for `localhost`,
+/// relaying each connection to `upstream`. Returns the port and the
+/// certificate's PEM.
+async fn tls_front(upstream: std::net::SocketAddr) -> (u16, String) {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let pem = made.cert.pem();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![made.cert.der().clone()], key.into())
+    .expect("server config");
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let Ok(mut plain) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, pem)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_cert_trusts_a_private_certificate_and_without_it_the_gate_exits_3() {
+    let sim = sim(PASSING).await;
+    let (port, pem) = tls_front(sim.addr()).await;
+    let endpoint = format!("https://localhost:{port}");
+
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
+    let ca = gate.path("ca.pem");
+    std::fs::write(&ca, &pem).expect("write CA");
+    let run = gate
+        .env("CHAOS_GATE_CA_CERT", ca.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(0);
+
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_ENDPOINT", &endpoint)
+        .env("CHAOS_GATE_TIMEOUT", "3")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert!(
+        run.output().to_lowercase().contains("certificate"),
+        "{}",
+        run.output()
+    );
+}
+
+#[tokio::test]
+async fn a_ca_cert_that_is_not_pem_is_bad_input() {
+    let sim = sim(PASSING).await;
+    let gate = Gate::new(&sim, "exp");
+    let ca = gate.path("ca.pem");
+    std::fs::write(&ca, "not a certificate").expect("write");
+    let run = gate
+        .env("CHAOS_GATE_CA_CERT", ca.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("CHAOS_GATE_CA_CERT"), "{}", run.stderr);
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn http_proxy_is_honoured_and_no_proxy_bypasses_it() {
+    let sim = sim(PASSING).await;
+    // Nothing listens on the endpoint itself: only the proxy can answer.
+    let unreachable = "http://localhost:9";
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_ENDPOINT", unreachable)
+        .env("HTTP_PROXY", &sim.url())
+        .run()
+        .await;
+    run.assert_code(0);
+    assert!(
+        !sim.requests().is_empty(),
+        "requests went through the proxy"
+    );
+
+    let seen = sim.requests().len();
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_ENDPOINT", unreachable)
+        .env("HTTP_PROXY", &sim.url())
+        .env("NO_PROXY", "localhost")
+        .env("CHAOS_GATE_TIMEOUT", "2")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert_eq!(sim.requests().len(), seen, "NO_PROXY went around the proxy");
+}
+
+/// Every file the run left, and what it printed, without GitHub's own mask
+/// lines (which carry the secret by design: they are how the runner hides
+/// it).
+fn everything(run: &Run) -> String {
+    let mut all = String::new();
+    for line in run.stdout.lines().chain(run.stderr.lines()) {
+        if !line.starts_with("::add-mask::") {
+            all.push_str(line);
+            all.push('\n');
+        }
+    }
+    for entry in walk(run.dir.path()) {
+        all.push_str(&String::from_utf8_lossy(
+            &std::fs::read(entry).unwrap_or_default(),
+        ));
+    }
+    all
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_appear_in_any_output_at_trace_level() {
+    let slow = "[[experiments]]\nid = \"slow\"\nphases = [\"Running\"]\n";
+    let flaky = "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\n";
+    let sim = sim(&format!("{PASSING}\n{slow}\n{flaky}")).await;
+    let cases: Vec<(&str, Gate)> = vec![
+        ("pass with retries", Gate::new(&sim, "exp")),
+        (
+            "refused key",
+            Gate::new(&sim, "exp").env("CHAOS_GATE_API_KEY", "wrong-key-0000"),
+        ),
+        (
+            "timeout and stop",
+            Gate::new(&sim, "slow").env("CHAOS_GATE_TIMEOUT", "1"),
+        ),
+        (
+            "bad settings",
+            Gate::new(&sim, "exp").env("CHAOS_GATE_TIMEOUT", "never"),
+        ),
+        (
+            "json logs",
+            Gate::new(&sim, "exp").env("CHAOS_GATE_LOG_FORMAT", "json"),
+        ),
+    ];
+    for (name, gate) in cases {
+        let out = gate.path("github_output");
+        let summary = gate.path("summary");
+        let run = gate
+            .env("RUST_LOG", "trace")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", out.to_str().expect("utf-8"))
+            .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+            .env("GITLAB_CI", "true")
+            .env("INPUT_PASSWORD", "litmus-pa55word-zz")
+            .env("INPUT_TOKEN", "litmus-t0ken-zz")
+            .run()
+            .await;
+        let all = everything(&run);
+        for secret in [
+            API_KEY,
+            "wrong-key-0000",
+            "litmus-pa55word-zz",
+            "litmus-t0ken-zz",
+        ] {
+            assert!(!all.contains(secret), "{name}: {secret} leaked:\n{all}");
+        }
+        assert!(
+            run.stdout.starts_with("::add-mask::"),
+            "{name}: masks come first:\n{}",
+            run.stdout
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Property tests: nothing a server or an environment sends makes the
+//! parsers panic. `.ci/run` runs these with proptest's default case count;
+//! `PROPTEST_CASES=100000 cargo test --test properties` runs longer. The
+//! cargo-fuzz targets in `fuzz/` drive the same functions without bounds.
+
+use chaos_gate::platform::execution_data;
+use chaos_gate::platform::harness::parse_poll_answer;
+use chaos_gate::settings::{parse_duration, RawSettings, Settings};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+/// Arbitrary JSON, a few levels deep.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("nodes".to_string()),
+                    Just("chaosData".to_string()),
+                    Just("experimentVerdict".to_string()),
+                    Just("probeSuccessPercentage".to_string()),
+                    Just("workflowRuns".to_string()),
+                    Just("notifyID".to_string()),
+                    Just("phase".to_string()),
+                    Just("resiliencyScore".to_string()),
+                    Just("data".to_string()),
+                    Just("errors".to_string()),
+                    "[a-z]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn execution_data_never_panics_on_text(s in ".{0,400}") {
+        let _ = execution_data::parse(&s);
+    }
+
+    #[test]
+    fn execution_data_never_panics_on_json(v in any_json()) {
+        let _ = execution_data::parse(&v.to_string());
+        let wrapped = json!({"nodes": {"n": {"chaosData": v.clone()}, "m": v}});
+        let _ = execution_data::parse(&wrapped.to_string());
+    }
+
+    #[test]
+    fn poll_answers_never_panic(v in any_json(), bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = parse_poll_answer(&bytes, &["n-1"]);
+        let _ = parse_poll_answer(v.to_string().as_bytes(), &["n-1"]);
+        let shaped = json!({"data": {"listWorkflowRun": {"workflowRuns": [v.clone(), {"notifyID": "n-1", "phase": v}]}}});
+        let _ = parse_poll_answer(shaped.to_string().as_bytes(), &["n-1"]);
+    }
+
+    #[test]
+    fn accepted_scores_are_within_0_to_100(score in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+        let body = json!({"data": {"listWorkflowRun": {"workflowRuns": [
+            {"notifyID": "n-1", "phase": "Completed", "resiliencyScore": score}]}}});
+        if let Ok(runs) = parse_poll_answer(body.to_string().as_bytes(), &["n-1"]) {
+            for r in runs {
+                prop_assert!(r.score.is_none_or(|s| (0.0..=100.0).contains(&s)));
+            }
+        }
+    }
+
+    #[test]
+    fn durations_never_panic(s in ".{0,30}") {
+        let _ = parse_duration(&s);
+    }
+
+    #[test]
+    fn any_environment_gives_settings_or_errors(
+        vars in prop::collection::vec(
+            (prop_oneof![Just("CHAOS_GATE_"), Just("INPUT_"), Just("PLUGIN_"), Just("")],
+             prop_oneof![
+                 Just("TIMEOUT".to_string()), Just("POLL_INTERVAL".to_string()),
+                 Just("EXPECTED_RESILIENCE_SCORE".to_string()), Just("ENDPOINT".to_string()),
+                 Just("PLATFORM".to_string()), Just("EXPERIMENT_ID".to_string()),
+                 Just("API-KEY".to_string()), "[A-Za-z_-]{1,12}"],
+             ".{0,24}"),
+            0..12)
+    ) {
+        let raw = RawSettings::from_vars(vars.into_iter().map(|(p, n, v)| (format!("{p}{n}"), v)));
+        let _ = Settings::from_raw(&raw);
+    }
+}
