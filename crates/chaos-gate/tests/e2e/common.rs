@@ -23,6 +23,25 @@ pub fn scenario(body: &str) -> Scenario {
     Scenario::from_toml(&text).unwrap_or_else(|e| panic!("bad test scenario: {e}\n{text}"))
 }
 
+pub const LITMUS_USER: &str = "admin";
+pub const LITMUS_PASSWORD: &str = "litmus-pa55-k3y";
+pub const LITMUS_TOKEN: &str = "litmus-static-t0ken";
+
+/// A Litmus scenario: the `[litmus]` credentials followed by `body`.
+pub fn litmus_scenario(body: &str) -> Scenario {
+    let text = format!(
+        "platform = \"litmus\"\n[litmus]\nusername = \"{LITMUS_USER}\"\npassword = \"{LITMUS_PASSWORD}\"\ntoken = \"{LITMUS_TOKEN}\"\nproject_id = \"{PROJECT}\"\n\n{body}"
+    );
+    Scenario::from_toml(&text).unwrap_or_else(|e| panic!("bad test scenario: {e}\n{text}"))
+}
+
+/// Starts a Litmus simulator with the scenario `body`.
+pub async fn litmus_sim(body: &str) -> Simulator {
+    Simulator::start(litmus_scenario(body))
+        .await
+        .expect("simulator starts")
+}
+
 /// Starts a simulator with the scenario `body`.
 pub async fn sim(body: &str) -> Simulator {
     Simulator::start(scenario(body))
@@ -99,6 +118,19 @@ impl Gate {
             .env("CHAOS_GATE_ENDPOINT", &sim.url())
             .env("CHAOS_GATE_API_KEY", API_KEY)
             .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+            .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
+            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+            .env("CHAOS_GATE_TIMEOUT", "30")
+    }
+
+    /// A Litmus gate on `experiment`, logging in with username and password.
+    pub fn litmus(sim: &Simulator, experiment: &str) -> Gate {
+        Gate::bare()
+            .env("CHAOS_GATE_PLATFORM", "litmus")
+            .env("CHAOS_GATE_ENDPOINT", &sim.url())
+            .env("CHAOS_GATE_USERNAME", LITMUS_USER)
+            .env("CHAOS_GATE_PASSWORD", LITMUS_PASSWORD)
             .env("CHAOS_GATE_PROJECT_ID", PROJECT)
             .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
             .env("CHAOS_GATE_POLL_INTERVAL", "0.05")

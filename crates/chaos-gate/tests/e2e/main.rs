@@ -5,6 +5,8 @@ mod common;
 mod failures;
 mod hostile;
 mod hosts;
+mod litmus;
+mod modes;
 mod network;
 mod phases;
 mod reports;

@@ -1,0 +1,191 @@
+//! The LitmusChaos 3.x platform (spec §3): login or token, the Origin
+//! header, the documented operations, phases outside the schema's enum.
+
+use apollo_compiler::{ExecutableDocument, Schema};
+
+use crate::common::*;
+
+fn schema() -> apollo_compiler::validation::Valid<Schema> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/litmus");
+    let mut builder = Schema::builder();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("schema folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "graphqls"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("schema file");
+        builder = builder.parse(text, f.display().to_string());
+    }
+    builder
+        .build()
+        .expect("the Litmus schema builds")
+        .validate()
+        .expect("the Litmus schema validates")
+}
+
+#[test]
+fn every_document_the_litmus_client_sends_validates_against_the_schema() {
+    let schema = schema();
+    for doc in chaos_gate::platform::litmus::DOCUMENTS {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, *doc, "doc.graphql") {
+            panic!("{doc}\ndoes not validate: {e}");
+        }
+    }
+}
+
+fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn a_login_gate_passes_with_origin_and_bearer_on_every_query() {
+    let sim = litmus_sim(&experiment(
+        "exp",
+        &["Queued", "Running", "Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let run = Gate::litmus(&sim, "exp").run().await;
+    run.assert_code(0);
+    let requests = sim.requests();
+    assert_eq!(requests[0].operation.as_deref(), Some("login"));
+    assert_eq!(requests[0].path, "/auth/login");
+    let body: serde_json::Value = serde_json::from_str(&requests[0].body).expect("JSON");
+    assert_eq!(body["username"], LITMUS_USER);
+    for r in requests.iter().skip(1) {
+        assert_eq!(r.path, "/api/query");
+        assert_eq!(header(r, "origin"), Some(sim.url().as_str()), "{r:?}");
+        let auth = header(r, "authorization").unwrap_or_default();
+        assert!(auth.starts_with("Bearer ") && auth.len() > 7, "{auth}");
+    }
+    assert_eq!(count(&sim, "login"), 1, "one login for the whole gate");
+    assert_eq!(count(&sim, "runChaosExperiment"), 1);
+    assert!(count(&sim, "getExperimentRun") >= 3);
+    assert!(!run.output().contains(LITMUS_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_token_needs_no_login() {
+    let sim = litmus_sim(&experiment("exp", &["Running", "Completed"], Some(90.0))).await;
+    let run = Gate::litmus(&sim, "exp")
+        .without("CHAOS_GATE_USERNAME")
+        .without("CHAOS_GATE_PASSWORD")
+        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "85")
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(count(&sim, "login"), 0);
+    let auth = sim
+        .requests()
+        .iter()
+        .find_map(|r| header(r, "authorization").map(String::from));
+    assert_eq!(
+        auth.as_deref(),
+        Some(format!("Bearer {LITMUS_TOKEN}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_refused_login_names_the_settings() {
+    let sim = litmus_sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    let run = Gate::litmus(&sim, "exp")
+        .env("CHAOS_GATE_PASSWORD", "wrong")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert!(
+        run.stdout.contains("Check username and password"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(count(&sim, "runChaosExperiment"), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_origin_is_explained() {
+    let body = experiment("exp", &["Completed"], Some(100.0));
+    let mut scenario = litmus_scenario(&body);
+    scenario
+        .litmus
+        .as_mut()
+        .expect("litmus config")
+        .allowed_origin = Some("https://chaos.example.com".to_string());
+    let sim = chaos_sim::Simulator::start(scenario).await.expect("sim");
+    let run = Gate::litmus(&sim, "exp").run().await;
+    run.assert_code(3);
+    assert!(run.stdout.contains("Invalid origin"), "{}", run.stdout);
+    assert!(run.stdout.contains("allows as an origin"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn litmus_phases_outside_the_enum_and_from_2x() {
+    for (phase, code) in [
+        ("Completed_With_Probe_Failure", 0),
+        ("Succeeded", 0),
+        ("Failed", 1),
+        ("Terminated", 1),
+        ("Completed_With_Error", 1),
+    ] {
+        let sim = litmus_sim(&experiment(
+            "exp",
+            &["Pending", "Running", phase],
+            Some(100.0),
+        ))
+        .await;
+        let run = Gate::litmus(&sim, "exp").run().await;
+        run.assert_code(code);
+        assert!(
+            run.stdout.contains("phase Pending"),
+            "{phase}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_litmus_run_exits_1_with_junit() {
+    let sim = litmus_sim(&experiment("exp", &["Running", "Completed"], Some(40.0))).await;
+    let run = Gate::litmus(&sim, "exp")
+        .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "60")
+        .run()
+        .await;
+    run.assert_code(1);
+    let xml = run.junit().expect("JUnit");
+    assert_valid_junit(&xml);
+    assert!(
+        xml.contains("resilience score 40 is below the expected 60"),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn a_litmus_timeout_stops_the_run() {
+    let sim = litmus_sim(&experiment("slow", &["Running"], None)).await;
+    let run = Gate::litmus(&sim, "slow")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    run.assert_code(4);
+    assert_eq!(count(&sim, "stopExperimentRuns"), 1);
+    assert!(sim.runs()[0].stopped);
+}
+
+#[tokio::test]
+async fn a_lost_litmus_trigger_adopts_its_run() {
+    let body = format!(
+        "{}\n[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true\n",
+        experiment("exp", &["Running", "Completed"], Some(100.0))
+    );
+    let sim = litmus_sim(&body).await;
+    let run = Gate::litmus(&sim, "exp").run().await;
+    run.assert_code(0);
+    assert_eq!(sim.runs().len(), 1);
+    assert_eq!(count(&sim, "runChaosExperiment"), 1);
+}
