@@ -1,21 +1,26 @@
-//! Reading GraphQL answers: the `errors` array and the `data` object.
+//! Sending GraphQL operations and reading their answers: the `errors`
+//! array, then `data` in the caller's own type.
 //!
 //! Both platforms answer with HTTP 200 and an `errors` array when an
 //! operation fails, and `data` may then be null. Those messages are the
 //! server's words for what went wrong, so they are passed on as they are.
+//! The answer is read twice from the same bytes: once for `errors` only
+//! (skipping `data` without building it), then `data` into the caller's
+//! type, so a large answer is never held as a generic `Value`.
 
 use reqwest::{RequestBuilder, Url};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::{Http, Mode};
 use crate::platform::PlatformError;
 use crate::text::snippet;
 
-/// Sends one GraphQL operation and returns its `data`. `auth` adds the
-/// platform's headers to each attempt; `hint` rewrites an authentication
-/// failure to name the settings to check.
+/// Sends one GraphQL operation and returns its `data` as `T`. `auth` adds
+/// the platform's headers to each attempt.
 #[allow(clippy::too_many_arguments)]
-pub async fn post(
+pub async fn post<T: DeserializeOwned>(
     http: &Http,
     url: &Url,
     what: &str,
@@ -24,79 +29,103 @@ pub async fn post(
     document: &str,
     variables: Value,
     auth: impl Fn(RequestBuilder) -> RequestBuilder,
-) -> Result<Value, PlatformError> {
+) -> Result<T, PlatformError> {
     let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
         .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
     let answer = http
-        .send_json(what, mode, cap, || {
+        .send(what, mode, cap, || {
             auth(http.client().post(url.clone()))
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
         })
         .await?;
-    data(what, answer)
+    data(what, &answer)
 }
 
-/// The `data` of a GraphQL answer, or a platform error carrying the server's
-/// `errors` messages.
-pub fn data(what: &str, mut answer: Value) -> Result<Value, PlatformError> {
-    if let Some(errors) = answer.get("errors").and_then(Value::as_array) {
-        if !errors.is_empty() {
-            let messages: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    e.get("message")
-                        .and_then(Value::as_str)
-                        .map(|m| snippet(m, 300))
-                        .unwrap_or_else(|| snippet(&e.to_string(), 300))
-                })
-                .collect();
-            return Err(PlatformError::unusable(format!(
-                "{what}: the platform answered with an error: {}",
-                messages.join("; ")
-            )));
-        }
+/// The `errors` of an answer; `data` and anything else are skipped.
+#[derive(Deserialize)]
+struct Errors {
+    #[serde(default)]
+    errors: Option<Vec<Value>>,
+}
+
+/// The `data` of an answer.
+#[derive(Deserialize)]
+struct Data<T> {
+    data: Option<T>,
+}
+
+/// Reads an answer: a platform error carrying the server's `errors`
+/// messages, or `data` as `T`.
+pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, PlatformError> {
+    let shape = |e: serde_json::Error| {
+        PlatformError::unusable(format!(
+            "{what}: the answer is not the shape expected ({e}); it starts with {}",
+            snippet(
+                &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
+                120
+            )
+        ))
+    };
+    let head: Errors = serde_json::from_slice(answer).map_err(shape)?;
+    if let Some(errors) = head.errors.filter(|e| !e.is_empty()) {
+        let messages: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                e.get("message")
+                    .and_then(Value::as_str)
+                    .map(|m| snippet(m, 300))
+                    .unwrap_or_else(|| snippet(&e.to_string(), 300))
+            })
+            .collect();
+        return Err(PlatformError::unusable(format!(
+            "{what}: the platform answered with an error: {}",
+            messages.join("; ")
+        )));
     }
-    match answer.get_mut("data").map(Value::take) {
-        Some(data @ Value::Object(_)) => Ok(data),
-        _ => Err(PlatformError::unusable(format!(
+    let data: Data<T> = serde_json::from_slice(answer).map_err(shape)?;
+    data.data.ok_or_else(|| {
+        PlatformError::unusable(format!(
             "{what}: the answer has no data (it starts with {})",
-            snippet(&answer.to_string(), 120)
-        ))),
-    }
+            snippet(
+                &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
+                120
+            )
+        ))
+    })
 }
 
-/// A non-null field of `data`.
-pub fn field<'a>(what: &str, data: &'a Value, name: &str) -> Result<&'a Value, PlatformError> {
-    match data.get(name) {
-        Some(Value::Null) | None => Err(PlatformError::unusable(format!(
-            "{what}: the answer has no data.{name}"
-        ))),
-        Some(v) => Ok(v),
-    }
+/// A root field of `data` that must be present.
+pub fn field<T>(what: &str, value: Option<T>, name: &str) -> Result<T, PlatformError> {
+    value.ok_or_else(|| PlatformError::unusable(format!("{what}: the answer has no data.{name}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    #[derive(Deserialize, Debug)]
+    struct Root {
+        a: Option<i64>,
+    }
 
     #[test]
     fn errors_array_becomes_the_message() {
-        let e = data(
+        let e = data::<Root>(
             "op",
-            json!({"data": null, "errors": [{"message": "no such workflow"}]}),
+            br#"{"data": null, "errors": [{"message": "no such workflow"}]}"#,
         )
         .unwrap_err();
         assert!(e.message.contains("no such workflow"), "{}", e.message);
     }
 
     #[test]
-    fn missing_data_and_fields_are_errors() {
-        assert!(data("op", json!({"data": null})).is_err());
-        assert!(data("op", json!([1])).is_err());
-        let d = data("op", json!({"data": {"a": 1}})).unwrap();
-        assert!(field("op", &d, "a").is_ok());
-        assert!(field("op", &d, "b").is_err());
+    fn missing_data_and_wrong_shapes_are_errors() {
+        assert!(data::<Root>("op", br#"{"data": null}"#).is_err());
+        assert!(data::<Root>("op", b"[1]").is_err());
+        assert!(data::<Root>("op", br#"{"data": {"a": "x"}}"#).is_err());
+        let d: Root = data("op", br#"{"data": {"a": 1}}"#).unwrap();
+        assert_eq!(field("op", d.a, "a").unwrap(), 1);
+        assert!(field::<i64>("op", None, "b").is_err());
     }
 }

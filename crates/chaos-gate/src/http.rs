@@ -107,15 +107,20 @@ impl Http {
     }
 
     /// Sends a request built by `build` (called again for every attempt) and
-    /// returns the JSON body. `what` names the call in errors, `cap` bounds
-    /// the body size read.
-    pub async fn send_json(
+    /// returns the body, checked to be JSON. `what` names the call in
+    /// errors, `cap` bounds the body size read.
+    ///
+    /// The body is returned as bytes rather than a parsed `Value` so that
+    /// callers deserialise straight into their own types: a 50 MB
+    /// `executionData` is then held as the body and one string, not three
+    /// times over.
+    pub async fn send(
         &self,
         what: &str,
         mode: Mode,
         cap: usize,
         build: impl Fn() -> RequestBuilder,
-    ) -> Result<Value, PlatformError> {
+    ) -> Result<Vec<u8>, PlatformError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.min_delay)
             .with_max_delay(Duration::from_secs(8))
@@ -162,8 +167,9 @@ impl Http {
     }
 }
 
-/// One attempt: send, check the status, read at most `cap` bytes, parse JSON.
-async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Value, Attempt> {
+/// One attempt: send, check the status, read at most `cap` bytes, check
+/// that the body is JSON.
+async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Vec<u8>, Attempt> {
     let response = request.send().await.map_err(|e| {
         let maybe_sent = !e.is_connect();
         let detail = if e.is_timeout() {
@@ -217,7 +223,6 @@ async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Valu
             retry_after,
         });
     }
-    let parsed: Result<Value, _> = serde_json::from_slice(&body);
     if !status.is_success() {
         // A GraphQL server answers a document it cannot run with 4xx and an
         // `errors` array: report its words; repeating would not help.
@@ -231,18 +236,22 @@ async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Valu
             retry_after: None,
         });
     }
-    parsed.map_err(|e| Attempt {
-        error: PlatformError::new(
-            ErrorKind::Unusable,
-            format!(
-                "{what} ({url}): the answer is not JSON ({e}); it starts with {}",
-                snippet(&String::from_utf8_lossy(&body), 120)
+    // Checked without building anything: `IgnoredAny` skips every value.
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        Ok(_) => Ok(body),
+        Err(e) => Err(Attempt {
+            error: PlatformError::new(
+                ErrorKind::Unusable,
+                format!(
+                    "{what} ({url}): the answer is not JSON ({e}); it starts with {}",
+                    snippet(&String::from_utf8_lossy(&body), 120)
+                ),
             ),
-        ),
-        retryable: true,
-        maybe_sent: true,
-        retry_after: None,
-    })
+            retryable: true,
+            maybe_sent: true,
+            retry_after: None,
+        }),
+    }
 }
 
 /// The URL without its query string (which carries account identifiers but

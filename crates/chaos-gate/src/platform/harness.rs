@@ -10,6 +10,7 @@
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -125,14 +126,14 @@ impl Harness {
             .header("Harness-Account", &self.account_id)
     }
 
-    async fn query(
+    async fn query<T: DeserializeOwned>(
         &self,
         what: &str,
         mode: Mode,
         cap: usize,
         document: &str,
         variables: Value,
-    ) -> Result<Value, PlatformError> {
+    ) -> Result<T, PlatformError> {
         graphql::post(
             &self.http,
             &self.query_url,
@@ -154,7 +155,7 @@ impl Harness {
         cap: usize,
         request: Value,
     ) -> Result<Vec<WireRun>, PlatformError> {
-        let data = self
+        let data: RunsData = self
             .query(
                 what,
                 Mode::Read,
@@ -163,22 +164,32 @@ impl Harness {
                 json!({ "identifiers": self.identifiers(), "request": request }),
             )
             .await?;
-        runs_from_data(what, &data)
+        runs_from_data(what, data)
     }
 }
 
+/// `data` of a `listWorkflowRun` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunsData {
+    list_workflow_run: Option<RunList>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunList {
+    workflow_runs: Option<Vec<Option<WireRun>>>,
+}
+
 /// The runs in a `listWorkflowRun` answer's `data`.
-fn runs_from_data(what: &str, data: &Value) -> Result<Vec<WireRun>, PlatformError> {
-    let list = graphql::field(what, data, "listWorkflowRun")?;
-    let runs: Vec<Option<WireRun>> = match list.get("workflowRuns") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(other) => Vec::<Option<WireRun>>::deserialize(other).map_err(|e| {
-            PlatformError::unusable(format!(
-                "{what}: listWorkflowRun.workflowRuns is not a list of runs ({e})"
-            ))
-        })?,
-    };
-    Ok(runs.into_iter().flatten().collect())
+fn runs_from_data(what: &str, data: RunsData) -> Result<Vec<WireRun>, PlatformError> {
+    let list = graphql::field(what, data.list_workflow_run, "listWorkflowRun")?;
+    Ok(list
+        .workflow_runs
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// The statuses of the runs named by `ids` in a light poll's runs; a score
@@ -214,10 +225,57 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
 /// and property tests; `poll` runs the same steps on what the transport
 /// returns.
 pub fn parse_poll_answer(body: &[u8], ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
-    let answer: Value = serde_json::from_slice(body)
-        .map_err(|e| PlatformError::unusable(format!("listWorkflowRun: not JSON ({e})")))?;
-    let data = graphql::data("listWorkflowRun", answer)?;
-    statuses(runs_from_data("listWorkflowRun", &data)?, ids)
+    let data = graphql::data("listWorkflowRun", body)?;
+    statuses(runs_from_data("listWorkflowRun", data)?, ids)
+}
+
+/// `data` of a `runChaosExperiment` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerData {
+    run_chaos_experiment: Option<TriggerAnswer>,
+}
+
+#[derive(Deserialize)]
+struct TriggerAnswer {
+    /// Kept loose so that a wrong type reads as "no notify ID".
+    #[serde(rename = "notifyID")]
+    notify_id: Option<Value>,
+}
+
+/// `data` of a `listWorkflow` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkflowsData {
+    list_workflow: Option<WorkflowList>,
+}
+
+#[derive(Deserialize)]
+struct WorkflowList {
+    workflows: Option<Vec<Option<Workflow>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Workflow {
+    #[serde(rename = "workflowID")]
+    workflow_id: Option<String>,
+    name: Option<String>,
+    is_removed: Option<bool>,
+    infra: Option<Infra>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Infra {
+    is_active: Option<bool>,
+}
+
+/// The answer of the REST stop endpoint.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StopAnswer {
+    is_stopped: Option<bool>,
 }
 
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
@@ -269,7 +327,7 @@ impl Platform for Harness {
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
         let what = format!("runChaosExperiment for {experiment_id}");
-        let data = self
+        let data: TriggerData = self
             .query(
                 &what,
                 Mode::Write,
@@ -278,8 +336,13 @@ impl Platform for Harness {
                 json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
             )
             .await?;
-        let run = graphql::field(&what, &data, "runChaosExperiment")?;
-        match run.get("notifyID").and_then(Value::as_str).map(str::trim) {
+        let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
+        match run
+            .notify_id
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::trim)
+        {
             Some("") => Err(PlatformError::unusable(format!(
                 "{what}: Harness returned an empty notify ID. Scheduled (cron) experiments are \
                  started by their schedule and cannot be watched this way; trigger a \
@@ -374,14 +437,16 @@ impl Platform for Harness {
         // two seconds, so a retry would not fit anyway.
         let answer = self
             .http
-            .send_json("stop (REST v2)", Mode::Write, SMALL_BODY, || {
+            .send("stop (REST v2)", Mode::Write, SMALL_BODY, || {
                 self.headers(self.http.client().post(url.clone()))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
             })
             .await
             .map_err(auth_hint)?;
-        match answer.get("isStopped") {
-            Some(Value::Bool(false)) => Err(PlatformError::unusable(
+        match serde_json::from_slice::<StopAnswer>(&answer) {
+            Ok(StopAnswer {
+                is_stopped: Some(false),
+            }) => Err(PlatformError::unusable(
                 "Harness answered isStopped=false".to_string(),
             )),
             _ => Ok(()),
@@ -390,7 +455,7 @@ impl Platform for Harness {
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
         let what = format!("listWorkflow for {experiment_id}");
-        let data = self
+        let data: WorkflowsData = self
             .query(
                 &what,
                 Mode::Read,
@@ -399,13 +464,13 @@ impl Platform for Harness {
                 json!({ "identifiers": self.identifiers(), "request": { "workflowIDs": [experiment_id] } }),
             )
             .await?;
-        let list = graphql::field(&what, &data, "listWorkflow")?;
+        let list = graphql::field(&what, data.list_workflow, "listWorkflow")?;
         let found = list
-            .get("workflows")
-            .and_then(Value::as_array)
+            .workflows
+            .unwrap_or_default()
             .into_iter()
             .flatten()
-            .find(|w| w.get("workflowID").and_then(Value::as_str) == Some(experiment_id));
+            .find(|w| w.workflow_id.as_deref() == Some(experiment_id));
         let Some(w) = found else {
             return Err(PlatformError::unusable(format!(
                 "experiment {experiment_id} was not found in project {} (org {}); check experiment_id, project_id and org_id",
@@ -414,9 +479,9 @@ impl Platform for Harness {
         };
         Ok(ExperimentInfo {
             experiment_id: experiment_id.to_string(),
-            name: w.get("name").and_then(Value::as_str).map(String::from),
-            removed: w.get("isRemoved").and_then(Value::as_bool).unwrap_or(false),
-            infra_active: w.pointer("/infra/isActive").and_then(Value::as_bool),
+            name: w.name,
+            removed: w.is_removed.unwrap_or(false),
+            infra_active: w.infra.and_then(|i| i.is_active),
         })
     }
 

@@ -9,6 +9,7 @@
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
@@ -131,7 +132,7 @@ impl Litmus {
                 })?;
         let answer = self
             .http
-            .send_json("login", Mode::Read, SMALL_BODY, || {
+            .send("login", Mode::Read, SMALL_BODY, || {
                 self.http
                     .client()
                     .post(self.login_url.clone())
@@ -141,7 +142,10 @@ impl Litmus {
             })
             .await
             .map_err(|e| hint(e, "username and password"))?;
-        match answer.get("accessToken").and_then(Value::as_str) {
+        let token = serde_json::from_slice::<LoginAnswer>(&answer)
+            .ok()
+            .and_then(|a| a.access_token);
+        match token.as_ref().and_then(Value::as_str) {
             Some(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
             _ => Err(PlatformError::unusable(
                 "login: the answer has no accessToken".to_string(),
@@ -155,14 +159,14 @@ impl Litmus {
             .bearer_auth(token.expose())
     }
 
-    async fn query(
+    async fn query<T: DeserializeOwned>(
         &self,
         what: &str,
         mode: Mode,
         cap: usize,
         document: &str,
         variables: Value,
-    ) -> Result<Value, PlatformError> {
+    ) -> Result<T, PlatformError> {
         let token = self.token().await?;
         let check = match self.auth {
             LitmusAuth::Token(_) => "token",
@@ -189,7 +193,7 @@ impl Litmus {
         cap: usize,
         notify_id: &str,
     ) -> Result<WireRun, PlatformError> {
-        let data = self
+        let data: RunData = self
             .query(
                 what,
                 Mode::Read,
@@ -198,11 +202,83 @@ impl Litmus {
                 json!({ "projectID": self.project_id, "notifyID": notify_id }),
             )
             .await?;
-        let run = graphql::field(what, &data, "getExperimentRun")?;
-        serde_json::from_value(run.clone()).map_err(|e| {
-            PlatformError::unusable(format!("{what}: getExperimentRun is not a run ({e})"))
-        })
+        graphql::field(what, data.get_experiment_run, "getExperimentRun")
     }
+}
+
+/// The answer of `POST /auth/login`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginAnswer {
+    access_token: Option<Value>,
+}
+
+/// `data` of a `getExperimentRun` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunData {
+    get_experiment_run: Option<WireRun>,
+}
+
+/// `data` of a `runChaosExperiment` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerData {
+    run_chaos_experiment: Option<TriggerAnswer>,
+}
+
+#[derive(Deserialize)]
+struct TriggerAnswer {
+    /// Kept loose so that a wrong type reads as "no notify ID".
+    #[serde(rename = "notifyID")]
+    notify_id: Option<Value>,
+}
+
+/// `data` of a `listExperimentRun` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunsData {
+    list_experiment_run: Option<RunList>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunList {
+    experiment_runs: Option<Vec<Option<WireRun>>>,
+}
+
+/// `data` of a `stopExperimentRuns` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StopData {
+    stop_experiment_runs: Option<bool>,
+}
+
+/// `data` of a `getExperiment` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExperimentData {
+    get_experiment: Option<ExperimentAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExperimentAnswer {
+    experiment_details: Option<ExperimentDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExperimentDetails {
+    name: Option<String>,
+    is_removed: Option<bool>,
+    infra: Option<Infra>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Infra {
+    is_active: Option<bool>,
 }
 
 /// Names the settings to check when ChaosCenter refuses a request. A 403 is
@@ -244,7 +320,7 @@ impl Platform for Litmus {
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
         let what = format!("runChaosExperiment for {experiment_id}");
-        let data = self
+        let data: TriggerData = self
             .query(
                 &what,
                 Mode::Write,
@@ -253,8 +329,13 @@ impl Platform for Litmus {
                 json!({ "experimentID": experiment_id, "projectID": self.project_id }),
             )
             .await?;
-        let run = graphql::field(&what, &data, "runChaosExperiment")?;
-        match run.get("notifyID").and_then(Value::as_str).map(str::trim) {
+        let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
+        match run
+            .notify_id
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::trim)
+        {
             Some("") => Err(PlatformError::unusable(format!(
                 "{what}: ChaosCenter returned an empty notify ID. Scheduled (cron) experiments \
                  are started by their schedule and cannot be watched this way."
@@ -272,7 +353,7 @@ impl Platform for Litmus {
         since: SystemTime,
     ) -> Result<Option<FoundRun>, PlatformError> {
         let what = format!("listExperimentRun (looking for a run of {experiment_id})");
-        let data = self
+        let data: RunsData = self
             .query(
                 &what,
                 Mode::Read,
@@ -281,15 +362,8 @@ impl Platform for Litmus {
                 json!({ "projectID": self.project_id, "request": { "experimentIDs": [experiment_id] } }),
             )
             .await?;
-        let list = graphql::field(&what, &data, "listExperimentRun")?;
-        let runs: Vec<Option<WireRun>> = match list.get("experimentRuns") {
-            Some(v @ Value::Array(_)) => serde_json::from_value(v.clone()).map_err(|e| {
-                PlatformError::unusable(format!(
-                    "{what}: experimentRuns is not a list of runs ({e})"
-                ))
-            })?,
-            _ => Vec::new(),
-        };
+        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
+        let runs = list.experiment_runs.unwrap_or_default();
         let newest = runs
             .into_iter()
             .flatten()
@@ -356,7 +430,7 @@ impl Platform for Litmus {
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
         let what = format!("stopExperimentRuns for {}", run.experiment_id);
-        let data = self
+        let data: StopData = self
             .query(
                 &what,
                 Mode::Write,
@@ -365,8 +439,8 @@ impl Platform for Litmus {
                 json!({ "projectID": self.project_id, "experimentID": run.experiment_id, "notifyID": run.notify_id }),
             )
             .await?;
-        match data.get("stopExperimentRuns") {
-            Some(Value::Bool(false)) => Err(PlatformError::unusable(format!(
+        match data.stop_experiment_runs {
+            Some(false) => Err(PlatformError::unusable(format!(
                 "{what}: ChaosCenter answered false"
             ))),
             _ => Ok(()),
@@ -375,7 +449,13 @@ impl Platform for Litmus {
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
         let what = format!("getExperiment for {experiment_id}");
-        let data = self
+        let not_found = || {
+            PlatformError::unusable(format!(
+                "experiment {experiment_id} was not found in project {}; check experiment_id and project_id",
+                self.project_id
+            ))
+        };
+        let data: ExperimentData = self
             .query(
                 &what,
                 Mode::Read,
@@ -386,36 +466,22 @@ impl Platform for Litmus {
             .await
             .map_err(|e| {
                 // ChaosCenter reports a missing experiment as a GraphQL error.
-                if e.kind == ErrorKind::Unusable && e.message.contains("platform answered with an error") {
-                    PlatformError::unusable(format!(
-                        "experiment {experiment_id} was not found in project {} ({}); check experiment_id and project_id",
-                        self.project_id, e.message
-                    ))
+                if e.kind == ErrorKind::Unusable
+                    && e.message.contains("platform answered with an error")
+                {
+                    PlatformError::unusable(format!("{} ({})", not_found().message, e.message))
                 } else {
                     e
                 }
             })?;
-        let details = graphql::field(&what, &data, "getExperiment")?
-            .get("experimentDetails")
-            .cloned()
-            .unwrap_or(Value::Null);
-        if details.is_null() {
-            return Err(PlatformError::unusable(format!(
-                "experiment {experiment_id} was not found in project {}; check experiment_id and project_id",
-                self.project_id
-            )));
-        }
+        let details = graphql::field(&what, data.get_experiment, "getExperiment")?
+            .experiment_details
+            .ok_or_else(not_found)?;
         Ok(ExperimentInfo {
             experiment_id: experiment_id.to_string(),
-            name: details
-                .get("name")
-                .and_then(Value::as_str)
-                .map(String::from),
-            removed: details
-                .get("isRemoved")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            infra_active: details.pointer("/infra/isActive").and_then(Value::as_bool),
+            name: details.name,
+            removed: details.is_removed.unwrap_or(false),
+            infra_active: details.infra.and_then(|i| i.is_active),
         })
     }
 

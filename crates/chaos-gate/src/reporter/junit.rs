@@ -6,16 +6,20 @@
 //! attribute (Jenkins, GitHub report actions) and the body (GitLab shows
 //! only the body); per fault a test case with its verdict and probe success
 //! percentage. The file is written whole or not at all.
+//!
+//! Written with quick-xml, which escapes markup; times are formatted here
+//! with at most three decimals, as the schema's `SUREFIRE_TIME` requires.
 
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use junit_report::{ReportBuilder, TestCase, TestCaseBuilder, TestSuiteBuilder};
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
 
 use super::{write_atomically, Reporter};
 use crate::platform::execution_data::FaultOutcome;
-use crate::platform::Fault;
 use crate::report::{ExperimentReport, GateReport};
 use crate::verdict::{fmt_score, RunVerdict};
 
@@ -32,7 +36,7 @@ impl Junit {
 
 impl Reporter for Junit {
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
-        let xml = render(report)?;
+        let xml = render(report).context("cannot render the JUnit report")?;
         write_atomically(&self.path, &xml).with_context(|| {
             format!(
                 "the JUnit report (junit_path) was not written to {}",
@@ -42,27 +46,56 @@ impl Reporter for Junit {
     }
 }
 
-/// Text that XML 1.0 can hold: characters it forbids are replaced, and
-/// `]]>` is broken up because junit-report writes bodies as CDATA.
+/// Text that XML 1.0 can hold: characters it forbids are replaced (quick-xml
+/// escapes markup, but cannot write a control character at all).
 fn xml_text(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
+    text.chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' => c,
             c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
             c => c,
         })
-        .collect();
-    cleaned.replace("]]>", "]] >")
+        .collect()
 }
 
-/// Whole milliseconds: the schema allows at most three decimals.
-fn junit_time(d: Duration) -> junit_report::Duration {
-    junit_report::Duration::milliseconds(d.as_millis().min(i64::MAX as u128) as i64)
+/// An attribute value on one line: XML readers fold newlines in attributes
+/// into spaces anyway.
+fn xml_attr(text: &str) -> String {
+    xml_text(text).replace(['\n', '\r', '\t'], " ")
+}
+
+/// Seconds with at most three decimals, as the schema's SUREFIRE_TIME
+/// pattern requires (a float's shortest form can have seventeen).
+fn junit_time(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
 }
 
 fn score(s: Option<f64>) -> String {
     s.map(fmt_score).unwrap_or_else(|| "none".to_string())
+}
+
+/// What a test case holds besides its name.
+enum Outcome {
+    Passed,
+    /// `<failure>` or `<error>`, with its type, message and body.
+    Problem {
+        element: &'static str,
+        kind: &'static str,
+        message: String,
+        body: String,
+    },
+    Skipped {
+        message: String,
+    },
+}
+
+/// One `<testcase>`.
+struct Case {
+    name: String,
+    classname: String,
+    time: Duration,
+    outcome: Outcome,
+    system_out: Option<String>,
 }
 
 /// The detail lines of an experiment, for failure bodies and system-out.
@@ -84,56 +117,46 @@ fn details(e: &ExperimentReport, threshold: f64) -> String {
     if let Some(l) = &e.link {
         lines.push(format!("link: {l}"));
     }
-    xml_text(&lines.join("\n"))
+    lines.join("\n")
 }
 
-fn experiment_case(e: &ExperimentReport, threshold: f64) -> TestCase {
-    let name = xml_text(&e.experiment_id);
-    let time = junit_time(e.duration);
-    // The message must say phase, score and threshold whatever the verdict.
-    let message = xml_text(&format!(
-        "{}: phase {}, resilience score {}, expected {} ({})",
-        e.verdict,
-        e.phase.as_deref().unwrap_or("none"),
-        score(e.score),
-        fmt_score(threshold),
-        e.message
-    ));
-    let body = details(e, threshold);
-    let mut case = match e.verdict {
-        RunVerdict::Pass => {
-            let mut b = TestCaseBuilder::success(&name, time);
-            b.set_system_out(&body);
-            b
-        }
-        RunVerdict::Fail => {
-            let mut b = TestCaseBuilder::failure(&name, time, "chaos-gate.score", &message);
-            b.set_trace(&body);
-            b
-        }
-        RunVerdict::Timeout => {
-            let mut b = TestCaseBuilder::failure(&name, time, "chaos-gate.timeout", &message);
-            b.set_trace(&body);
-            b
-        }
-        RunVerdict::Error => {
-            let mut b = TestCaseBuilder::error(&name, time, "chaos-gate.platform-error", &message);
-            b.set_trace(&body);
-            b
-        }
-        RunVerdict::Cancelled => {
-            let mut b = TestCaseBuilder::error(&name, time, "chaos-gate.cancelled", &message);
-            b.set_trace(&body);
-            b
-        }
+fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
+    // The message says phase, score and threshold whatever the verdict; a
+    // judged run's own message already does.
+    let message = match e.verdict {
+        RunVerdict::Pass | RunVerdict::Fail => e.message.clone(),
+        _ => format!(
+            "{}; phase {}, resilience score {}, expected {}",
+            e.message,
+            e.phase.as_deref().unwrap_or("none"),
+            score(e.score),
+            fmt_score(threshold)
+        ),
     };
-    case.set_classname("chaos-gate");
-    case.build()
+    let body = details(e, threshold);
+    let problem = |element, kind| Outcome::Problem {
+        element,
+        kind,
+        message: message.clone(),
+        body: body.clone(),
+    };
+    let (outcome, system_out) = match e.verdict {
+        RunVerdict::Pass => (Outcome::Passed, Some(body.clone())),
+        RunVerdict::Fail => (problem("failure", "chaos-gate.score"), None),
+        RunVerdict::Timeout => (problem("failure", "chaos-gate.timeout"), None),
+        RunVerdict::Error => (problem("error", "chaos-gate.platform-error"), None),
+        RunVerdict::Cancelled => (problem("error", "chaos-gate.cancelled"), None),
+    };
+    Case {
+        name: e.experiment_id.clone(),
+        classname: "chaos-gate".to_string(),
+        time: e.duration,
+        outcome,
+        system_out,
+    }
 }
 
-fn fault_case(experiment_id: &str, f: &Fault) -> TestCase {
-    let name = xml_text(&f.name);
-    let time = junit_time(f.duration.unwrap_or_default());
+fn fault_case(experiment_id: &str, f: &crate::platform::Fault) -> Case {
     let verdict = f.verdict.as_deref().unwrap_or("none");
     let probe = f
         .probe_success_percentage
@@ -144,45 +167,127 @@ fn fault_case(experiment_id: &str, f: &Fault) -> TestCase {
     if let Some(step) = &f.fail_step {
         text.push_str(&format!(", failed step: {step}"));
     }
-    let text = xml_text(&text);
-    let mut case = match f.outcome() {
-        FaultOutcome::Passed => {
-            let mut b = TestCaseBuilder::success(&name, time);
-            b.set_system_out(&text);
-            b
-        }
-        FaultOutcome::Failed => {
-            let mut b = TestCaseBuilder::failure(&name, time, "chaos-gate.fault", &text);
-            b.set_trace(&text);
-            b
-        }
-        FaultOutcome::NotDecided => {
-            let mut b = TestCaseBuilder::skipped_with_cause(&name, "chaos-gate.fault", &text);
-            b.set_system_out(&text);
-            b
-        }
+    let outcome = match f.outcome() {
+        FaultOutcome::Passed => Outcome::Passed,
+        FaultOutcome::Failed => Outcome::Problem {
+            element: "failure",
+            kind: "chaos-gate.fault",
+            message: text.clone(),
+            body: text.clone(),
+        },
+        FaultOutcome::NotDecided => Outcome::Skipped {
+            message: text.clone(),
+        },
     };
-    case.set_classname(&xml_text(&format!("chaos-gate.{experiment_id}")));
-    case.build()
+    // A failure already carries the text; the others keep it in system-out.
+    let system_out = match outcome {
+        Outcome::Problem { .. } => None,
+        _ => Some(text),
+    };
+    Case {
+        name: f.name.clone(),
+        classname: format!("chaos-gate.{experiment_id}"),
+        time: f.duration.unwrap_or_default(),
+        outcome,
+        system_out,
+    }
+}
+
+fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
+    let name = xml_attr(&case.name);
+    let classname = xml_attr(&case.classname);
+    let time = junit_time(case.time);
+    let element = w.create_element("testcase").with_attributes([
+        ("name", name.as_str()),
+        ("classname", classname.as_str()),
+        ("time", time.as_str()),
+    ]);
+    if matches!(case.outcome, Outcome::Passed) && case.system_out.is_none() {
+        element.write_empty()?;
+        return Ok(());
+    }
+    element.write_inner_content(|w| {
+        match &case.outcome {
+            Outcome::Passed => {}
+            Outcome::Problem {
+                element,
+                kind,
+                message,
+                body,
+            } => {
+                let message = xml_attr(message);
+                w.create_element(*element)
+                    .with_attributes([("type", *kind), ("message", message.as_str())])
+                    .write_text_content(BytesText::new(&xml_text(body)))?;
+            }
+            Outcome::Skipped { message } => {
+                let message = xml_attr(message);
+                w.create_element("skipped")
+                    .with_attribute(("message", message.as_str()))
+                    .write_empty()?;
+            }
+        }
+        if let Some(out) = &case.system_out {
+            w.create_element("system-out")
+                .write_text_content(BytesText::new(&xml_text(out)))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// The report as JUnit XML bytes.
-pub fn render(report: &GateReport) -> anyhow::Result<Vec<u8>> {
-    let mut suite = TestSuiteBuilder::new("chaos-gate");
-    let started = junit_report::OffsetDateTime::from(report.started_at);
-    suite.set_timestamp(started);
+pub fn render(report: &GateReport) -> io::Result<Vec<u8>> {
+    let mut cases = Vec::new();
     for e in &report.experiments {
-        suite.add_testcase(experiment_case(e, report.threshold));
-        for f in &e.faults {
-            suite.add_testcase(fault_case(&e.experiment_id, f));
-        }
+        cases.push(experiment_case(e, report.threshold));
+        cases.extend(e.faults.iter().map(|f| fault_case(&e.experiment_id, f)));
     }
-    let junit = ReportBuilder::new().add_testsuite(suite.build()).build();
-    let mut out = Vec::new();
-    junit
-        .write_xml(&mut out)
-        .context("cannot render the JUnit report")?;
-    Ok(out)
+    let count = |element: &str| {
+        cases
+            .iter()
+            .filter(|c| matches!(&c.outcome, Outcome::Problem { element: e, .. } if *e == element))
+            .count()
+            .to_string()
+    };
+    let tests = cases.len().to_string();
+    let failures = count("failure");
+    let errors = count("error");
+    let skipped = cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Skipped { .. }))
+        .count()
+        .to_string();
+    let time = junit_time(report.duration);
+    let timestamp = humantime::format_rfc3339_seconds(report.started_at).to_string();
+
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.create_element("testsuites")
+        .with_attributes([
+            ("name", "chaos-gate"),
+            ("tests", tests.as_str()),
+            ("failures", failures.as_str()),
+            ("errors", errors.as_str()),
+            ("time", time.as_str()),
+        ])
+        .write_inner_content(|w| {
+            w.create_element("testsuite")
+                .with_attributes([
+                    ("name", "chaos-gate"),
+                    ("tests", tests.as_str()),
+                    ("failures", failures.as_str()),
+                    ("errors", errors.as_str()),
+                    ("skipped", skipped.as_str()),
+                    ("time", time.as_str()),
+                    ("timestamp", timestamp.as_str()),
+                ])
+                .write_inner_content(|w| cases.iter().try_for_each(|c| write_case(w, c)))?;
+            Ok(())
+        })?;
+    let mut xml = w.into_inner();
+    xml.push(b'\n');
+    Ok(xml)
 }
 
 #[cfg(test)]
@@ -191,6 +296,14 @@ mod tests {
 
     #[test]
     fn xml_text_drops_what_xml_forbids() {
-        assert_eq!(xml_text("a\u{1}b]]>c\n"), "a\u{fffd}b]] >c\n");
+        assert_eq!(xml_text("a\u{1}b]]>c\n"), "a\u{fffd}b]]>c\n");
+        assert_eq!(xml_attr("a\nb"), "a b");
+    }
+
+    #[test]
+    fn times_have_at_most_three_decimals() {
+        assert_eq!(junit_time(Duration::from_millis(1989)), "1.989");
+        assert_eq!(junit_time(Duration::from_nanos(1_988_999_999)), "1.989");
+        assert_eq!(junit_time(Duration::ZERO), "0.000");
     }
 }

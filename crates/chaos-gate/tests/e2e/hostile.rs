@@ -110,14 +110,14 @@ fn rows() -> Vec<Row> {
             poll: ResponseTemplate::new(200)
                 .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
             code: 3,
-            says: "is not a list of runs",
+            says: "is not the shape expected",
             ..base()
         },
         Row {
             name: "poll answers a phase of the wrong type",
             poll: run(json!(7), json!(100.0)),
             code: 3,
-            says: "is not a list of runs",
+            says: "is not the shape expected",
             ..base()
         },
         Row {

@@ -29,16 +29,27 @@ resiliency_score = 100.0
 
 #[tokio::test]
 async fn junit_for_a_pass_validates_and_holds_each_fault() {
-    let sim = sim(FAULTS).await;
+    let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
     let run = Gate::new(&sim, "ok").run().await;
     run.assert_code(0);
     let xml = run.junit().expect("JUnit written");
     assert_valid_junit(&xml);
     assert!(
-        xml.contains(r#"<testsuite id="0" name="chaos-gate""#),
+        xml.contains(r#"<testsuite name="chaos-gate" tests="2" failures="0" errors="0""#),
         "{xml}"
     );
-    assert!(xml.contains(r#"<testcase name="ok""#), "{xml}");
+    assert!(
+        xml.contains(r#"<testcase name="ok" classname="chaos-gate""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase name="pod-delete" classname="chaos-gate.ok""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("fault pod-delete: verdict Pass, probe success 100%"),
+        "{xml}"
+    );
     assert!(!xml.contains("<failure"), "{xml}");
 }
 
@@ -68,7 +79,12 @@ async fn junit_for_a_fail_says_phase_score_and_threshold_in_message_and_body() {
             "message lacks {needle}: {message}"
         );
     }
-    let body = case.split("<![CDATA[").nth(1).expect("a failure body");
+    let body = case
+        .split("<failure")
+        .nth(1)
+        .and_then(|s| s.split_once('>'))
+        .and_then(|(_, rest)| rest.split("</failure>").next())
+        .expect("a failure body");
     for needle in [
         "phase: Completed_With_Probe_Failure",
         "resilience score: 50",
