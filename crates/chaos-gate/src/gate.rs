@@ -113,6 +113,9 @@ pub struct Gate<'a, P: Platform> {
     started_at: SystemTime,
     started: Instant,
     watched: Vec<Watched>,
+    /// Whether a status poll has ever been answered: a platform that never
+    /// answered one before the deadline is a platform error, not a timeout.
+    answered: bool,
     /// Experiments that never got a run (their trigger failed or was cut).
     unstarted: Vec<(String, RunVerdict, String)>,
     outcome: Outcome,
@@ -133,6 +136,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             started_at: SystemTime::now(),
             started: Instant::now(),
             watched: Vec::new(),
+            answered: false,
             unstarted: Vec::new(),
             outcome: Outcome::default(),
         }
@@ -303,6 +307,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 r = self.platform.poll(&pending) => r,
             };
             let statuses = statuses.map_err(End::Platform)?;
+            self.answered = true;
             let (changed, finished) = self.apply(&statuses);
             if !finished.is_empty() {
                 self.conclude(finished).await?;
@@ -385,6 +390,25 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     /// Judges runs that finished and reads their faults (once, together).
     async fn conclude(&mut self, finished: Vec<usize>) -> Result<(), End> {
+        // Judge first: the verdict stands on phase and score, whatever
+        // happens to the faults read that follows (the deadline or a
+        // signal may cut it short).
+        for &i in &finished {
+            let link = self.platform.run_link(&self.watched[i].run);
+            let w = &mut self.watched[i];
+            let phase = w.phase.clone().unwrap_or_default();
+            let (verdict, mut message) = judge(&one_line(&phase), w.score, self.plan.threshold);
+            if let Some(e) = &w.error {
+                message.push_str(&format!(
+                    "; the platform says: {}",
+                    crate::text::snippet(e, 300)
+                ));
+            }
+            if verdict == RunVerdict::Fail {
+                self.outcome.failed = true;
+            }
+            w.finish(verdict, message, link);
+        }
         let platform = self.platform;
         let refs: Vec<RunRef> = finished
             .iter()
@@ -397,34 +421,16 @@ impl<'a, P: Platform> Gate<'a, P> {
             f = reads => f,
         };
         for (&i, faults) in finished.iter().zip(faults) {
-            let link = self.platform.run_link(&self.watched[i].run);
-            let w = &mut self.watched[i];
-            let phase = w.phase.clone().unwrap_or_default();
-            let (verdict, mut message) = judge(&one_line(&phase), w.score, self.plan.threshold);
-            if let Some(e) = &w.error {
-                message.push_str(&format!(
-                    "; the platform says: {}",
-                    crate::text::snippet(e, 300)
-                ));
-            }
-            w.finish(verdict, message, link);
-            let faults = match faults {
-                Ok(f) => f,
-                Err(e) => {
-                    let message = format!(
-                        "{}: the run's faults could not be read ({}); the verdict stands on the score",
-                        w.run.experiment_id, e.message
-                    );
-                    self.sink.emit(&Event::Warning { message: &message });
-                    Vec::new()
-                }
-            };
-            let w = &mut self.watched[i];
-            if let Some(r) = w.result.as_mut() {
+            let faults = faults.unwrap_or_else(|e| {
+                let message = format!(
+                    "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
+                    self.watched[i].run.experiment_id, e.message
+                );
+                self.sink.emit(&Event::Warning { message: &message });
+                Vec::new()
+            });
+            if let Some(r) = self.watched[i].result.as_mut() {
                 r.faults = faults;
-                if r.verdict == RunVerdict::Fail {
-                    self.outcome.failed = true;
-                }
                 self.sink.emit(&Event::RunFinished { report: r });
             }
         }
@@ -454,29 +460,37 @@ impl<'a, P: Platform> Gate<'a, P> {
                 self.outcome.cancelled = Some(*s);
                 (RunVerdict::Cancelled, format!("cancelled by {}", s.name()))
             }
-            End::Abort(Abort::Timeout) => match self.platform_failing() {
-                // The deadline came while the platform was failing: the gate
-                // could not tell how the runs ended, which is the platform's
-                // doing, not a timeout (§7).
-                Some(msg) => {
-                    let text = format!(
-                        "no usable answer from the platform before the timeout of {}: {msg}",
-                        humantime::format_duration(self.plan.timeout)
-                    );
-                    self.outcome.platform_error = Some(text.clone());
-                    (RunVerdict::Error, text)
+            End::Abort(Abort::Timeout) => {
+                let unfinished = self.watched.iter().any(|w| w.result.is_none())
+                    || !self.unstarted.is_empty()
+                    || self.watched.is_empty();
+                match self.platform_failing() {
+                    // Every run already has its verdict: only the read of
+                    // their faults was cut short.
+                    _ if !unfinished => {
+                        self.sink.emit(&Event::Warning {
+                            message: "the timeout came while reading the runs' faults; the verdicts stand",
+                        });
+                        (RunVerdict::Timeout, String::new())
+                    }
+                    // The deadline came while the platform was failing, or
+                    // before it ever answered a status poll: the gate could
+                    // not tell how the runs ended, which is the platform's
+                    // doing, not a timeout (§7).
+                    Some(msg) => self.no_usable_answer(&msg),
+                    None if !self.answered => self.no_usable_answer("it did not answer in time"),
+                    None => {
+                        self.outcome.timed_out = true;
+                        (
+                            RunVerdict::Timeout,
+                            format!(
+                                "still going when the timeout of {} was reached",
+                                humantime::format_duration(self.plan.timeout)
+                            ),
+                        )
+                    }
                 }
-                None => {
-                    self.outcome.timed_out = true;
-                    (
-                        RunVerdict::Timeout,
-                        format!(
-                            "still going when the timeout of {} was reached",
-                            humantime::format_duration(self.plan.timeout)
-                        ),
-                    )
-                }
-            },
+            }
             End::Platform(e) => {
                 self.outcome.platform_error = Some(e.message.clone());
                 (RunVerdict::Error, format!("platform error: {}", e.message))
@@ -497,6 +511,16 @@ impl<'a, P: Platform> Gate<'a, P> {
     /// The last request's error if the platform is failing right now.
     fn platform_failing(&self) -> Option<String> {
         self.platform.failing()
+    }
+
+    /// Records a platform that gave no usable answer before the deadline.
+    fn no_usable_answer(&mut self, why: &str) -> (RunVerdict, String) {
+        let text = format!(
+            "no usable answer from the platform before the timeout of {}: {why}",
+            humantime::format_duration(self.plan.timeout)
+        );
+        self.outcome.platform_error = Some(text.clone());
+        (RunVerdict::Error, text)
     }
 
     /// Stops every unfinished run: one attempt each, all at once, within

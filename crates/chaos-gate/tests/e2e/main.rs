@@ -6,6 +6,7 @@ mod failures;
 mod hostile;
 mod hosts;
 mod litmus;
+mod matrix;
 mod modes;
 mod network;
 mod phases;
