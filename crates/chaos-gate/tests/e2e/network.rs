@@ -118,6 +118,97 @@ async fn http_proxy_is_honoured_and_no_proxy_bypasses_it() {
     assert_eq!(sim.requests().len(), seen, "NO_PROXY went around the proxy");
 }
 
+/// A forward proxy on loopback that only tunnels (`CONNECT`), counting the
+/// tunnels it opened.
+async fn connect_proxy() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let tunnels = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(socket);
+                let mut request = String::new();
+                if reader.read_line(&mut request).await.is_err() {
+                    return;
+                }
+                let Some(target) = request
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split_whitespace().next())
+                else {
+                    return;
+                };
+                let target = target.to_string();
+                // The rest of the request head.
+                loop {
+                    let mut line = String::new();
+                    match reader.read_line(&mut line).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                let mut client = reader.into_inner();
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (port, tunnels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
+    let sim = sim(PASSING).await;
+    let (tls_port, pem) = tls_front(sim.addr()).await;
+    let (proxy_port, tunnels) = connect_proxy().await;
+    let endpoint = format!("https://localhost:{tls_port}");
+    let proxy = format!("http://127.0.0.1:{proxy_port}");
+
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
+    let ca = gate.path("ca.pem");
+    std::fs::write(&ca, &pem).expect("write CA");
+    let ca = ca.to_str().expect("utf-8").to_string();
+    let run = gate
+        .env("CHAOS_GATE_CA_CERT", &ca)
+        .env("HTTPS_PROXY", &proxy)
+        .run()
+        .await;
+    run.assert_code(0);
+    let through_proxy = tunnels.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        through_proxy >= 1,
+        "the requests were tunnelled through HTTPS_PROXY"
+    );
+
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
+    let run = gate
+        .env("CHAOS_GATE_CA_CERT", &ca)
+        .env("HTTPS_PROXY", &proxy)
+        .env("NO_PROXY", "localhost")
+        .run()
+        .await;
+    run.assert_code(0);
+    assert_eq!(
+        tunnels.load(std::sync::atomic::Ordering::SeqCst),
+        through_proxy,
+        "NO_PROXY went around the proxy"
+    );
+}
+
 /// Every file the run left, and what it printed, without GitHub's own mask
 /// lines (which carry the secret by design: they are how the runner hides
 /// it).
