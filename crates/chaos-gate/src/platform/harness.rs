@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    created_at, execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
-    PlatformError, RunRef, RunStatus,
+    checked_score, execution_data, newest_since, Candidate, ExperimentInfo, Fault, FoundRun,
+    Platform, PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -71,11 +71,6 @@ pub const DOCUMENTS: &[&str] = &[
     LIST_RECENT_RUNS,
     LIST_WORKFLOW,
 ];
-
-/// Status polls and look-ups: small answers.
-const SMALL_BODY: usize = 16 * 1024 * 1024;
-/// Execution data can be large; a body past this is not a real one.
-const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
 
 /// A Harness chaos client for one account, organization and project.
 pub struct Harness {
@@ -200,14 +195,7 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
         let Some(notify_id) = run.notify_id.filter(|n| ids.contains(&n.as_str())) else {
             continue;
         };
-        let score = match run.resiliency_score {
-            Some(s) if !(0.0..=100.0).contains(&s) => {
-                return Err(PlatformError::unusable(format!(
-                    "listWorkflowRun: run {notify_id} reports resiliencyScore {s}, outside 0..100"
-                )))
-            }
-            s => s,
-        };
+        let score = checked_score("listWorkflowRun", &notify_id, run.resiliency_score)?;
         out.push(RunStatus {
             notify_id,
             experiment_id: run.workflow_id,
@@ -234,13 +222,6 @@ pub fn parse_poll_answer(body: &[u8], ids: &[&str]) -> Result<Vec<RunStatus>, Pl
 #[serde(rename_all = "camelCase")]
 struct TriggerData {
     run_chaos_experiment: Option<TriggerAnswer>,
-}
-
-#[derive(Deserialize)]
-struct TriggerAnswer {
-    /// Kept loose so that a wrong type reads as "no notify ID".
-    #[serde(rename = "notifyID")]
-    notify_id: Option<Value>,
 }
 
 /// `data` of a `listWorkflow` answer.
@@ -290,17 +271,7 @@ fn base(endpoint: &Url, path: &str) -> Url {
 
 /// Names the settings to check when Harness refuses the credentials.
 fn auth_hint(e: PlatformError) -> PlatformError {
-    if e.kind == ErrorKind::Auth {
-        PlatformError::new(
-            ErrorKind::Auth,
-            format!(
-                "{}. Check api_key (a Harness API key with chaos permissions) and account_id.",
-                e.message
-            ),
-        )
-    } else {
-        e
-    }
+    e.hint_auth("api_key (a Harness API key with chaos permissions) and account_id")
 }
 
 /// A run as `listWorkflowRun` returns it; every field optional.
@@ -337,22 +308,7 @@ impl Platform for Harness {
             )
             .await?;
         let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
-        match run
-            .notify_id
-            .as_ref()
-            .and_then(Value::as_str)
-            .map(str::trim)
-        {
-            Some("") => Err(PlatformError::unusable(format!(
-                "{what}: Harness returned an empty notify ID. Scheduled (cron) experiments are \
-                 started by their schedule and cannot be watched this way; trigger a \
-                 non-scheduled experiment."
-            ))),
-            Some(id) => Ok(id.to_string()),
-            None => Err(PlatformError::unusable(format!(
-                "{what}: the answer has no runChaosExperiment.notifyID"
-            ))),
-        }
+        run.notify_id(&what, "Harness")
     }
 
     async fn find_run(
@@ -369,22 +325,13 @@ impl Platform for Harness {
                 json!({ "workflowIDs": [experiment_id] }),
             )
             .await?;
-        let newest = runs
-            .into_iter()
-            .filter(|r| r.workflow_id.as_deref().is_none_or(|w| w == experiment_id))
-            .filter_map(|r| {
-                let at = r.created_at.as_ref().and_then(created_at)?;
-                let notify_id = r.notify_id.filter(|n| !n.is_empty())?;
-                (at >= since).then_some((
-                    at,
-                    FoundRun {
-                        notify_id,
-                        run_id: r.workflow_run_id,
-                    },
-                ))
-            })
-            .max_by_key(|(at, _)| *at);
-        Ok(newest.map(|(_, run)| run))
+        let candidates = runs.into_iter().map(|r| Candidate {
+            experiment_id: r.workflow_id,
+            notify_id: r.notify_id,
+            run_id: r.workflow_run_id,
+            created_at: r.created_at,
+        });
+        Ok(newest_since(candidates, experiment_id, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {

@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 use super::{
-    created_at, execution_data, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
-    PlatformError, RunRef, RunStatus,
+    checked_score, execution_data, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault,
+    FoundRun, Platform, PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY,
+    SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -73,9 +74,6 @@ pub const DOCUMENTS: &[&str] = &[
     GET_EXPERIMENT,
     LIST_EXPERIMENT_RUN,
 ];
-
-const SMALL_BODY: usize = 16 * 1024 * 1024;
-const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
 
 /// A ChaosCenter client for one project.
 pub struct Litmus {
@@ -227,13 +225,6 @@ struct TriggerData {
     run_chaos_experiment: Option<TriggerAnswer>,
 }
 
-#[derive(Deserialize)]
-struct TriggerAnswer {
-    /// Kept loose so that a wrong type reads as "no notify ID".
-    #[serde(rename = "notifyID")]
-    notify_id: Option<Value>,
-}
-
 /// `data` of a `listExperimentRun` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -284,17 +275,9 @@ struct Infra {
 /// Names the settings to check when ChaosCenter refuses a request. A 403 is
 /// often the Origin check, so that is named too.
 fn hint(e: PlatformError, check: &str) -> PlatformError {
-    if e.kind == ErrorKind::Auth {
-        PlatformError::new(
-            ErrorKind::Auth,
-            format!(
-                "{}. Check {check}, and that endpoint is the ChaosCenter URL its server allows as an origin.",
-                e.message
-            ),
-        )
-    } else {
-        e
-    }
+    e.hint_auth(&format!(
+        "{check}, and that endpoint is the ChaosCenter URL its server allows as an origin"
+    ))
 }
 
 /// A run as `getExperimentRun` returns it; every field optional.
@@ -330,21 +313,7 @@ impl Platform for Litmus {
             )
             .await?;
         let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
-        match run
-            .notify_id
-            .as_ref()
-            .and_then(Value::as_str)
-            .map(str::trim)
-        {
-            Some("") => Err(PlatformError::unusable(format!(
-                "{what}: ChaosCenter returned an empty notify ID. Scheduled (cron) experiments \
-                 are started by their schedule and cannot be watched this way."
-            ))),
-            Some(id) => Ok(id.to_string()),
-            None => Err(PlatformError::unusable(format!(
-                "{what}: the answer has no runChaosExperiment.notifyID"
-            ))),
-        }
+        run.notify_id(&what, "ChaosCenter")
     }
 
     async fn find_run(
@@ -364,27 +333,13 @@ impl Platform for Litmus {
             .await?;
         let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
         let runs = list.experiment_runs.unwrap_or_default();
-        let newest = runs
-            .into_iter()
-            .flatten()
-            .filter(|r| {
-                r.experiment_id
-                    .as_deref()
-                    .is_none_or(|e| e == experiment_id)
-            })
-            .filter_map(|r| {
-                let at = r.created_at.as_ref().and_then(created_at)?;
-                let notify_id = r.notify_id.filter(|n| !n.is_empty())?;
-                (at >= since).then_some((
-                    at,
-                    FoundRun {
-                        notify_id,
-                        run_id: r.experiment_run_id,
-                    },
-                ))
-            })
-            .max_by_key(|(at, _)| *at);
-        Ok(newest.map(|(_, run)| run))
+        let candidates = runs.into_iter().flatten().map(|r| Candidate {
+            experiment_id: r.experiment_id,
+            notify_id: r.notify_id,
+            run_id: r.experiment_run_id,
+            created_at: r.created_at,
+        });
+        Ok(newest_since(candidates, experiment_id, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
@@ -393,14 +348,7 @@ impl Platform for Litmus {
             let run = self
                 .get_run(&what, GET_EXPERIMENT_RUN, SMALL_BODY, &r.notify_id)
                 .await?;
-            let score = match run.resiliency_score {
-                Some(s) if !(0.0..=100.0).contains(&s) => {
-                    return Err(PlatformError::unusable(format!(
-                        "{what}: the run reports resiliencyScore {s}, outside 0..100"
-                    )))
-                }
-                s => s,
-            };
+            let score = checked_score(&what, &r.notify_id, run.resiliency_score)?;
             Ok(RunStatus {
                 notify_id: r.notify_id.clone(),
                 experiment_id: run.experiment_id,

@@ -42,6 +42,15 @@ pub struct PlatformError {
 }
 
 impl PlatformError {
+    /// Adds what to check to a refused-credentials error; other errors pass.
+    pub(crate) fn hint_auth(self, check: &str) -> PlatformError {
+        if self.kind == ErrorKind::Auth {
+            PlatformError::new(ErrorKind::Auth, format!("{}. Check {check}.", self.message))
+        } else {
+            self
+        }
+    }
+
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> PlatformError {
         PlatformError {
             kind,
@@ -157,9 +166,95 @@ pub trait Platform: Sync {
     fn failing(&self) -> Option<String>;
 }
 
+/// Status polls and look-ups: small answers.
+pub(crate) const SMALL_BODY: usize = 16 * 1024 * 1024;
+/// Execution data can be large; a body past this is not a real one.
+pub(crate) const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
+
+/// The `runChaosExperiment` object of both platforms.
+#[derive(serde::Deserialize)]
+pub(crate) struct TriggerAnswer {
+    /// Kept loose so that a wrong type reads as "no notify ID".
+    #[serde(rename = "notifyID")]
+    notify_id: Option<Value>,
+}
+
+impl TriggerAnswer {
+    /// The notify ID; an empty one (a scheduled experiment) or none is an
+    /// error that says so.
+    pub(crate) fn notify_id(&self, what: &str, platform: &str) -> Result<String, PlatformError> {
+        match self
+            .notify_id
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::trim)
+        {
+            Some("") => Err(PlatformError::unusable(format!(
+                "{what}: {platform} returned an empty notify ID. Scheduled (cron) experiments \
+                 are started by their schedule and cannot be watched this way; trigger a \
+                 non-scheduled experiment."
+            ))),
+            Some(id) => Ok(id.to_string()),
+            None => Err(PlatformError::unusable(format!(
+                "{what}: the answer has no runChaosExperiment.notifyID"
+            ))),
+        }
+    }
+}
+
+/// A score as reported, checked to be within 0..100.
+pub(crate) fn checked_score(
+    what: &str,
+    notify_id: &str,
+    score: Option<f64>,
+) -> Result<Option<f64>, PlatformError> {
+    match score {
+        Some(s) if !(0.0..=100.0).contains(&s) => Err(PlatformError::unusable(format!(
+            "{what}: run {notify_id} reports resiliencyScore {s}, outside 0..100"
+        ))),
+        s => Ok(s),
+    }
+}
+
+/// A run listed while looking for the run of a lost trigger.
+pub(crate) struct Candidate {
+    pub experiment_id: Option<String>,
+    pub notify_id: Option<String>,
+    pub run_id: Option<String>,
+    pub created_at: Option<Value>,
+}
+
+/// The newest run of `experiment_id` created at or after `since`.
+pub(crate) fn newest_since(
+    candidates: impl IntoIterator<Item = Candidate>,
+    experiment_id: &str,
+    since: SystemTime,
+) -> Option<FoundRun> {
+    candidates
+        .into_iter()
+        .filter(|c| {
+            c.experiment_id
+                .as_deref()
+                .is_none_or(|e| e == experiment_id)
+        })
+        .filter_map(|c| {
+            let at = c.created_at.as_ref().and_then(created_at)?;
+            let notify_id = c.notify_id.filter(|n| !n.is_empty())?;
+            (at >= since).then_some((
+                at,
+                FoundRun {
+                    notify_id,
+                    run_id: c.run_id,
+                },
+            ))
+        })
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, run)| run)
+}
+
 /// A run's `createdAt`: Unix milliseconds or seconds, as a string or a
 /// number (both platforms have sent both).
-pub(crate) fn created_at(value: &Value) -> Option<SystemTime> {
+fn created_at(value: &Value) -> Option<SystemTime> {
     let n = match value {
         Value::String(s) => s.trim().parse::<f64>().ok()?,
         Value::Number(n) => n.as_f64()?,
@@ -192,5 +287,36 @@ mod tests {
         );
         assert!(created_at(&json!("soon")).is_none());
         assert!(created_at(&json!(-5)).is_none());
+    }
+
+    #[test]
+    fn the_newest_run_since_wins() {
+        let c = |e: &str, n: &str, at: &str| Candidate {
+            experiment_id: Some(e.to_string()),
+            notify_id: Some(n.to_string()),
+            run_id: None,
+            created_at: Some(json!(at)),
+        };
+        let since = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let found = newest_since(
+            [
+                c("exp", "old", "1699999999000"),
+                c("exp", "new", "1700000005000"),
+                c("exp", "newer", "1700000009000"),
+                c("other", "x", "1700000010000"),
+            ],
+            "exp",
+            since,
+        );
+        assert_eq!(found.map(|f| f.notify_id).as_deref(), Some("newer"));
+        assert!(newest_since([c("exp", "old", "1")], "exp", since).is_none());
+    }
+
+    #[test]
+    fn scores_outside_0_to_100_are_refused() {
+        assert_eq!(checked_score("op", "n", Some(100.0)).unwrap(), Some(100.0));
+        assert_eq!(checked_score("op", "n", None).unwrap(), None);
+        assert!(checked_score("op", "n", Some(100.5)).is_err());
+        assert!(checked_score("op", "n", Some(-0.1)).is_err());
     }
 }

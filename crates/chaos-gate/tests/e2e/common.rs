@@ -234,3 +234,26 @@ pub fn assert_valid_junit(xml: &str) {
         panic!("JUnit does not validate against junit-10.xsd: {e}\n{xml}");
     }
 }
+
+impl Run {
+    /// For table tests: what is wrong with the JUnit report, if anything
+    /// (missing, or invalid against the schema).
+    pub fn junit_problem(&self) -> Option<String> {
+        match self.junit() {
+            Some(xml) => crate::xsd::validate(&fixture("junit-10.xsd"), &xml)
+                .err()
+                .map(|e| format!("JUnit invalid: {e}")),
+            None => Some("no JUnit report".to_string()),
+        }
+    }
+
+    /// For table tests: one failed row, with what the run printed.
+    pub fn row_failure(&self, row: &str, problems: &[String]) -> String {
+        format!(
+            "{row}: {}\n--- stdout\n{}\n--- stderr\n{}",
+            problems.join("; "),
+            self.stdout,
+            self.stderr
+        )
+    }
+}

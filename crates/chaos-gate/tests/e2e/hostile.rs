@@ -256,22 +256,9 @@ async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
         if run.output().contains("panicked") {
             problems.push("panicked".to_string());
         }
-        match run.junit() {
-            Some(xml) => {
-                if let Err(e) = crate::xsd::validate(&fixture("junit-10.xsd"), &xml) {
-                    problems.push(format!("JUnit invalid: {e}"));
-                }
-            }
-            None => problems.push("no JUnit file".to_string()),
-        }
+        problems.extend(run.junit_problem());
         if !problems.is_empty() {
-            failures.push(format!(
-                "{}: {}\n--- stdout\n{}\n--- stderr\n{}",
-                row.name,
-                problems.join("; "),
-                run.stdout,
-                run.stderr
-            ));
+            failures.push(run.row_failure(row.name, &problems));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -197,22 +197,9 @@ async fn the_fault_matrix() {
         if runs.iter().any(|r| r.stopped) != row.stopped {
             problems.push(format!("stopped: expected {}", row.stopped));
         }
-        match run.junit() {
-            Some(xml) => {
-                if let Err(e) = crate::xsd::validate(&fixture("junit-10.xsd"), &xml) {
-                    problems.push(format!("JUnit invalid: {e}"));
-                }
-            }
-            None => problems.push("no JUnit report".to_string()),
-        }
+        problems.extend(run.junit_problem());
         if !problems.is_empty() {
-            failures.push(format!(
-                "{}: {}\n--- stdout\n{}\n--- stderr\n{}",
-                row.name,
-                problems.join("; "),
-                run.stdout,
-                run.stderr
-            ));
+            failures.push(run.row_failure(row.name, &problems));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
