@@ -782,3 +782,36 @@ pub async fn dry_run<P: Platform>(
         dry_run: true,
     }
 }
+
+/// The report of a gate that could not start at all (the HTTP client could
+/// not be set up): every experiment is a platform error, so that the JUnit
+/// file and outputs still say what happened.
+pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> GateReport {
+    GateReport {
+        platform,
+        threshold: plan.threshold,
+        outcome: Outcome {
+            platform_error: Some(message.to_string()),
+            ..Outcome::default()
+        },
+        experiments: plan
+            .experiments
+            .iter()
+            .map(|id| ExperimentReport {
+                experiment_id: id.clone(),
+                notify_id: plan.attach.clone(),
+                run_id: None,
+                link: None,
+                phase: None,
+                score: None,
+                verdict: RunVerdict::Error,
+                message: message.to_string(),
+                faults: Vec::new(),
+                duration: Duration::ZERO,
+            })
+            .collect(),
+        started_at: SystemTime::now(),
+        duration: Duration::ZERO,
+        dry_run: false,
+    }
+}

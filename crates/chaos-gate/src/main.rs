@@ -148,48 +148,11 @@ async fn run(
         poll_interval: settings.poll_interval,
         timeout: settings.timeout,
         stop_on_abort: settings.stop_on_abort,
-        endpoint: settings.endpoint.to_string(),
+        endpoint: settings.endpoint.as_str().trim_end_matches('/').to_string(),
     };
-    let http = match Http::new(settings.ca_cert.as_deref(), deadline) {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 3;
-        }
-    };
-    let report = match settings.platform {
-        PlatformKind::Harness => {
-            let harness = Harness::new(
-                http,
-                settings.endpoint.clone(),
-                settings
-                    .api_key
-                    .clone()
-                    .unwrap_or_else(|| chaos_gate::secret::Secret::new("")),
-                settings.account_id.clone(),
-                settings.org_id.clone(),
-                settings.project_id.clone(),
-            );
-            if settings.dry_run {
-                gate::dry_run(&harness, &plan, &mut reporters, abort).await
-            } else {
-                Gate::new(&harness, &plan, &mut reporters, abort)
-                    .run()
-                    .await
-            }
-        }
-        PlatformKind::Litmus => {
-            let Some(auth) = settings.litmus_auth.clone() else {
-                eprintln!("error: platform litmus needs token, or username and password");
-                return 2;
-            };
-            let litmus = Litmus::new(http, &settings.endpoint, auth, settings.project_id.clone());
-            if settings.dry_run {
-                gate::dry_run(&litmus, &plan, &mut reporters, abort).await
-            } else {
-                Gate::new(&litmus, &plan, &mut reporters, abort).run().await
-            }
-        }
+    let report = match Http::new(settings.ca_cert.as_deref(), deadline) {
+        Ok(http) => run_gate(settings, http, &plan, &mut reporters, abort).await,
+        Err(e) => gate::failed_to_start(settings.platform.name(), &plan, &e.message),
     };
     let code = report.outcome.exit_code(settings.on_platform_error);
     if report.outcome.platform_error.is_some()
@@ -204,4 +167,50 @@ async fn run(
         eprintln!("error: {e}");
     }
     code
+}
+
+/// Builds the platform client and runs the gate (or the dry run) on it.
+async fn run_gate(
+    settings: &Settings,
+    http: Http,
+    plan: &Plan,
+    reporters: &mut Reporters,
+    abort: impl std::future::Future<Output = Abort> + Send,
+) -> chaos_gate::report::GateReport {
+    match settings.platform {
+        PlatformKind::Harness => {
+            let harness = Harness::new(
+                http,
+                settings.endpoint.clone(),
+                settings
+                    .api_key
+                    .clone()
+                    .unwrap_or_else(|| chaos_gate::secret::Secret::new("")),
+                settings.account_id.clone(),
+                settings.org_id.clone(),
+                settings.project_id.clone(),
+            );
+            if settings.dry_run {
+                gate::dry_run(&harness, plan, reporters, abort).await
+            } else {
+                Gate::new(&harness, plan, reporters, abort).run().await
+            }
+        }
+        PlatformKind::Litmus => {
+            // Settings validation makes sure there is one.
+            let Some(auth) = settings.litmus_auth.clone() else {
+                return gate::failed_to_start(
+                    "litmus",
+                    plan,
+                    "platform litmus needs token, or username and password",
+                );
+            };
+            let litmus = Litmus::new(http, &settings.endpoint, auth, settings.project_id.clone());
+            if settings.dry_run {
+                gate::dry_run(&litmus, plan, reporters, abort).await
+            } else {
+                Gate::new(&litmus, plan, reporters, abort).run().await
+            }
+        }
+    }
 }

@@ -249,6 +249,16 @@ pub enum PlatformKind {
     Litmus,
 }
 
+impl PlatformKind {
+    /// The name as the `platform` setting spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformKind::Harness => "harness",
+            PlatformKind::Litmus => "litmus",
+        }
+    }
+}
+
 /// What a platform error does to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnPlatformError {
