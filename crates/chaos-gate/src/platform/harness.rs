@@ -14,9 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::execution_data::ExecutionData;
 use super::{
-    checked_score, execution_data, newest_since, Candidate, ExperimentInfo, Fault, FoundRun,
-    Platform, PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Platform,
+    PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -287,7 +288,7 @@ struct WireRun {
     phase: Option<String>,
     resiliency_score: Option<f64>,
     error_response: Option<String>,
-    execution_data: Option<String>,
+    execution_data: Option<ExecutionData>,
     created_at: Option<Value>,
 }
 
@@ -360,9 +361,13 @@ impl Platform for Harness {
         let data = wire
             .into_iter()
             .find(|r| r.notify_id.as_deref() == Some(run.notify_id.as_str()))
-            .and_then(|r| r.execution_data)
-            .unwrap_or_default();
-        execution_data::parse(&data).map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+            .and_then(|r| r.execution_data);
+        match data {
+            Some(ExecutionData(parsed)) => {
+                parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {

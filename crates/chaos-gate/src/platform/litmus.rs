@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
+use super::execution_data::ExecutionData;
 use super::{
-    checked_score, execution_data, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault,
-    FoundRun, Platform, PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY,
-    SMALL_BODY,
+    checked_score, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
+    PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -292,7 +292,7 @@ struct WireRun {
     notify_id: Option<String>,
     phase: Option<String>,
     resiliency_score: Option<f64>,
-    execution_data: Option<String>,
+    execution_data: Option<ExecutionData>,
     created_at: Option<Value>,
 }
 
@@ -372,8 +372,12 @@ impl Platform for Litmus {
                 &run.notify_id,
             )
             .await?;
-        execution_data::parse(&wire.execution_data.unwrap_or_default())
-            .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+        match wire.execution_data {
+            Some(ExecutionData(parsed)) => {
+                parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
