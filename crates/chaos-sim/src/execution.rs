@@ -336,6 +336,7 @@ mod tests {
             created_ms: 1_700_000_000_000,
             updated_ms: 1_700_000_005_000,
             finished_ms: None,
+            terminal_ms: None,
             polls: 0,
             stopped: false,
             finished_before_stop: false,

@@ -30,4 +30,4 @@ mod state;
 
 pub use scenario::{Platform, Scenario};
 pub use server::Simulator;
-pub use state::{RecordedRequest, RunSnapshot};
+pub use state::{RecordedRequest, RunSnapshot, TERMINAL_PHASES, is_terminal_phase};

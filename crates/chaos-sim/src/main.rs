@@ -20,7 +20,9 @@ described by a TOML scenario (its `platform` key picks the dialect).
   --listen ADDR     address to listen on (default 127.0.0.1:0, a free port)
 
 Prints `chaos-sim listening on http://HOST:PORT` first on stdout, one line per
-request on stderr, and serves GET /_sim/requests and GET /_sim/runs (JSON).
+request on stderr, and serves GET /_sim/requests (what each request carried,
+when it came and how many bytes the answer had) and GET /_sim/runs (each
+run's phase, polls, and when a poll first showed it finished), as JSON.
 Stops on SIGINT or SIGTERM.";
 
 struct Args {

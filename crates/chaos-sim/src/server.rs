@@ -26,7 +26,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::scenario::{Inject, Platform, Scenario};
-use crate::state::{RecordedRequest, RunSnapshot, State};
+use crate::state::{RecordedRequest, RunSnapshot, State, now_ms};
 use crate::{harness, litmus};
 
 /// Largest request body accepted; a client never needs more, and the cap
@@ -266,7 +266,7 @@ async fn handle(
     }
 
     let call = classify(&state, &req);
-    state.record(RecordedRequest {
+    let recorded = state.record(RecordedRequest {
         method: req.method.clone(),
         path: req.path.clone(),
         query: req.query.clone(),
@@ -274,6 +274,8 @@ async fn handle(
         body: String::from_utf8_lossy(&req.body).into_owned(),
         operation: call.operation.clone(),
         notify_ids: call.notify_ids.clone(),
+        at_unix_ms: now_ms(),
+        response_bytes: 0,
     });
     let inject = call
         .operation
@@ -308,7 +310,10 @@ async fn handle(
         );
     }
     match reply {
-        Some(reply) => Ok(to_response(reply)),
+        Some(reply) => {
+            state.answered(recorded, reply.body.len() as u64);
+            Ok(to_response(reply))
+        }
         None => Err(DropConnection),
     }
 }

@@ -29,6 +29,13 @@ pub struct RecordedRequest {
     pub operation: Option<String>,
     /// Notify IDs the request named (poll filter or stop target).
     pub notify_ids: Vec<String>,
+    /// When the request arrived (its head and body read), in milliseconds
+    /// since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// Size of the response body sent, in bytes (HTTP head not counted);
+    /// 0 for a dropped connection or while the answer is still being built.
+    /// What a client pays for its selection: benchmarks divide it by polls.
+    pub response_bytes: u64,
 }
 
 /// The state of one run, as a test sees it.
@@ -43,6 +50,34 @@ pub struct RunSnapshot {
     pub stopped: bool,
     /// How many polls named this run so far (listed or not).
     pub polls: u32,
+    /// When a poll first served the run a terminal phase (see
+    /// [`is_terminal_phase`]), in milliseconds since the Unix epoch; the
+    /// moment a client could first know the run had finished, from which a
+    /// benchmark measures how long the client takes to decide.
+    pub terminal_at_unix_ms: Option<u64>,
+}
+
+/// Phases after which a run does not change any more, matched without
+/// regard to case: those that let the score decide and those that fail
+/// whatever the score.
+pub const TERMINAL_PHASES: &[&str] = &[
+    "Completed",
+    "Completed_With_Probe_Failure",
+    "Succeeded",
+    "Completed_With_Error",
+    "Error",
+    "Failed",
+    "Stopped",
+    "Skipped",
+    "Timeout",
+    "Terminated",
+];
+
+/// Whether `phase` is one of [`TERMINAL_PHASES`], ignoring case.
+pub fn is_terminal_phase(phase: &str) -> bool {
+    TERMINAL_PHASES
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(phase))
 }
 
 /// A run started by a trigger.
@@ -61,6 +96,8 @@ pub(crate) struct Run {
     pub updated_ms: u64,
     /// When the run first showed its last phase.
     pub finished_ms: Option<u64>,
+    /// When a poll that listed the run first showed it a terminal phase.
+    pub terminal_ms: Option<u64>,
     pub polls: u32,
     pub stopped: bool,
     /// Whether the run had already finished when it was stopped, which
@@ -122,7 +159,11 @@ impl Run {
         if !self.stopped && after + 1 >= exp.phases.len() && self.finished_ms.is_none() {
             self.finished_ms = Some(now);
         }
-        poll_index >= exp.unlisted_polls
+        let listed = poll_index >= exp.unlisted_polls;
+        if listed && self.terminal_ms.is_none() && is_terminal_phase(&self.view(exp).phase) {
+            self.terminal_ms = Some(now);
+        }
+        listed
     }
 
     pub fn stop(&mut self, exp: &Experiment) {
@@ -182,8 +223,18 @@ impl State {
         }
     }
 
-    pub fn record(&self, request: RecordedRequest) {
-        lock(&self.requests).push(request);
+    /// Records a request and returns its index, for [`State::answered`].
+    pub fn record(&self, request: RecordedRequest) -> usize {
+        let mut requests = lock(&self.requests);
+        requests.push(request);
+        requests.len() - 1
+    }
+
+    /// Notes the size of the body sent in answer to request `index`.
+    pub fn answered(&self, index: usize, response_bytes: u64) {
+        if let Some(r) = lock(&self.requests).get_mut(index) {
+            r.response_bytes = response_bytes;
+        }
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -238,6 +289,7 @@ impl State {
                 created_ms: now,
                 updated_ms: now,
                 finished_ms: None,
+                terminal_ms: None,
                 polls: 0,
                 stopped: false,
                 finished_before_stop: false,
@@ -294,6 +346,7 @@ impl State {
                     phase,
                     stopped: run.stopped,
                     polls: run.polls,
+                    terminal_at_unix_ms: run.terminal_ms,
                 }
             })
             .collect()
@@ -351,6 +404,7 @@ mod tests {
             created_ms: 0,
             updated_ms: 0,
             finished_ms: None,
+            terminal_ms: None,
             polls: 0,
             stopped: false,
             finished_before_stop: false,
@@ -372,6 +426,40 @@ mod tests {
             ["Queued", "Running", "Completed", "Completed", "Completed"]
         );
         assert!(r.view(&e).finished);
+    }
+
+    #[test]
+    fn terminal_time_is_set_by_the_first_poll_serving_a_terminal_phase() {
+        let e = exp(&["Queued", "Running", "completed_with_error"], 0);
+        let mut r = run();
+        r.poll(&e);
+        r.poll(&e);
+        assert_eq!(r.terminal_ms, None);
+        r.poll(&e);
+        let first = r.terminal_ms.expect("terminal after the third poll");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        r.poll(&e);
+        assert_eq!(r.terminal_ms, Some(first), "set once");
+    }
+
+    #[test]
+    fn an_unlisted_poll_serves_no_terminal_phase() {
+        let e = exp(&["Completed"], 1);
+        let mut r = run();
+        assert!(!r.poll(&e));
+        assert_eq!(r.terminal_ms, None);
+        assert!(r.poll(&e));
+        assert!(r.terminal_ms.is_some());
+    }
+
+    #[test]
+    fn terminal_phases_match_without_case() {
+        for p in ["Completed", "STOPPED", "timeout", "Terminated", "Succeeded"] {
+            assert!(is_terminal_phase(p), "{p}");
+        }
+        for p in ["Running", "Queued", "NA", "", "Blocked", "Pending"] {
+            assert!(!is_terminal_phase(p), "{p}");
+        }
     }
 
     #[test]

@@ -108,7 +108,13 @@ async fn binary_serves_the_demo_scenario() {
         .json()
         .await
         .expect("json");
-    assert_eq!(runs.as_array().expect("array").len(), 2);
+    let runs = runs.as_array().expect("array");
+    assert_eq!(runs.len(), 2);
+    assert!(
+        runs.iter()
+            .all(|r| r["terminal_at_unix_ms"].as_u64().is_some()),
+        "both runs were served a terminal phase: {runs:?}"
+    );
     let requests: Value = http
         .get(format!("{url}/_sim/requests"))
         .send()
@@ -119,6 +125,12 @@ async fn binary_serves_the_demo_scenario() {
         .expect("json");
     let requests = requests.as_array().expect("array");
     assert_eq!(requests[0]["operation"], "runChaosExperiment");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["response_bytes"].as_u64() > Some(0) && r["at_unix_ms"].as_u64() > Some(0)),
+        "sizes and times are recorded"
+    );
     assert!(
         requests.iter().all(|r| r["path"] != "/_sim/runs"),
         "introspection is not recorded"

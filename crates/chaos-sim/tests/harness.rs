@@ -218,6 +218,65 @@ async fn trigger_then_poll_through_the_phases() {
     assert_eq!(requests[0].query, format!("accountIdentifier={ACCOUNT}"));
 }
 
+/// What a benchmark reads: the size of each answer, when each request came,
+/// and when a run was first served a terminal phase.
+#[tokio::test]
+async fn response_sizes_and_terminal_time_are_recorded() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let notify = client.trigger_ok("cart").await;
+    let mut sizes = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .post(
+                LIGHT_POLL,
+                json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
+            )
+            .await
+            .expect("poll");
+        sizes.push(response.bytes().await.expect("body").len() as u64);
+    }
+    assert_eq!(sim.runs()[0].terminal_at_unix_ms, None, "still Running");
+    let response = client
+        .post(
+            HEAVY_POLL,
+            json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
+        )
+        .await
+        .expect("poll");
+    sizes.push(response.bytes().await.expect("body").len() as u64);
+
+    let requests = sim.requests();
+    let recorded: Vec<u64> = requests[1..].iter().map(|r| r.response_bytes).collect();
+    assert_eq!(recorded, sizes, "the body sizes the client received");
+    assert!(
+        sizes[2] > 6000,
+        "the manifest alone is 6000 bytes: {sizes:?}"
+    );
+    assert!(requests[0].response_bytes > 0);
+    assert!(
+        requests
+            .windows(2)
+            .all(|w| w[0].at_unix_ms <= w[1].at_unix_ms)
+    );
+    assert!(requests[0].at_unix_ms >= before);
+
+    let terminal = sim.runs()[0].terminal_at_unix_ms.expect("served Completed");
+    assert!(terminal >= requests[3].at_unix_ms, "set by the third poll");
+    client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+    assert_eq!(
+        sim.runs()[0].terminal_at_unix_ms,
+        Some(terminal),
+        "the first time only"
+    );
+}
+
 #[tokio::test]
 async fn responses_carry_only_the_selected_fields() {
     let sim = Simulator::start(scenario("")).await.expect("start");

@@ -4,20 +4,39 @@
 //!   loopback with its demo scenario, and runs the gate twice: on an
 //!   experiment that passes and on one that fails. Shows the console output,
 //!   where the JUnit reports are, and the two exit codes.
+//! - `bench [--quick] [--host]`: measures what the gate costs a pipeline
+//!   (bytes per poll, requests per poll, decision latency, memory, start-up,
+//!   CPU, size) against the simulator and against a curl + jq baseline, and
+//!   prints each figure next to its target. See bench/README.md.
 //!
-//! Plain `std`: a newcomer's first command should not wait on dependencies.
+//! Nearly plain `std`: a newcomer's first command should not wait on
+//! dependencies. The two crates used (libc, serde_json) are small and
+//! already in the lockfile; Cargo.toml says what each is for.
 
-use std::io::{BufRead, BufReader};
+mod bench;
+mod sim;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
+
+use sim::Sim;
+
+const TASKS: &str = "Tasks:
+  demo                   run the gate end to end against the simulator
+  bench [--quick] [--host]
+                         measure what the gate costs (bench/README.md);
+                         --quick: small sizes, fails only if the bench breaks;
+                         --host: measure the host build, not the static one";
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().cloned().unwrap_or_default();
     let result = match task.as_str() {
         "demo" => demo(),
-        _ => Err(format!(
-            "unknown task {task:?}. Tasks:\n  demo   run the gate end to end against the simulator"
-        )),
+        "bench" => bench::Options::parse(&args[1..]).and_then(bench::run),
+        // The bench runs each measured command through this (bench/child.rs).
+        bench::MEASURE_TASK => return bench::measure_main(&args[1..]),
+        _ => Err(format!("unknown task {task:?}. {TASKS}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,16 +60,6 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-/// Kills the simulator however the demo ends.
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn demo() -> Result<(), String> {
     let root = root();
     println!("==> building chaos-gate and chaos-sim");
@@ -65,24 +74,8 @@ fn demo() -> Result<(), String> {
     let bin = root.join("target").join("debug");
     let scenario = root.join("crates/chaos-sim/scenarios/demo.toml");
     println!("==> starting the simulator with {}", scenario.display());
-    let mut child = Command::new(bin.join("chaos-sim"))
-        .arg("--scenario")
-        .arg(&scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start chaos-sim: {e}"))?;
-    let stdout = child.stdout.take().ok_or("chaos-sim has no stdout")?;
-    let sim = Sim(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .map_err(|e| format!("cannot read chaos-sim's address: {e}"))?;
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .ok_or_else(|| format!("chaos-sim did not print its address (got {first:?})"))?
-        .to_string();
+    let sim = Sim::start(&bin.join("chaos-sim"), &scenario, None)?;
+    let url = sim.url.clone();
     println!("    simulated Harness at {url}");
 
     let out = root.join("target").join("demo");
