@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::execution_data::ExecutionData;
 use super::{
     checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Platform,
-    PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
+    PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -218,13 +218,6 @@ pub fn parse_poll_answer(body: &[u8], ids: &[&str]) -> Result<Vec<RunStatus>, Pl
     statuses(runs_from_data("listWorkflowRun", data)?, ids)
 }
 
-/// `data` of a `runChaosExperiment` answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TriggerData {
-    run_chaos_experiment: Option<TriggerAnswer>,
-}
-
 /// `data` of a `listWorkflow` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -308,8 +301,7 @@ impl Platform for Harness {
                 json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
             )
             .await?;
-        let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
-        run.notify_id(&what, "Harness")
+        data.notify_id(&what, "Harness")
     }
 
     async fn find_run(

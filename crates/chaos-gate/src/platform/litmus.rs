@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use super::execution_data::ExecutionData;
 use super::{
     checked_score, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
-    PlatformError, RunRef, RunStatus, TriggerAnswer, EXECUTION_DATA_BODY, SMALL_BODY,
+    PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -218,13 +218,6 @@ struct RunData {
     get_experiment_run: Option<WireRun>,
 }
 
-/// `data` of a `runChaosExperiment` answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TriggerData {
-    run_chaos_experiment: Option<TriggerAnswer>,
-}
-
 /// `data` of a `listExperimentRun` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -312,8 +305,7 @@ impl Platform for Litmus {
                 json!({ "experimentID": experiment_id, "projectID": self.project_id }),
             )
             .await?;
-        let run = graphql::field(&what, data.run_chaos_experiment, "runChaosExperiment")?;
-        run.notify_id(&what, "ChaosCenter")
+        data.notify_id(&what, "ChaosCenter")
     }
 
     async fn find_run(

@@ -171,24 +171,29 @@ pub(crate) const SMALL_BODY: usize = 16 * 1024 * 1024;
 /// Execution data can be large; a body past this is not a real one.
 pub(crate) const EXECUTION_DATA_BODY: usize = 256 * 1024 * 1024;
 
-/// The `runChaosExperiment` object of both platforms.
+/// `data` of a `runChaosExperiment` answer, the same on both platforms.
 #[derive(serde::Deserialize)]
-pub(crate) struct TriggerAnswer {
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TriggerData {
+    run_chaos_experiment: Option<TriggerAnswer>,
+}
+
+#[derive(serde::Deserialize)]
+struct TriggerAnswer {
     /// Kept loose so that a wrong type reads as "no notify ID".
     #[serde(rename = "notifyID")]
     notify_id: Option<Value>,
 }
 
-impl TriggerAnswer {
+impl TriggerData {
     /// The notify ID; an empty one (a scheduled experiment) or none is an
     /// error that says so.
     pub(crate) fn notify_id(&self, what: &str, platform: &str) -> Result<String, PlatformError> {
-        match self
-            .notify_id
+        let notify_id = self
+            .run_chaos_experiment
             .as_ref()
-            .and_then(Value::as_str)
-            .map(str::trim)
-        {
+            .and_then(|r| r.notify_id.as_ref());
+        match notify_id.and_then(Value::as_str).map(str::trim) {
             Some("") => Err(PlatformError::unusable(format!(
                 "{what}: {platform} returned an empty notify ID. Scheduled (cron) experiments \
                  are started by their schedule and cannot be watched this way; trigger a \
