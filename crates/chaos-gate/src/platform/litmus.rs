@@ -190,7 +190,7 @@ impl Litmus {
         document: &str,
         cap: usize,
         notify_id: &str,
-    ) -> Result<WireRun, PlatformError> {
+    ) -> Result<Option<WireRun>, PlatformError> {
         let data: RunData = self
             .query(
                 what,
@@ -200,7 +200,7 @@ impl Litmus {
                 json!({ "projectID": self.project_id, "notifyID": notify_id }),
             )
             .await?;
-        graphql::field(what, data.get_experiment_run, "getExperimentRun")
+        Ok(data.get_experiment_run)
     }
 }
 
@@ -337,21 +337,26 @@ impl Platform for Litmus {
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
         let answers = futures_util::future::join_all(runs.iter().map(|r| async move {
             let what = format!("getExperimentRun for {}", r.notify_id);
-            let run = self
+            // A null run (no error) is one not listed yet: still going (§4).
+            let Some(run) = self
                 .get_run(&what, GET_EXPERIMENT_RUN, SMALL_BODY, &r.notify_id)
-                .await?;
+                .await?
+            else {
+                return Ok(None);
+            };
             let score = checked_score(&what, &r.notify_id, run.resiliency_score)?;
-            Ok(RunStatus {
+            Ok(Some(RunStatus {
                 notify_id: r.notify_id.clone(),
                 experiment_id: run.experiment_id,
                 run_id: run.experiment_run_id,
                 phase: run.phase.unwrap_or_default(),
                 score,
                 error: None,
-            })
+            }))
         }))
         .await;
-        answers.into_iter().collect()
+        let listed: Result<Vec<Option<RunStatus>>, PlatformError> = answers.into_iter().collect();
+        Ok(listed?.into_iter().flatten().collect())
     }
 
     async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
@@ -364,7 +369,7 @@ impl Platform for Litmus {
                 &run.notify_id,
             )
             .await?;
-        match wire.execution_data {
+        match wire.and_then(|w| w.execution_data) {
             Some(ExecutionData(parsed)) => {
                 parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
             }

@@ -189,3 +189,68 @@ async fn a_lost_litmus_trigger_adopts_its_run() {
     assert_eq!(sim.runs().len(), 1);
     assert_eq!(count(&sim, "runChaosExperiment"), 1);
 }
+
+#[tokio::test]
+async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let query = |needle: &'static str| {
+        Mock::given(method("POST"))
+            .and(path("/api/query"))
+            .and(header(
+                "authorization",
+                format!("Bearer {LITMUS_TOKEN}").as_str(),
+            ))
+            .and(body_string_contains(needle))
+    };
+    query("RunChaosExperiment(")
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}),
+        ))
+        .mount(&server)
+        .await;
+    query("GetExperimentRun(")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"data": {"getExperimentRun": null}})),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    query("GetExperimentRun(")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+            "getExperimentRun": {"experimentRunID": "r-1", "experimentID": "exp",
+                                 "phase": "Completed", "resiliencyScore": 100}}})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    query("GetExperimentRunExecutionData(")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+            "getExperimentRun": {"experimentRunID": "r-1", "executionData": ""}}})),
+        )
+        .mount(&server)
+        .await;
+    let run = Gate::bare()
+        .env("CHAOS_GATE_PLATFORM", "litmus")
+        .env("CHAOS_GATE_ENDPOINT", &server.uri())
+        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+        .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+        .run()
+        .await;
+    run.assert_code(0);
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("GetExperimentRun("))
+        .count();
+    assert_eq!(polls, 3, "two unlisted polls, then the finished run");
+}
