@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::{Http, Mode};
+use crate::http::{Http, Mode, Rejected};
 use crate::platform::PlatformError;
 use crate::text::snippet;
 
@@ -32,14 +32,18 @@ pub async fn post<T: DeserializeOwned>(
 ) -> Result<T, PlatformError> {
     let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
         .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
-    let answer = http
-        .send(what, mode, cap, || {
+    http.send(
+        what,
+        mode,
+        cap,
+        || {
             auth(http.client().post(url.clone()))
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
-        })
-        .await?;
-    data(what, &answer)
+        },
+        |answer| read(what, answer),
+    )
+    .await
 }
 
 /// The `errors` of an answer; `data` and anything else are skipped.
@@ -58,14 +62,25 @@ struct Data<T> {
 /// Reads an answer: a platform error carrying the server's `errors`
 /// messages, or `data` as `T`.
 pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, PlatformError> {
-    let shape = |e: serde_json::Error| {
-        PlatformError::unusable(format!(
+    read(what, answer).map_err(|r| r.error)
+}
+
+/// Like [`data`], saying whether asking again may help: an `errors` array
+/// is the server's considered answer, a body of the wrong shape may be a
+/// passing fault (a proxy's page, a half-deployed server).
+fn read<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Rejected> {
+    let start = || {
+        snippet(
+            &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
+            120,
+        )
+    };
+    let shape = |e: serde_json::Error| Rejected {
+        error: PlatformError::unusable(format!(
             "{what}: the answer is not the shape expected ({e}); it starts with {}",
-            snippet(
-                &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
-                120
-            )
-        ))
+            start()
+        )),
+        retry: true,
     };
     let head: Errors = serde_json::from_slice(answer).map_err(shape)?;
     if let Some(errors) = head.errors.filter(|e| !e.is_empty()) {
@@ -78,20 +93,21 @@ pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Platfor
                     .unwrap_or_else(|| snippet(&e.to_string(), 300))
             })
             .collect();
-        return Err(PlatformError::unusable(format!(
-            "{what}: the platform answered with an error: {}",
-            messages.join("; ")
-        )));
+        return Err(Rejected {
+            error: PlatformError::unusable(format!(
+                "{what}: the platform answered with an error: {}",
+                messages.join("; ")
+            )),
+            retry: false,
+        });
     }
     let data: Data<T> = serde_json::from_slice(answer).map_err(shape)?;
-    data.data.ok_or_else(|| {
-        PlatformError::unusable(format!(
+    data.data.ok_or_else(|| Rejected {
+        error: PlatformError::unusable(format!(
             "{what}: the answer has no data (it starts with {})",
-            snippet(
-                &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
-                120
-            )
-        ))
+            start()
+        )),
+        retry: true,
     })
 }
 

@@ -107,20 +107,26 @@ impl Http {
     }
 
     /// Sends a request built by `build` (called again for every attempt) and
-    /// returns the body, checked to be JSON. `what` names the call in
-    /// errors, `cap` bounds the body size read.
+    /// returns what `read` makes of the body, which is checked to be JSON
+    /// first. `what` names the call in errors, `cap` bounds the body size
+    /// read.
     ///
-    /// The body is returned as bytes rather than a parsed `Value` so that
-    /// callers deserialise straight into their own types: a 50 MB
-    /// `executionData` is then held as the body and one string, not three
+    /// The body is handed to `read` as bytes rather than a parsed `Value`
+    /// so that callers deserialise straight into their own types: a 50 MB
+    /// `executionData` is then held as the body and its text, not three
     /// times over.
-    pub async fn send(
+    ///
+    /// `read` turns the body into the caller's answer inside each attempt,
+    /// so that a body of the wrong shape is retried like one that is not
+    /// JSON at all (spec §7), unless `read` says asking again cannot help.
+    pub async fn send<T>(
         &self,
         what: &str,
         mode: Mode,
         cap: usize,
         build: impl Fn() -> RequestBuilder,
-    ) -> Result<Vec<u8>, PlatformError> {
+        read: impl Fn(&[u8]) -> Result<T, Rejected>,
+    ) -> Result<T, PlatformError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.min_delay)
             .with_max_delay(Duration::from_secs(8))
@@ -130,7 +136,7 @@ impl Http {
             let timeout = REQUEST_TIMEOUT
                 .min(self.time_left())
                 .max(Duration::from_millis(100));
-            let result = attempt(what, build().timeout(timeout), cap).await;
+            let result = attempt(what, build().timeout(timeout), cap, &read).await;
             self.record(result.as_ref().err().map(|a| a.error.message.clone()));
             result
         };
@@ -167,9 +173,21 @@ impl Http {
     }
 }
 
+/// A body the caller cannot use, and whether asking again may help.
+#[derive(Debug)]
+pub struct Rejected {
+    pub error: PlatformError,
+    pub retry: bool,
+}
+
 /// One attempt: send, check the status, read at most `cap` bytes, check
-/// that the body is JSON.
-async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Vec<u8>, Attempt> {
+/// that the body is JSON, and read it into the caller's answer.
+async fn attempt<T>(
+    what: &str,
+    request: RequestBuilder,
+    cap: usize,
+    read: &impl Fn(&[u8]) -> Result<T, Rejected>,
+) -> Result<T, Attempt> {
     let response = request.send().await.map_err(|e| {
         let maybe_sent = !e.is_connect();
         let detail = if e.is_timeout() {
@@ -238,7 +256,12 @@ async fn attempt(what: &str, request: RequestBuilder, cap: usize) -> Result<Vec<
     }
     // Checked without building anything: `IgnoredAny` skips every value.
     match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-        Ok(_) => Ok(body),
+        Ok(_) => read(&body).map_err(|r| Attempt {
+            error: r.error,
+            retryable: r.retry,
+            maybe_sent: true,
+            retry_after: None,
+        }),
         Err(e) => Err(Attempt {
             error: PlatformError::new(
                 ErrorKind::Unusable,

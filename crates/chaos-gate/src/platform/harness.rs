@@ -379,18 +379,27 @@ impl Platform for Harness {
         }
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
-        let answer = self
+        let stopped = self
             .http
-            .send("stop (REST v2)", Mode::Write, SMALL_BODY, || {
-                self.headers(self.http.client().post(url.clone()))
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-            })
+            .send(
+                "stop (REST v2)",
+                Mode::Write,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                },
+                // Any JSON answer counts; only an explicit `false` is a no.
+                |body| {
+                    Ok(serde_json::from_slice::<StopAnswer>(body)
+                        .ok()
+                        .and_then(|a| a.is_stopped))
+                },
+            )
             .await
             .map_err(auth_hint)?;
-        match serde_json::from_slice::<StopAnswer>(&answer) {
-            Ok(StopAnswer {
-                is_stopped: Some(false),
-            }) => Err(PlatformError::unusable(
+        match stopped {
+            Some(false) => Err(PlatformError::unusable(
                 "Harness answered isStopped=false".to_string(),
             )),
             _ => Ok(()),

@@ -20,7 +20,7 @@ use super::{
     PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
-use crate::http::{Http, Mode};
+use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
 use crate::settings::LitmusAuth;
 
@@ -128,27 +128,36 @@ impl Litmus {
                 .map_err(|e| {
                     PlatformError::unusable(format!("login: cannot encode the request: {e}"))
                 })?;
-        let answer = self
-            .http
-            .send("login", Mode::Read, SMALL_BODY, || {
-                self.http
-                    .client()
-                    .post(self.login_url.clone())
-                    .header("Origin", &self.origin)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            })
+        self.http
+            .send(
+                "login",
+                Mode::Read,
+                SMALL_BODY,
+                || {
+                    self.http
+                        .client()
+                        .post(self.login_url.clone())
+                        .header("Origin", &self.origin)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |answer| {
+                    let token = serde_json::from_slice::<LoginAnswer>(answer)
+                        .ok()
+                        .and_then(|a| a.access_token);
+                    match token.as_ref().and_then(Value::as_str).map(str::trim) {
+                        Some(t) if !t.is_empty() => Ok(Secret::new(t)),
+                        _ => Err(Rejected {
+                            error: PlatformError::unusable(
+                                "login: the answer has no accessToken".to_string(),
+                            ),
+                            retry: true,
+                        }),
+                    }
+                },
+            )
             .await
-            .map_err(|e| hint(e, "username and password"))?;
-        let token = serde_json::from_slice::<LoginAnswer>(&answer)
-            .ok()
-            .and_then(|a| a.access_token);
-        match token.as_ref().and_then(Value::as_str) {
-            Some(t) if !t.trim().is_empty() => Ok(Secret::new(t.trim())),
-            _ => Err(PlatformError::unusable(
-                "login: the answer has no accessToken".to_string(),
-            )),
-        }
+            .map_err(|e| hint(e, "username and password"))
     }
 
     fn headers(&self, request: RequestBuilder, token: &Secret) -> RequestBuilder {

@@ -99,24 +99,30 @@ fn rows() -> Vec<Row> {
             ..base()
         },
         Row {
-            name: "poll answers no data",
+            name: "poll answers no data until the timeout",
             poll: ResponseTemplate::new(200).set_body_json(json!({})),
+            timeout: "2",
             code: 3,
+            polls: (2, 8),
             says: "the answer has no data",
             ..base()
         },
         Row {
-            name: "poll answers workflowRuns of the wrong type",
+            name: "poll answers workflowRuns of the wrong type until the timeout",
             poll: ResponseTemplate::new(200)
                 .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
+            timeout: "2",
             code: 3,
+            polls: (2, 8),
             says: "is not the shape expected",
             ..base()
         },
         Row {
-            name: "poll answers a phase of the wrong type",
+            name: "poll answers a phase of the wrong type until the timeout",
             poll: run(json!(7), json!(100.0)),
+            timeout: "2",
             code: 3,
+            polls: (2, 8),
             says: "is not the shape expected",
             ..base()
         },

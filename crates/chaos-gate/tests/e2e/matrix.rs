@@ -60,6 +60,12 @@ fn rows() -> Vec<Row> {
             ..base
         },
         Row {
+            name: "a status poll answers JSON of the wrong shape",
+            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\nbody = \"{\\\"data\\\":{\\\"listWorkflowRun\\\":{\\\"workflowRuns\\\":\\\"x\\\"}}}\"\n",
+            requests: &[("listWorkflowRun", 4, 4)],
+            ..base
+        },
+        Row {
             name: "a status poll's connection drops",
             inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\ndrop_connection = true\n",
             requests: &[("listWorkflowRun", 4, 4)],
