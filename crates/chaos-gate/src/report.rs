@@ -99,6 +99,8 @@ pub enum Event<'a> {
         platform: &'a str,
         endpoint: &'a str,
         experiments: &'a [String],
+        /// The notify ID of a run watched without triggering.
+        attach: Option<&'a str>,
         threshold: f64,
         timeout: Duration,
         poll_interval: Duration,

@@ -133,6 +133,10 @@ pub const SETTINGS: &[SettingSpec] = &[
 /// so they are ignored without a warning.
 const OWN_OUTPUTS: &[&str] = &["verdict", "resilience_score", "notify_ids", "results"];
 
+/// The longest `timeout` or `poll_interval`: no gate waits a week, and
+/// deadlines must stay within what the clock can add.
+const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The prefixes, lowest precedence first.
 const PREFIXES: &[&str] = &["PLUGIN_", "INPUT_", "CHAOS_GATE_"];
 
@@ -552,6 +556,8 @@ impl Settings {
             let d = parse_duration(t)?;
             if d.is_zero() {
                 Err("must be longer than zero".to_string())
+            } else if d > MAX_DURATION {
+                Err("is longer than the 7 days chaos-gate allows".to_string())
             } else {
                 Ok(d)
             }
@@ -733,6 +739,14 @@ mod tests {
         assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-3").is_err());
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        let errs = with(&[("CHAOS_GATE_TIMEOUT", "100000000h")]).unwrap_err();
+        assert!(errs.to_string().contains("7 days"), "{errs}");
+        assert!(with(&[("CHAOS_GATE_TIMEOUT", "7d")]).is_ok());
+        assert!(with(&[("CHAOS_GATE_POLL_INTERVAL", "1e30")]).is_err());
     }
 
     #[test]

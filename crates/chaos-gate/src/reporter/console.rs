@@ -65,17 +65,21 @@ impl Reporter for Console {
                 platform,
                 endpoint,
                 experiments,
+                attach,
                 threshold,
                 timeout,
                 poll_interval,
                 dry_run,
             } => {
                 let what = if *dry_run { "dry run" } else { "gate" };
+                let on = match attach {
+                    Some(n) => format!("the run with notify ID {}", one_line(n)),
+                    None => format!("{} experiment(s)", experiments.len()),
+                };
                 self.line(&format!(
-                    "chaos-gate {}: {what} on {platform} at {endpoint} for {} experiment(s); \
+                    "chaos-gate {}: {what} on {platform} at {endpoint} for {on}; \
                      expected resilience score {}, timeout {}, polling every {}",
                     env!("CARGO_PKG_VERSION"),
-                    experiments.len(),
                     fmt_score(*threshold),
                     dur(*timeout),
                     humantime::format_duration(*poll_interval),
@@ -297,13 +301,15 @@ impl Console {
                 platform,
                 endpoint,
                 experiments,
+                attach,
                 threshold,
                 timeout,
                 poll_interval,
                 dry_run,
             } => {
                 json!({"event": "started", "version": env!("CARGO_PKG_VERSION"), "platform": platform,
-                "endpoint": endpoint, "experiments": experiments, "expected_resilience_score": threshold,
+                "endpoint": endpoint, "experiments": experiments, "notify_id": attach,
+                "expected_resilience_score": threshold,
                 "timeout_seconds": timeout.as_secs_f64(), "poll_interval_seconds": poll_interval.as_secs_f64(),
                 "dry_run": dry_run})
             }
