@@ -60,6 +60,10 @@ impl Http {
     /// proxies from `HTTPS_PROXY` / `NO_PROXY`.
     pub fn new(ca_cert: Option<&[u8]>, deadline: Instant) -> Result<Http, PlatformError> {
         let mut builder = reqwest::Client::builder()
+            // No redirects: neither API uses them, and a redirect to another
+            // host would carry x-api-key along (reqwest strips only the
+            // standard credential headers).
+            .redirect(reqwest::redirect::Policy::none())
             .use_rustls_tls()
             .user_agent(concat!("chaos-gate/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -207,6 +211,11 @@ async fn attempt<T>(
     let status = response.status();
     let url = redacted_url(&response);
     let retry_after = retry_after(&response);
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| crate::text::snippet(v, 200));
     let body = read_capped(response, cap).await.map_err(|e| Attempt {
         retryable: !matches!(e.kind, ErrorKind::TooLarge),
         error: PlatformError::new(e.kind, format!("{what} ({url}): {}", e.message)),
@@ -239,6 +248,22 @@ async fn attempt<T>(
             // half done.
             maybe_sent: status != StatusCode::TOO_MANY_REQUESTS,
             retry_after,
+        });
+    }
+    if status.is_redirection() {
+        let to = location.unwrap_or_else(|| "nowhere".to_string());
+        return Err(Attempt {
+            error: PlatformError::new(
+                ErrorKind::Unusable,
+                format!(
+                    "{what} ({url}): HTTP {status}, redirected to {to}; chaos-gate does not \
+                     follow redirects (they would carry the credentials along): set endpoint \
+                     to the platform's own URL"
+                ),
+            ),
+            retryable: false,
+            maybe_sent: false,
+            retry_after: None,
         });
     }
     if !status.is_success() {

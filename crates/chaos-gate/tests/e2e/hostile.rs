@@ -299,3 +299,41 @@ async fn a_slow_server_is_cut_off_by_the_timeout() {
     );
     assert!(run.junit().is_some());
 }
+
+#[tokio::test]
+async fn a_redirect_is_refused_and_the_key_never_follows_it() {
+    // The "other host" that a redirect points at: it must see nothing.
+    let elsewhere = MockServer::start().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}{QUERY}", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let run = Gate::bare()
+        .env("CHAOS_GATE_ENDPOINT", &server.uri())
+        .env("CHAOS_GATE_API_KEY", API_KEY)
+        .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+        .run()
+        .await;
+    run.assert_code(3);
+    assert!(
+        run.stdout.contains("does not follow redirects"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&elsewhere.uri()),
+        "names where it pointed: {}",
+        run.stdout
+    );
+    let leaked = elsewhere.received_requests().await.unwrap_or_default();
+    assert!(
+        leaked.is_empty(),
+        "a request followed the redirect: {leaked:?}"
+    );
+}
