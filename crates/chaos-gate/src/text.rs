@@ -11,10 +11,12 @@ use std::fmt::Write;
 
 /// The text on one line with control characters written as escapes
 /// (`\n`, `\r`, `\t`, `\u{1b}`), so it can neither start a new line nor
-/// drive the terminal.
+/// drive the terminal, and with any secret value the process holds
+/// replaced (a server may quote the key it refused).
 pub fn one_line(text: &str) -> Cow<'_, str> {
+    let text = crate::secret::redact(text);
     if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
+        return text;
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {

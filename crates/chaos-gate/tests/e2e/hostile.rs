@@ -337,3 +337,46 @@ async fn a_redirect_is_refused_and_the_key_never_follows_it() {
         "a request followed the redirect: {leaked:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_quotes_the_key_back_does_not_get_it_printed() {
+    for (status, body) in [
+        (
+            401,
+            json!({"message": format!("token {API_KEY} is not valid")}),
+        ),
+        (
+            200,
+            json!({"data": null, "errors": [{"message": format!("key {API_KEY} lacks chaos permissions")}]}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&server)
+            .await;
+        let run = Gate::bare()
+            .env("CHAOS_GATE_ENDPOINT", &server.uri())
+            .env("CHAOS_GATE_API_KEY", API_KEY)
+            .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
+            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+            .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+            .env("RUST_LOG", "trace")
+            .run()
+            .await;
+        run.assert_code(3);
+        let junit = run.junit().unwrap_or_default();
+        for (name, text) in [
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+            ("JUnit", &junit),
+        ] {
+            assert!(!text.contains(API_KEY), "{name} holds the key:\n{text}");
+        }
+        assert!(
+            run.stdout.contains("***"),
+            "the message is kept, the key hidden: {}",
+            run.stdout
+        );
+    }
+}
