@@ -389,3 +389,48 @@ async fn json_log_format_prints_one_object_per_line() {
         Some("pass".into())
     );
 }
+
+#[tokio::test]
+async fn github_output_and_summary_files_have_exactly_this_content() {
+    let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
+    let gate = Gate::new(&sim, "ok").env("GITHUB_ACTIONS", "true");
+    let output = gate.path("github_output");
+    let summary = gate.path("step_summary");
+    let run = gate
+        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(0);
+    let r = sim.runs()[0].clone();
+    let (notify, run_id) = (r.notify_id, r.run_id);
+    assert_eq!(
+        std::fs::read_to_string(&output).expect("outputs"),
+        format!(
+            "verdict=pass\n\
+             resilience_score=100\n\
+             notify_ids={notify}\n\
+             junit_path=chaos-gate-junit.xml\n\
+             results=[{{\"experiment_id\":\"ok\",\"notify_id\":\"{notify}\",\"phase\":\"Completed\",\"resilience_score\":100.0,\"verdict\":\"pass\"}}]\n"
+        )
+    );
+    let link = format!(
+        "{}/ng/account/{ACCOUNT}/module/chaos/orgs/default/projects/{PROJECT}/experiments/ok/runs/{run_id}",
+        sim.url()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary).expect("summary"),
+        format!(
+            "### chaos-gate: pass\n\n\
+             Gate passed: every run met the expected resilience score 100.\n\n\
+             | Experiment | Notify ID | Phase | Resilience score | Expected | Verdict |\n\
+             |---|---|---|---|---|---|\n\
+             | [ok]({link}) | {notify} | Completed | ██████████ 100 | 100 | ✅ pass |\n\
+             \n\
+             | Experiment | Fault | Verdict | Probe success | Failed step |\n\
+             |---|---|---|---|---|\n\
+             | ok | pod-delete | Pass | 100% |  |\n\
+             \n"
+        )
+    );
+}
