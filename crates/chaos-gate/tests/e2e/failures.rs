@@ -271,3 +271,53 @@ async fn a_signal_exits_within_5s_even_when_the_platform_hangs_on_stop() {
         sent.elapsed()
     );
 }
+
+/// A gate cancelled by SIGTERM while its trigger is still unanswered: the
+/// run the trigger started must be stopped all the same, within 5 s.
+async fn cancelled_during_the_trigger(answer_after_ms: u64) {
+    let body = with_inject(
+        &experiment("exp", &["Running"], None),
+        &format!(
+            "operation = \"runChaosExperiment\"\nafter_effect = true\ndelay_ms = {answer_after_ms}"
+        ),
+    );
+    let sim = sim(&body).await;
+    let (mut child, _dir) = Gate::new(&sim, "exp").spawn();
+    eventually(Duration::from_secs(20), "the trigger to arrive", || {
+        count(&sim, "runChaosExperiment") >= 1
+    })
+    .await;
+    let pid = child.id().expect("pid").to_string();
+    let sent = tokio::time::Instant::now();
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        sent.elapsed()
+    );
+    let runs = sim.runs();
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0].stopped,
+        "the run the cut trigger started was stopped"
+    );
+}
+
+#[tokio::test]
+async fn a_signal_during_the_trigger_waits_for_its_answer_and_stops_the_run() {
+    cancelled_during_the_trigger(800).await;
+}
+
+#[tokio::test]
+async fn a_signal_during_a_hanging_trigger_finds_its_run_and_stops_it() {
+    cancelled_during_the_trigger(20_000).await;
+}
