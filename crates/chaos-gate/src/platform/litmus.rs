@@ -12,7 +12,7 @@ use reqwest::{RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
@@ -82,7 +82,8 @@ pub struct Litmus {
     login_url: Url,
     origin: String,
     auth: LitmusAuth,
-    token: OnceCell<Secret>,
+    /// The token in use; replaced when a login token is refused.
+    token: Mutex<Option<Secret>>,
     project_id: String,
 }
 
@@ -103,23 +104,42 @@ impl Litmus {
             login_url: under(endpoint, "auth/login"),
             origin: endpoint.origin().ascii_serialization(),
             auth,
-            token: OnceCell::new(),
+            token: Mutex::new(None),
             project_id,
         }
     }
 
-    /// The access token: the `token` setting, or one from a login (once).
-    async fn token(&self) -> Result<&Secret, PlatformError> {
-        self.token
-            .get_or_try_init(|| async {
-                match &self.auth {
-                    LitmusAuth::Token(t) => Ok(t.clone()),
-                    LitmusAuth::Login { username, password } => {
-                        self.login(username, password).await
-                    }
-                }
-            })
-            .await
+    /// The access token: the `token` setting, or one from a login (made
+    /// once, and again only when [`Litmus::relogin`] replaces it).
+    async fn token(&self) -> Result<Secret, PlatformError> {
+        let mut current = self.token.lock().await;
+        if let Some(t) = current.as_ref() {
+            return Ok(t.clone());
+        }
+        let fresh = match &self.auth {
+            LitmusAuth::Token(t) => t.clone(),
+            LitmusAuth::Login { username, password } => self.login(username, password).await?,
+        };
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// A new login after `stale` was refused: a token from a login expires,
+    /// and a long gate can outlive it. Runs concurrent polls refused
+    /// together share one new login. `None` when the token came from the
+    /// `token` setting, which cannot be renewed.
+    async fn relogin(&self, stale: &Secret) -> Result<Option<Secret>, PlatformError> {
+        let LitmusAuth::Login { username, password } = &self.auth else {
+            return Ok(None);
+        };
+        let mut current = self.token.lock().await;
+        if let Some(t) = current.as_ref().filter(|t| *t != stale) {
+            return Ok(Some(t.clone()));
+        }
+        tracing::info!("ChaosCenter refused the login token; logging in again");
+        let fresh = self.login(username, password).await?;
+        *current = Some(fresh.clone());
+        Ok(Some(fresh))
     }
 
     async fn login(&self, username: &str, password: &Secret) -> Result<Secret, PlatformError> {
@@ -174,23 +194,33 @@ impl Litmus {
         document: &str,
         variables: Value,
     ) -> Result<T, PlatformError> {
-        let token = self.token().await?;
         let check = match self.auth {
             LitmusAuth::Token(_) => "token",
             LitmusAuth::Login { .. } => "username and password",
         };
-        graphql::post(
-            &self.http,
-            &self.query_url,
-            what,
-            mode,
-            cap,
-            document,
-            variables,
-            |r| self.headers(r, token),
-        )
-        .await
-        .map_err(|e| hint(e, check))
+        let token = self.token().await?;
+        let send = |token: Secret, variables: Value| async move {
+            graphql::post(
+                &self.http,
+                &self.query_url,
+                what,
+                mode,
+                cap,
+                document,
+                variables,
+                |r| self.headers(r, &token),
+            )
+            .await
+        };
+        match send(token.clone(), variables.clone()).await {
+            // Refused with 401/403: a request refused did nothing, so after a
+            // new login it is sent once more, trigger or not.
+            Err(e) if e.kind == ErrorKind::Auth => match self.relogin(&token).await? {
+                Some(fresh) => send(fresh, variables).await.map_err(|e| hint(e, check)),
+                None => Err(hint(e, check)),
+            },
+            other => other.map_err(|e| hint(e, check)),
+        }
     }
 
     async fn get_run(

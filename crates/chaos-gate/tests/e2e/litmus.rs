@@ -254,3 +254,86 @@ async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
         .count();
     assert_eq!(polls, 3, "two unlisted polls, then the finished run");
 }
+
+#[tokio::test]
+async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    // The first login's token is refused (expired); the second one works.
+    Mock::given(method("POST"))
+        .and(path("/auth/login"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"accessToken": "expired-t0ken"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/auth/login"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"accessToken": "fresh-t0ken"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/query"))
+        .and(header("authorization", "Bearer expired-t0ken"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "token expired"})),
+        )
+        .mount(&server)
+        .await;
+    let fresh = |needle: &'static str, body: serde_json::Value| {
+        Mock::given(method("POST"))
+            .and(path("/api/query"))
+            .and(header("authorization", "Bearer fresh-t0ken"))
+            .and(body_string_contains(needle))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    fresh(
+        "RunChaosExperiment(",
+        serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}),
+    )
+    .mount(&server)
+    .await;
+    fresh("GetExperimentRun(", serde_json::json!({"data": {"getExperimentRun": {
+        "experimentRunID": "r-1", "experimentID": "exp", "phase": "Completed", "resiliencyScore": 100}}}))
+        .mount(&server)
+        .await;
+    fresh(
+        "GetExperimentRunExecutionData(",
+        serde_json::json!({"data": {"getExperimentRun": {"executionData": ""}}}),
+    )
+    .mount(&server)
+    .await;
+    let run = Gate::bare()
+        .env("CHAOS_GATE_PLATFORM", "litmus")
+        .env("CHAOS_GATE_ENDPOINT", &server.uri())
+        .env("CHAOS_GATE_USERNAME", LITMUS_USER)
+        .env("CHAOS_GATE_PASSWORD", LITMUS_PASSWORD)
+        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
+        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+        .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+        .run()
+        .await;
+    run.assert_code(0);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let logins = requests
+        .iter()
+        .filter(|r| r.url.path() == "/auth/login")
+        .count();
+    let triggers = requests
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("RunChaosExperiment("))
+        .count();
+    assert_eq!(logins, 2, "one login, then one renewal");
+    assert_eq!(
+        triggers, 2,
+        "the refused trigger was sent again with the new token"
+    );
+}
