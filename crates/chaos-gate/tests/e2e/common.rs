@@ -199,6 +199,24 @@ impl Gate {
     }
 }
 
+/// Sends `signal` (`TERM`, `INT`, `HUP`) to a running gate and waits for it
+/// to exit; returns its exit code and how long it took after the signal.
+pub async fn signal_and_wait(child: &mut Child, signal: &str) -> (Option<i32>, Duration) {
+    let pid = child.id().expect("the gate is running").to_string();
+    let sent = tokio::time::Instant::now();
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the gate exits after the signal")
+        .expect("exit status");
+    (status.code(), sent.elapsed())
+}
+
 /// Waits until `check` holds, polling every 20 ms, or panics after `limit`.
 pub async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;

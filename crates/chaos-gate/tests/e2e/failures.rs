@@ -193,27 +193,15 @@ async fn a_lost_trigger_with_no_run_behind_it_is_sent_again() {
     assert_eq!(count(&sim, "runChaosExperiment"), 2);
 }
 
-async fn cancelled_by(signal: &str, code: i32) {
+async fn cancelled_by(signal: &str, code_expected: i32) {
     let sim = sim(&experiment("slow", &["Running"], None)).await;
     let (mut child, dir) = Gate::new(&sim, "slow").spawn();
     eventually(Duration::from_secs(20), "the run to be polled", || {
         count(&sim, "listWorkflowRun") >= 2
     })
     .await;
-    let pid = child.id().expect("pid").to_string();
-    let sent = tokio::time::Instant::now();
-    let status = tokio::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(status.success());
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits after the signal")
-        .expect("status");
-    let took = sent.elapsed();
-    assert_eq!(status.code(), Some(code));
+    let (code, took) = signal_and_wait(&mut child, signal).await;
+    assert_eq!(code, Some(code_expected));
     assert!(
         took < Duration::from_secs(5),
         "exited {took:?} after {signal}"
@@ -253,23 +241,9 @@ async fn a_signal_exits_within_5s_even_when_the_platform_hangs_on_stop() {
         count(&sim, "listWorkflowRun") >= 1
     })
     .await;
-    let pid = child.id().expect("pid").to_string();
-    let sent = tokio::time::Instant::now();
-    tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert_eq!(status.code(), Some(143));
-    assert!(
-        sent.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        sent.elapsed()
-    );
+    let (code, took) = signal_and_wait(&mut child, "TERM").await;
+    assert_eq!(code, Some(143));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// A gate cancelled by SIGTERM while its trigger is still unanswered: the
@@ -287,23 +261,9 @@ async fn cancelled_during_the_trigger(answer_after_ms: u64) {
         count(&sim, "runChaosExperiment") >= 1
     })
     .await;
-    let pid = child.id().expect("pid").to_string();
-    let sent = tokio::time::Instant::now();
-    tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert_eq!(status.code(), Some(143));
-    assert!(
-        sent.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        sent.elapsed()
-    );
+    let (code, took) = signal_and_wait(&mut child, "TERM").await;
+    assert_eq!(code, Some(143));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
     let runs = sim.runs();
     assert_eq!(runs.len(), 1);
     assert!(
