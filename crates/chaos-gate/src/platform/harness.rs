@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Platform,
+    checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Infra, Platform,
     PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
@@ -238,12 +238,6 @@ struct Workflow {
     name: Option<String>,
     is_removed: Option<bool>,
     infra: Option<Infra>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Infra {
-    is_active: Option<bool>,
 }
 
 /// The answer of the REST stop endpoint.

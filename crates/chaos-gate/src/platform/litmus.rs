@@ -16,8 +16,8 @@ use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault, FoundRun, Platform,
-    PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, newest_since, Candidate, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra,
+    Platform, PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode, Rejected};
@@ -296,12 +296,6 @@ struct ExperimentDetails {
     name: Option<String>,
     is_removed: Option<bool>,
     infra: Option<Infra>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Infra {
-    is_active: Option<bool>,
 }
 
 /// Names the settings to check when ChaosCenter refuses a request. A 403 is

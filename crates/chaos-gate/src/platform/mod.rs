@@ -207,6 +207,13 @@ impl TriggerData {
     }
 }
 
+/// The `infra { isActive }` of an experiment, the same on both platforms.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Infra {
+    pub is_active: Option<bool>,
+}
+
 /// A score as reported, checked to be within 0..100.
 pub(crate) fn checked_score(
     what: &str,

@@ -114,8 +114,14 @@ pub fn bin() -> String {
 impl Gate {
     /// A gate on `experiment` against the simulator, polling fast.
     pub fn new(sim: &Simulator, experiment: &str) -> Gate {
+        Gate::harness_at(&sim.url(), experiment)
+    }
+
+    /// A Harness gate on `experiment` against any server at `endpoint`
+    /// (wiremock, a TLS front), polling fast.
+    pub fn harness_at(endpoint: &str, experiment: &str) -> Gate {
         Gate::bare()
-            .env("CHAOS_GATE_ENDPOINT", &sim.url())
+            .env("CHAOS_GATE_ENDPOINT", endpoint)
             .env("CHAOS_GATE_API_KEY", API_KEY)
             .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
             .env("CHAOS_GATE_PROJECT_ID", PROJECT)
@@ -126,9 +132,14 @@ impl Gate {
 
     /// A Litmus gate on `experiment`, logging in with username and password.
     pub fn litmus(sim: &Simulator, experiment: &str) -> Gate {
+        Gate::litmus_at(&sim.url(), experiment)
+    }
+
+    /// A Litmus gate on `experiment` against any server at `endpoint`.
+    pub fn litmus_at(endpoint: &str, experiment: &str) -> Gate {
         Gate::bare()
             .env("CHAOS_GATE_PLATFORM", "litmus")
-            .env("CHAOS_GATE_ENDPOINT", &sim.url())
+            .env("CHAOS_GATE_ENDPOINT", endpoint)
             .env("CHAOS_GATE_USERNAME", LITMUS_USER)
             .env("CHAOS_GATE_PASSWORD", LITMUS_PASSWORD)
             .env("CHAOS_GATE_PROJECT_ID", PROJECT)

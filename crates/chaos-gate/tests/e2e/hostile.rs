@@ -234,13 +234,7 @@ async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
     let mut failures = Vec::new();
     for row in rows() {
         let server = serve(&row).await;
-        let run = Gate::bare()
-            .env("CHAOS_GATE_ENDPOINT", &server.uri())
-            .env("CHAOS_GATE_API_KEY", API_KEY)
-            .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
-            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-            .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
-            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+        let run = Gate::harness_at(&server.uri(), "exp")
             .env("CHAOS_GATE_TIMEOUT", row.timeout)
             .run()
             .await;
@@ -278,12 +272,7 @@ async fn a_slow_server_is_cut_off_by_the_timeout() {
         .mount(&server)
         .await;
     let started = tokio::time::Instant::now();
-    let run = Gate::bare()
-        .env("CHAOS_GATE_ENDPOINT", &server.uri())
-        .env("CHAOS_GATE_API_KEY", API_KEY)
-        .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
-        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+    let run = Gate::harness_at(&server.uri(), "exp")
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
@@ -312,14 +301,7 @@ async fn a_redirect_is_refused_and_the_key_never_follows_it() {
         )
         .mount(&server)
         .await;
-    let run = Gate::bare()
-        .env("CHAOS_GATE_ENDPOINT", &server.uri())
-        .env("CHAOS_GATE_API_KEY", API_KEY)
-        .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
-        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
-        .run()
-        .await;
+    let run = Gate::harness_at(&server.uri(), "exp").run().await;
     run.assert_code(3);
     assert!(
         run.stdout.contains("does not follow redirects"),
@@ -355,12 +337,7 @@ async fn a_server_that_quotes_the_key_back_does_not_get_it_printed() {
             .respond_with(ResponseTemplate::new(status).set_body_json(body))
             .mount(&server)
             .await;
-        let run = Gate::bare()
-            .env("CHAOS_GATE_ENDPOINT", &server.uri())
-            .env("CHAOS_GATE_API_KEY", API_KEY)
-            .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
-            .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-            .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
+        let run = Gate::harness_at(&server.uri(), "exp")
             .env("RUST_LOG", "trace")
             .run()
             .await;

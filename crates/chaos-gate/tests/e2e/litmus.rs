@@ -235,13 +235,10 @@ async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
         )
         .mount(&server)
         .await;
-    let run = Gate::bare()
-        .env("CHAOS_GATE_PLATFORM", "litmus")
-        .env("CHAOS_GATE_ENDPOINT", &server.uri())
+    let run = Gate::litmus_at(&server.uri(), "exp")
+        .without("CHAOS_GATE_USERNAME")
+        .without("CHAOS_GATE_PASSWORD")
         .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
-        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
-        .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
         .run()
         .await;
     run.assert_code(0);
@@ -311,16 +308,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     )
     .mount(&server)
     .await;
-    let run = Gate::bare()
-        .env("CHAOS_GATE_PLATFORM", "litmus")
-        .env("CHAOS_GATE_ENDPOINT", &server.uri())
-        .env("CHAOS_GATE_USERNAME", LITMUS_USER)
-        .env("CHAOS_GATE_PASSWORD", LITMUS_PASSWORD)
-        .env("CHAOS_GATE_PROJECT_ID", PROJECT)
-        .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
-        .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
-        .run()
-        .await;
+    let run = Gate::litmus_at(&server.uri(), "exp").run().await;
     run.assert_code(0);
     let requests = server.received_requests().await.unwrap_or_default();
     let logins = requests
