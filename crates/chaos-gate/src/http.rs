@@ -21,6 +21,10 @@ use crate::text::snippet;
 
 /// Longest a single request may take, whatever time is left overall.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time a request gets once the gate's deadline has passed: the stops
+/// and stop confirmations that follow a timeout bound themselves (spec §7),
+/// and a stop cut short by a tiny timeout would leave chaos running.
+const AFTER_DEADLINE: Duration = Duration::from_secs(2);
 /// Retries after the first attempt of one call.
 const MAX_RETRIES: usize = 5;
 
@@ -137,9 +141,7 @@ impl Http {
             .with_max_times(MAX_RETRIES)
             .with_jitter();
         let attempt = || async {
-            let timeout = REQUEST_TIMEOUT
-                .min(self.time_left())
-                .max(Duration::from_millis(100));
+            let timeout = REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE);
             let result = attempt(what, build().timeout(timeout), cap, &read).await;
             self.record(result.as_ref().err().map(|a| a.error.message.clone()));
             result

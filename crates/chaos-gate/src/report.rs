@@ -26,6 +26,34 @@ pub struct ExperimentReport {
     pub faults: Vec<Fault>,
     /// From the trigger to the verdict.
     pub duration: Duration,
+    /// `Some(true)`: this gate stopped the run and the platform confirmed
+    /// it; `Some(false)`: a stop was sent (or due) but not confirmed, so
+    /// the chaos may still be running; `None`: no stop was sent.
+    pub stopped: Option<bool>,
+}
+
+impl ExperimentReport {
+    /// An experiment with no run to show: not started, or only checked.
+    pub fn without_run(
+        experiment_id: &str,
+        notify_id: Option<String>,
+        verdict: RunVerdict,
+        message: String,
+    ) -> ExperimentReport {
+        ExperimentReport {
+            experiment_id: experiment_id.to_string(),
+            notify_id,
+            run_id: None,
+            link: None,
+            phase: None,
+            score: None,
+            verdict,
+            message,
+            faults: Vec::new(),
+            duration: Duration::ZERO,
+            stopped: None,
+        }
+    }
 }
 
 /// The whole gate, once it is over.
@@ -48,6 +76,7 @@ struct ResultEntry<'a> {
     phase: Option<&'a str>,
     resilience_score: Option<f64>,
     verdict: RunVerdict,
+    stopped: Option<bool>,
 }
 
 impl GateReport {
@@ -86,6 +115,7 @@ impl GateReport {
                 phase: e.phase.as_deref(),
                 resilience_score: e.score,
                 verdict: e.verdict,
+                stopped: e.stopped,
             })
             .collect();
         serde_json::to_string(&entries).unwrap_or_else(|_| "[]".to_string())
@@ -154,6 +184,11 @@ pub enum Event<'a> {
         experiment_id: &'a str,
         error: Option<&'a str>,
     },
+    /// A stopped run showed a finished phase: the stop is confirmed.
+    StopConfirmed {
+        experiment_id: &'a str,
+        phase: &'a str,
+    },
     Finished {
         report: &'a GateReport,
     },
@@ -187,6 +222,7 @@ mod tests {
             message: String::new(),
             faults: vec![],
             duration: Duration::ZERO,
+            stopped: None,
         }
     }
 
@@ -212,5 +248,6 @@ mod tests {
         assert_eq!(v[1]["verdict"], "fail");
         assert_eq!(v[2]["resilience_score"], serde_json::Value::Null);
         assert_eq!(v[0]["experiment_id"], "a");
+        assert_eq!(v[0]["stopped"], serde_json::Value::Null);
     }
 }

@@ -11,10 +11,11 @@ use crate::settings::OnPlatformError;
 pub enum PhaseClass {
     /// `Queued`, `Pending`, `Running`, `Blocked`, `NA`, empty, not listed.
     Going,
-    /// `Completed`, `Completed_With_Probe_Failure`, `Succeeded`.
+    /// `Completed`, `Completed_With_Probe_Failure`, `Succeeded`,
+    /// `Completed_With_Probe_Absent`, `Passed`.
     ScoreDecides,
     /// `Completed_With_Error`, `Error`, `Failed`, `Stopped`, `Skipped`,
-    /// `Timeout`, `Terminated`.
+    /// `Timeout`, `Terminated`, `Interrupted`.
     Fails,
     /// Anything else: still going, with one warning naming it.
     Unknown,
@@ -27,14 +28,19 @@ pub fn classify(phase: &str) -> PhaseClass {
     let p = phase.trim().to_ascii_lowercase();
     match p.as_str() {
         "" | "queued" | "pending" | "running" | "blocked" | "na" => PhaseClass::Going,
-        "completed" | "completed_with_probe_failure" | "succeeded" => PhaseClass::ScoreDecides,
+        "completed"
+        | "completed_with_probe_failure"
+        | "succeeded"
+        | "completed_with_probe_absent"
+        | "passed" => PhaseClass::ScoreDecides,
         "completed_with_error"
         | "error"
         | "failed"
         | "stopped"
         | "skipped"
         | "timeout"
-        | "terminated" => PhaseClass::Fails,
+        | "terminated"
+        | "interrupted" => PhaseClass::Fails,
         _ => PhaseClass::Unknown,
     }
 }
@@ -188,6 +194,8 @@ mod tests {
             "Completed_With_Probe_Failure",
             "Succeeded",
             "COMPLETED",
+            "Completed_With_Probe_Absent",
+            "Passed",
         ] {
             assert_eq!(classify(p), PhaseClass::ScoreDecides, "{p}");
         }
@@ -199,6 +207,7 @@ mod tests {
             "Skipped",
             "Timeout",
             "Terminated",
+            "Interrupted",
         ] {
             assert_eq!(classify(p), PhaseClass::Fails, "{p}");
         }

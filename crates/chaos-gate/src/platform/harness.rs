@@ -16,8 +16,9 @@ use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Infra, Platform,
-    PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind, ExperimentInfo,
+    Fault, FoundRun, Infra, Platform, PlatformError, RunRef, RunStatus, TriggerData,
+    EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -200,7 +201,7 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
         out.push(RunStatus {
             notify_id,
             experiment_id: run.workflow_id,
-            run_id: run.workflow_run_id,
+            run_id: run_id(run.workflow_run_id),
             phase: run.phase.unwrap_or_default(),
             score,
             error: run.error_response.filter(|e| !e.trim().is_empty()),
@@ -286,23 +287,26 @@ impl Platform for Harness {
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
         let what = format!("runChaosExperiment for {experiment_id}");
-        let data: TriggerData = self
-            .query(
-                &what,
-                Mode::Write,
-                SMALL_BODY,
-                RUN_CHAOS_EXPERIMENT,
-                json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
-            )
-            .await?;
-        data.notify_id(&what, "Harness")
+        let answer = graphql::post_partial::<TriggerData>(
+            &self.http,
+            &self.query_url,
+            &what,
+            Mode::Write,
+            SMALL_BODY,
+            RUN_CHAOS_EXPERIMENT,
+            json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
+            |r| self.headers(r),
+        )
+        .await
+        .map_err(auth_hint)?;
+        trigger_notify_id(answer, &what, "Harness")
     }
 
-    async fn find_run(
+    async fn find_runs(
         &self,
         experiment_id: &str,
         since: SystemTime,
-    ) -> Result<Option<FoundRun>, PlatformError> {
+    ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
         let runs = self
             .list_runs(
@@ -318,7 +322,7 @@ impl Platform for Harness {
             run_id: r.workflow_run_id,
             created_at: r.created_at,
         });
-        Ok(newest_since(candidates, experiment_id, since))
+        Ok(runs_since(candidates, experiment_id, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
@@ -357,6 +361,15 @@ impl Platform for Harness {
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
+        // The published API requires both IDs, and a stop naming no run
+        // stops every running run of the experiment: never send one.
+        let (Some(run_id), false) = (run.run_id.as_deref(), run.notify_id.is_empty()) else {
+            return Err(PlatformError::unusable(format!(
+                "stop (REST v2) for {}: the run's experimentRunId is not known yet, and a stop \
+                 without it could stop other runs of the experiment",
+                run.experiment_id
+            )));
+        };
         let mut url = base(
             &self.endpoint,
             &format!("rest/v2/experiment/{}/stop", run.experiment_id),
@@ -366,10 +379,8 @@ impl Platform for Harness {
             q.append_pair("accountIdentifier", &self.account_id)
                 .append_pair("organizationIdentifier", &self.org_id)
                 .append_pair("projectIdentifier", &self.project_id);
-            if let Some(run_id) = &run.run_id {
-                q.append_pair("experimentRunId", run_id);
-            }
-            q.append_pair("notifyId", &run.notify_id);
+            q.append_pair("experimentRunId", run_id)
+                .append_pair("notifyId", &run.notify_id);
         }
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
@@ -419,7 +430,7 @@ impl Platform for Harness {
             .flatten()
             .find(|w| w.workflow_id.as_deref() == Some(experiment_id));
         let Some(w) = found else {
-            return Err(PlatformError::unusable(format!(
+            return Err(PlatformError::new(ErrorKind::NotFound, format!(
                 "experiment {experiment_id} was not found in project {} (org {}); check experiment_id, project_id and org_id",
                 self.project_id, self.org_id
             )));

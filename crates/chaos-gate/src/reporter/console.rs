@@ -212,6 +212,14 @@ impl Reporter for Console {
                 one_line(experiment_id),
                 one_line(notify_id)
             )),
+            Event::StopConfirmed {
+                experiment_id,
+                phase,
+            } => self.line(&format!(
+                "{} is over (phase {}): confirmed stopped",
+                one_line(experiment_id),
+                one_line(phase)
+            )),
             Event::Stopped {
                 experiment_id,
                 error,
@@ -366,6 +374,11 @@ impl Console {
                 error,
             } => json!({"event": "stopped",
                 "experiment_id": experiment_id, "error": error}),
+            Event::StopConfirmed {
+                experiment_id,
+                phase,
+            } => json!({"event": "stop_confirmed",
+                "experiment_id": experiment_id, "phase": phase}),
             Event::Finished { report } => {
                 json!({"event": "finished", "verdict": report.outcome.verdict(),
                 "resilience_score": report.lowest_score(), "notify_ids": report.notify_ids(),
