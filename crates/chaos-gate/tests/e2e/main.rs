@@ -3,6 +3,7 @@
 
 mod common;
 mod failures;
+mod fidelity;
 mod hostile;
 mod hosts;
 mod litmus;
