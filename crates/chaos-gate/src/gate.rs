@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus};
-use crate::report::{Event, EventSink, ExperimentReport, GateReport};
+use crate::report::{Baseline, Event, EventSink, ExperimentReport, GateReport};
 use crate::text::one_line;
-use crate::verdict::{classify, judge, Outcome, PhaseClass, RunVerdict, Signal};
+use crate::verdict::{classify, judge, Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal};
 
 /// How long triggers already sent may still answer after an abort, so that
 /// a run started at the last moment is known and can be stopped.
@@ -59,7 +59,10 @@ pub struct Plan {
     pub experiments: Vec<String>,
     /// Watch this run instead of triggering.
     pub attach: Option<String>,
-    pub threshold: f64,
+    /// How finished runs are judged.
+    pub rules: Rules,
+    /// Read each experiment's last N finished runs for its baseline.
+    pub baseline_runs: u32,
     pub poll_interval: Duration,
     pub timeout: Duration,
     pub stop_on_abort: bool,
@@ -78,6 +81,7 @@ struct Watched {
     /// Whether this gate stopped the run: `Some(true)` confirmed,
     /// `Some(false)` a stop sent (or due) but not confirmed, `None` no stop.
     stopped: Option<bool>,
+    baseline: Option<Baseline>,
     result: Option<ExperimentReport>,
 }
 
@@ -96,6 +100,7 @@ impl Watched {
             warned_phases: Vec::new(),
             listed: false,
             stopped: None,
+            baseline: None,
             result: None,
         }
     }
@@ -112,6 +117,7 @@ impl Watched {
             message,
             faults: Vec::new(),
             duration: self.started.elapsed(),
+            baseline: self.baseline.clone(),
             stopped: self.stopped,
         });
     }
@@ -133,6 +139,8 @@ pub struct Gate<'a, P: Platform> {
     answered: bool,
     /// Experiments that never got a run (their trigger failed or was cut).
     unstarted: Vec<(String, RunVerdict, String)>,
+    /// Each experiment's baseline, read before anything is triggered.
+    baselines: HashMap<String, Baseline>,
     outcome: Outcome,
 }
 
@@ -153,6 +161,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             watched: Vec::new(),
             answered: false,
             unstarted: Vec::new(),
+            baselines: HashMap::new(),
             outcome: Outcome::default(),
         }
     }
@@ -164,17 +173,72 @@ impl<'a, P: Platform> Gate<'a, P> {
             endpoint: &self.plan.endpoint,
             experiments: &self.plan.experiments,
             attach: self.plan.attach.as_deref(),
-            threshold: self.plan.threshold,
+            threshold: self.plan.rules.threshold,
             timeout: self.plan.timeout,
             poll_interval: self.plan.poll_interval,
             dry_run: false,
         });
-        if let Err(end) = self.start_runs().await {
+        if let Err(end) = self.read_baselines().await {
+            self.end(end).await;
+        } else if let Err(end) = self.start_runs().await {
             self.end(end).await;
         } else if let Err(end) = self.watch().await {
             self.end(end).await;
         }
         self.report()
+    }
+
+    /// Reads each experiment's recent runs for its baseline (one request
+    /// per experiment, all at once) before anything is triggered, so that
+    /// no run of this gate can be among them. A baseline that cannot be
+    /// read is a warning: the run is then judged without one.
+    async fn read_baselines(&mut self) -> Result<(), End> {
+        let n = self.plan.baseline_runs;
+        if n == 0 {
+            return Ok(());
+        }
+        // Past the N wanted, room for runs that failed or are still going.
+        let limit = n.saturating_mul(2).saturating_add(10).min(100);
+        let platform = self.platform;
+        let reads = futures_util::future::join_all(
+            self.plan
+                .experiments
+                .iter()
+                .map(|e| platform.recent_runs(e, limit)),
+        );
+        let results = tokio::select! {
+            biased;
+            a = &mut self.abort => return Err(End::Abort(a)),
+            r = reads => r,
+        };
+        for (e, result) in self.plan.experiments.iter().zip(results) {
+            match result {
+                Ok(runs) => match crate::verdict::baseline(&runs, n, self.started_at) {
+                    Some(b) => {
+                        self.sink.emit(&Event::BaselineRead {
+                            experiment_id: e,
+                            baseline: Some(&b),
+                            wanted: n,
+                        });
+                        self.baselines.insert(e.clone(), b);
+                    }
+                    None => self.sink.emit(&Event::BaselineRead {
+                        experiment_id: e,
+                        baseline: None,
+                        wanted: n,
+                    }),
+                },
+                Err(err) if err.kind == ErrorKind::Auth => return Err(End::Platform(err)),
+                Err(err) => {
+                    let message = format!(
+                        "{e}: no baseline, its recent runs could not be read ({})",
+                        err.message
+                    );
+                    self.sink.emit(&Event::Warning { message: &message });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Triggers every experiment at once, or attaches to the given run.
@@ -400,24 +464,12 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     /// Judges runs that finished and reads their faults (once, together).
     async fn conclude(&mut self, finished: Vec<usize>) -> Result<(), End> {
-        // Judge first: the verdict stands on phase and score, whatever
-        // happens to the faults read that follows (the deadline or a
-        // signal may cut it short).
+        // Judge first on phase, score and baseline: that verdict stands
+        // whatever happens to the faults read that follows (the deadline or
+        // a signal may cut it short). The rules that need the faults are
+        // applied once they are read.
         for &i in &finished {
-            let link = self.platform.run_link(&self.watched[i].run);
-            let w = &mut self.watched[i];
-            let phase = w.phase.clone().unwrap_or_default();
-            let (verdict, mut message) = judge(&one_line(&phase), w.score, self.plan.threshold);
-            if let Some(e) = &w.error {
-                message.push_str(&format!(
-                    "; the platform says: {}",
-                    crate::text::snippet(e, 300)
-                ));
-            }
-            if verdict == RunVerdict::Fail {
-                self.outcome.failed = true;
-            }
-            w.finish(verdict, message, link);
+            self.judge(i, None);
         }
         let platform = self.platform;
         let refs: Vec<RunRef> = finished
@@ -431,20 +483,51 @@ impl<'a, P: Platform> Gate<'a, P> {
             f = reads => f,
         };
         for (&i, faults) in finished.iter().zip(faults) {
-            let faults = faults.unwrap_or_else(|e| {
-                let message = format!(
-                    "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
-                    self.watched[i].run.experiment_id, e.message
-                );
-                self.sink.emit(&Event::Warning { message: &message });
-                Vec::new()
-            });
-            if let Some(r) = self.watched[i].result.as_mut() {
-                r.faults = faults;
+            match faults {
+                Ok(faults) => self.judge(i, Some(faults)),
+                Err(e) => {
+                    let message = format!(
+                        "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
+                        self.watched[i].run.experiment_id, e.message
+                    );
+                    self.sink.emit(&Event::Warning { message: &message });
+                }
+            }
+            if let Some(r) = self.watched[i].result.as_ref() {
                 self.sink.emit(&Event::RunFinished { report: r });
             }
         }
         Ok(())
+    }
+
+    /// Judges finished run `i` by §4's rules, with its faults when they
+    /// have been read.
+    fn judge(&mut self, i: usize, faults: Option<Vec<crate::platform::Fault>>) {
+        let link = self.platform.run_link(&self.watched[i].run);
+        let baseline = self
+            .baselines
+            .get(&self.watched[i].run.experiment_id)
+            .cloned();
+        let w = &mut self.watched[i];
+        w.baseline = baseline;
+        let phase = one_line(w.phase.as_deref().unwrap_or_default()).into_owned();
+        let evidence = Evidence {
+            phase: &phase,
+            score: w.score,
+            faults: faults.as_deref(),
+            baseline: w.baseline.as_ref().map(|b| b.score),
+        };
+        let (verdict, mut message) = judge(evidence, &self.plan.rules);
+        if let Some(e) = &w.error {
+            message.push_str(&format!(
+                "; the platform says: {}",
+                crate::text::snippet(e, 300)
+            ));
+        }
+        w.finish(verdict, message, link);
+        if let (Some(r), Some(faults)) = (w.result.as_mut(), faults) {
+            r.faults = faults;
+        }
     }
 
     fn heartbeat(&mut self) {
@@ -700,10 +783,15 @@ impl<'a, P: Platform> Gate<'a, P> {
         if self.plan.experiments.is_empty() {
             experiments.extend(self.watched.iter().filter_map(|w| w.result.clone()));
         }
+        let mut outcome = self.outcome.clone();
+        for e in &experiments {
+            outcome.count(e.verdict);
+        }
         GateReport {
             platform: self.platform.name(),
-            threshold: self.plan.threshold,
-            outcome: self.outcome,
+            threshold: self.plan.rules.threshold,
+            warning_score: self.plan.rules.warning_score,
+            outcome,
             experiments,
             started_at: self.started_at,
             duration: self.started.elapsed(),
@@ -988,7 +1076,7 @@ pub async fn dry_run<P: Platform>(
         endpoint: &plan.endpoint,
         experiments: &plan.experiments,
         attach: None,
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
         timeout: plan.timeout,
         poll_interval: plan.poll_interval,
         dry_run: true,
@@ -1062,7 +1150,8 @@ pub async fn dry_run<P: Platform>(
     }
     GateReport {
         platform: platform.name(),
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
+        warning_score: plan.rules.warning_score,
         outcome,
         experiments,
         started_at,
@@ -1077,7 +1166,8 @@ pub async fn dry_run<P: Platform>(
 pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> GateReport {
     GateReport {
         platform,
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
+        warning_score: plan.rules.warning_score,
         outcome: Outcome {
             platform_error: Some(message.to_string()),
             ..Outcome::default()

@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind, ExperimentInfo,
-    Fault, FoundRun, Infra, Platform, PlatformError, RunRef, RunStatus, TriggerData,
-    EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
+    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
+    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -57,6 +57,14 @@ pub const LIST_RECENT_RUNS: &str = "query ListRecentWorkflowRuns($identifiers: I
   }
 }";
 
+/// An experiment's recent runs, newest first (the API's default order),
+/// for its baseline.
+pub const LIST_PAST_RUNS: &str = "query ListPastWorkflowRuns($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    workflowRuns { workflowRunID workflowID phase resiliencyScore createdAt }
+  }
+}";
+
 /// Whether an experiment exists (dry run).
 pub const LIST_WORKFLOW: &str =
     "query ListWorkflow($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
@@ -71,6 +79,7 @@ pub const DOCUMENTS: &[&str] = &[
     LIST_WORKFLOW_RUN,
     LIST_WORKFLOW_RUN_EXECUTION_DATA,
     LIST_RECENT_RUNS,
+    LIST_PAST_RUNS,
     LIST_WORKFLOW,
 ];
 
@@ -409,6 +418,35 @@ impl Platform for Harness {
             )),
             _ => Ok(()),
         }
+    }
+
+    async fn recent_runs(
+        &self,
+        experiment_id: &str,
+        limit: u32,
+    ) -> Result<Vec<PastRun>, PlatformError> {
+        let what = format!("listWorkflowRun (recent runs of {experiment_id})");
+        let runs = self
+            .list_runs(
+                &what,
+                LIST_PAST_RUNS,
+                SMALL_BODY,
+                json!({ "workflowIDs": [experiment_id], "pagination": { "page": 0, "limit": limit } }),
+            )
+            .await?;
+        Ok(runs
+            .into_iter()
+            .filter(|r| r.workflow_id.as_deref() == Some(experiment_id))
+            .filter_map(|r| {
+                past_run(
+                    &what,
+                    r.workflow_run_id,
+                    r.phase,
+                    r.resiliency_score,
+                    r.created_at.as_ref(),
+                )
+            })
+            .collect())
     }
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {

@@ -25,9 +25,9 @@ use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind, ExperimentInfo,
-    Fault, FoundRun, Infra, Platform, PlatformError, RunRef, RunStatus, TriggerData,
-    EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
+    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
+    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
@@ -96,6 +96,14 @@ pub fn poll_document(n: usize) -> String {
     format!("query PollExperimentRuns({vars}) {{{fields} }}")
 }
 
+/// An experiment's recent runs, newest first, for its baseline.
+pub const LIST_PAST_RUNS: &str =
+    "query ListPastExperimentRuns($projectID: ID!, $request: ListExperimentRunRequest!) {
+  listExperimentRun(projectID: $projectID, request: $request) {
+    experimentRuns { experimentRunID experimentID phase resiliencyScore createdAt }
+  }
+}";
+
 /// Every GraphQL document this client can send, for schema tests (the poll
 /// is [`poll_document`]).
 pub const DOCUMENTS: &[&str] = &[
@@ -105,6 +113,7 @@ pub const DOCUMENTS: &[&str] = &[
     STOP_EXPERIMENT_RUNS,
     GET_EXPERIMENT,
     LIST_EXPERIMENT_RUN,
+    LIST_PAST_RUNS,
 ];
 
 /// A ChaosCenter client for one project.
@@ -575,6 +584,44 @@ impl Platform for Litmus {
             ))),
             _ => Ok(()),
         }
+    }
+
+    async fn recent_runs(
+        &self,
+        experiment_id: &str,
+        limit: u32,
+    ) -> Result<Vec<PastRun>, PlatformError> {
+        let what = format!("listExperimentRun (recent runs of {experiment_id})");
+        let data: RunsData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_PAST_RUNS,
+                json!({ "projectID": self.project_id, "request": {
+                    "experimentIDs": [experiment_id],
+                    "pagination": { "page": 0, "limit": limit },
+                    "sort": { "field": "TIME", "ascending": false },
+                } }),
+            )
+            .await?;
+        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
+        Ok(list
+            .experiment_runs
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .filter(|r| r.experiment_id.as_deref() == Some(experiment_id))
+            .filter_map(|r| {
+                past_run(
+                    &what,
+                    r.experiment_run_id,
+                    r.phase,
+                    r.resiliency_score,
+                    r.created_at.as_ref(),
+                )
+            })
+            .collect())
     }
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {

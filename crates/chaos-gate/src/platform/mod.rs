@@ -134,6 +134,16 @@ pub struct FoundRun {
     pub created_at: SystemTime,
 }
 
+/// A past run of an experiment, for its baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastRun {
+    pub run_id: Option<String>,
+    pub phase: String,
+    /// Checked to be within 0..=100.
+    pub score: Option<f64>,
+    pub created_at: Option<SystemTime>,
+}
+
 /// A stored experiment as a dry run checks it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentInfo {
@@ -185,6 +195,14 @@ pub trait Platform: Sync {
     /// have its run ID: a stop that names no run stops other people's runs
     /// or only marks the run stopped (see the fidelity record).
     fn stop(&self, run: &RunRef) -> impl Future<Output = Result<(), PlatformError>> + Send;
+
+    /// The experiment's most recent runs, newest first, at most `limit`,
+    /// read in one request (for its baseline).
+    fn recent_runs(
+        &self,
+        experiment_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<PastRun>, PlatformError>> + Send;
 
     /// Checks that an experiment exists (dry run).
     fn check_experiment(
@@ -310,6 +328,26 @@ pub(crate) fn runs_since(
         .collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.created_at));
     found
+}
+
+/// A past run from a listing, with its score checked.
+pub(crate) fn past_run(
+    what: &str,
+    run_id_raw: Option<String>,
+    phase: Option<String>,
+    score: Option<f64>,
+    created: Option<&Value>,
+) -> Option<PastRun> {
+    let run_id = run_id(run_id_raw);
+    // A listing is read for context: a run with an impossible score is left
+    // out rather than failing the gate.
+    let score = checked_score(what, run_id.as_deref().unwrap_or("?"), score).ok()?;
+    Some(PastRun {
+        run_id,
+        phase: phase.unwrap_or_default(),
+        score,
+        created_at: created.and_then(created_at),
+    })
 }
 
 /// A run's `createdAt`: Unix milliseconds or seconds, as a string or a

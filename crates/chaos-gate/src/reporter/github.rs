@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use super::{append, Reporter};
 use crate::report::{Event, GateReport};
 use crate::settings::OnPlatformError;
-use crate::verdict::{fmt_score, RunVerdict};
+use crate::verdict::{fmt_score, ExitPolicy, RunVerdict};
 
 /// True when running as a GitHub Actions step.
 pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {
@@ -117,7 +117,9 @@ pub fn score_bar(score: f64) -> String {
 fn verdict_icon(v: RunVerdict) -> &'static str {
     match v {
         RunVerdict::Pass => "✅",
+        RunVerdict::Warn => "⚠️",
         RunVerdict::Fail => "❌",
+        RunVerdict::Inconclusive => "❔",
         RunVerdict::Timeout => "⏱️",
         RunVerdict::Error => "⚠️",
         RunVerdict::Cancelled => "🚫",
@@ -197,7 +199,7 @@ pub struct GitHub {
     out: Box<dyn Write>,
     output: Option<PathBuf>,
     summary: Option<PathBuf>,
-    on_platform_error: OnPlatformError,
+    policy: ExitPolicy,
     junit_path: PathBuf,
     group_open: bool,
 }
@@ -207,14 +209,14 @@ impl GitHub {
         out: Box<dyn Write>,
         output: Option<PathBuf>,
         summary: Option<PathBuf>,
-        on_platform_error: OnPlatformError,
+        policy: ExitPolicy,
         junit_path: PathBuf,
     ) -> GitHub {
         GitHub {
             out,
             output,
             summary,
-            on_platform_error,
+            policy,
             junit_path,
             group_open: false,
         }
@@ -256,15 +258,18 @@ impl Reporter for GitHub {
                     self.command("::endgroup::");
                     self.group_open = false;
                 }
-                let warn_only = self.on_platform_error == OnPlatformError::Warn;
+                let warn_only = self.policy.on_platform_error == OnPlatformError::Warn;
                 if let Some(e) = &report.outcome.platform_error {
                     let level = if warn_only { "warning" } else { "error" };
                     self.annotate(level, "chaos-gate platform error", e);
                 }
+                let not_enforced = report.outcome.failure_not_enforced(self.policy);
                 for e in &report.experiments {
                     let level = match e.verdict {
                         RunVerdict::Pass => continue,
+                        RunVerdict::Warn => "warning",
                         RunVerdict::Error if warn_only => "warning",
+                        RunVerdict::Fail | RunVerdict::Inconclusive if not_enforced => "warning",
                         _ => "error",
                     };
                     let title = format!("chaos-gate: {} {}", e.experiment_id, e.verdict);
