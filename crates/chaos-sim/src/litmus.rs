@@ -216,7 +216,7 @@ pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Repl
         Action::Login => login(state, config, req),
         Action::Graphql(parsed) => {
             let token = bearer_token(req);
-            if config.revoked_tokens.iter().any(|t| *t == token) {
+            if config.revoked_tokens.contains(&token) {
                 return Reply {
                     status: 401,
                     content_type: "text/plain; charset=utf-8".into(),
@@ -791,7 +791,10 @@ fn metrics(exp: &Experiment, run: &Run, view: &RunView) -> (Value, [Value; 6]) {
     let total = exp.faults.len();
     if view.finished {
         let [p, f, a, s, n] = execution::fault_counts(exp, view);
-        return (json!(exp.resiliency_score), [p, f, a, s, n, total].map(|c| json!(c)));
+        return (
+            json!(exp.resiliency_score),
+            [p, f, a, s, n, total].map(|c| json!(c)),
+        );
     }
     if view.stopped && run.stopped_by_cluster {
         return (json!(0.0), [0, 0, 0, total, 0, total].map(|c| json!(c)));

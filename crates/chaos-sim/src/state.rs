@@ -209,8 +209,7 @@ impl Run {
             return false;
         }
         let index = self.current_index(exp);
-        index + 1 >= exp.phases.len()
-            && exp.phases.get(index).is_some_and(|p| is_terminal_phase(p))
+        index + 1 >= exp.phases.len() && exp.phases.get(index).is_some_and(|p| is_terminal_phase(p))
     }
 
     /// Whether the chaos is still running on the cluster.
@@ -549,7 +548,14 @@ mod tests {
 
     fn run() -> Run {
         let e = exp(&["Queued"], 0);
-        Run::new(&e, "n".into(), "r".into(), serde_json::Value::Null, 1, false)
+        Run::new(
+            &e,
+            "n".into(),
+            "r".into(),
+            serde_json::Value::Null,
+            1,
+            false,
+        )
     }
 
     #[test]
@@ -673,7 +679,10 @@ mod tests {
         for _ in 0..5 {
             r.poll(&endless);
         }
-        assert!(r.chaos_running(&endless), "a non-terminal last phase goes on");
+        assert!(
+            r.chaos_running(&endless),
+            "a non-terminal last phase goes on"
+        );
     }
 
     #[test]
@@ -718,7 +727,10 @@ mod tests {
             r.poll(&e);
         }
         let v = r.view(&e);
-        assert_eq!((v.phase.as_str(), v.finished, v.left_queued), ("Running", false, true));
+        assert_eq!(
+            (v.phase.as_str(), v.finished, v.left_queued),
+            ("Running", false, true)
+        );
         assert!(r.chaos_running(&e));
         r.stop(&e);
         assert_eq!(r.view(&e).phase, "Stopped");
