@@ -789,7 +789,8 @@ fn infra(state: &State, config: &LitmusConfig, exp: &Experiment) -> Value {
 /// 3.29) counts its faults as stopped.
 fn metrics(exp: &Experiment, run: &Run, view: &RunView) -> (Value, [Value; 6]) {
     let total = exp.faults.len();
-    if view.finished {
+    // A script that ends in a phase that is not terminal never completes.
+    if view.finished && (view.stopped || is_terminal_phase(&view.phase)) {
         let [p, f, a, s, n] = execution::fault_counts(exp, view);
         return (
             json!(exp.resiliency_score),

@@ -201,6 +201,10 @@ async fn trigger_then_poll_through_the_phases() {
         ),
         (notify.as_str(), "Completed", 5)
     );
+    assert!(
+        !runs[0].chaos_running && !runs[0].foreign,
+        "the run ended by itself"
+    );
     let requests = sim.requests();
     let ops: Vec<_> = requests
         .iter()

@@ -461,6 +461,25 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
         ]
     );
     assert!(!sim.runs()[0].chaos_running, "the run ended by itself");
+
+    // A run whose script ends in a phase that is not terminal never gets
+    // its score: ChaosCenter computes it on the completed event only.
+    let endless = Simulator::start(scenario(
+        "[[experiments]]\nid = \"endless\"\nphases = [\"Queued\", \"Running\"]\nresiliency_score = 80.0\n",
+    ))
+    .await
+    .expect("start");
+    let endless_client = Client::new(&endless);
+    let notify_endless = endless_client.trigger_ok("endless").await;
+    endless_client.poll(&notify_endless).await;
+    for _ in 0..3 {
+        let run = endless_client.poll(&notify_endless).await;
+        assert_eq!(
+            (&run["phase"], &run["resiliencyScore"]),
+            (&json!("Running"), &json!(0.0))
+        );
+    }
+    assert!(endless.runs()[0].chaos_running);
     let run = client.poll(&notify).await;
     let mut keys: Vec<_> = run.as_object().expect("object").keys().cloned().collect();
     keys.sort();
