@@ -434,6 +434,25 @@ impl Simulator {
         self.state.snapshots()
     }
 
+    /// Starts a run of `experiment_id` as another user of the platform
+    /// would: already past `Queued` (phase `Running`, with a run ID), and
+    /// staying `Running` until something stops it (polls do not move it
+    /// along). It is marked [`RunSnapshot::foreign`]. `None` when the
+    /// scenario has no such experiment or it is removed.
+    pub fn start_foreign_run(&self, experiment_id: &str) -> Option<RunSnapshot> {
+        let exp = self
+            .state
+            .scenario
+            .experiment(experiment_id)
+            .filter(|e| !e.removed)?;
+        let identifiers = match self.state.scenario.platform {
+            Platform::Harness => harness::default_identifiers(&self.state.scenario),
+            Platform::Litmus => litmus::default_identifiers(&self.state.scenario),
+        };
+        let run = self.state.start_foreign_run(exp, identifiers);
+        Some(self.state.snapshot(&run))
+    }
+
     /// Stops the server and waits until its thread has finished.
     pub fn shutdown(mut self) {
         self.stop();
