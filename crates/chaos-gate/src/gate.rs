@@ -777,6 +777,22 @@ impl<'a, P: Platform> Gate<'a, P> {
                     *verdict,
                     message.clone(),
                 ));
+            } else {
+                // The gate ended before it got to this experiment (while
+                // reading baselines): it was never started.
+                let (verdict, message) =
+                    match (&self.outcome.cancelled, &self.outcome.platform_error) {
+                        (Some(s), _) => (
+                            RunVerdict::Cancelled,
+                            format!("cancelled by {} before it started", s.name()),
+                        ),
+                        (None, Some(e)) => (RunVerdict::Error, format!("not started: {e}")),
+                        (None, None) => (
+                            RunVerdict::Timeout,
+                            "timed out before it started".to_string(),
+                        ),
+                    };
+                experiments.push(ExperimentReport::without_run(id, None, verdict, message));
             }
         }
         // An attached run with no experiment_id given.

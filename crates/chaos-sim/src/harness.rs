@@ -257,7 +257,7 @@ fn workflow_run(exp: &Experiment, run: &Run, view: &RunView, root: &RootField) -
         "workflowDescription": exp.description,
         "workflowManifest": if root.wants("workflowManifest") { execution::manifest(exp) } else { String::new() },
         "phase": view.phase,
-        "resiliencyScore": if view.finished { exp.resiliency_score } else { None },
+        "resiliencyScore": if view.finished { run.final_score(exp) } else { None },
         "experimentsPassed": passed,
         "experimentsFailed": failed,
         "experimentsAwaited": awaited,
@@ -312,15 +312,29 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
             })
             .collect()
     });
+    // Newest first, then cut to `pagination` (pages count from 0); the
+    // total counts before the cut.
+    let total = listed.len();
+    let pagination = request.and_then(|r| r.get("pagination"));
+    let limit = pagination
+        .and_then(|p| p.get("limit"))
+        .and_then(Value::as_u64)
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let page = pagination
+        .and_then(|p| p.get("page"))
+        .and_then(Value::as_u64)
+        .map_or(0, |p| usize::try_from(p).unwrap_or(usize::MAX));
     let runs: Vec<Value> = listed
         .iter()
         .rev()
+        .skip(page.saturating_mul(limit))
+        .take(limit)
         .filter_map(|(run, view)| {
             let exp = state.scenario.experiment(&run.experiment_id)?;
             Some(workflow_run(exp, run, view, root))
         })
         .collect();
-    json!({ "totalNoOfWorkflowRuns": runs.len(), "workflowRuns": runs })
+    json!({ "totalNoOfWorkflowRuns": total, "workflowRuns": runs })
 }
 
 /// `listWorkflow`: the stored experiments matching `workflowIDs` /

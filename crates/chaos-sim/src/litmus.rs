@@ -681,16 +681,16 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
             .map(|r| (r.clone(), r.view(exp)))
             .collect()
     });
-    let final_score = |view: &RunView| {
+    let final_score = |run: &Run, view: &RunView| {
         if view.finished {
-            exp.resiliency_score
+            run.final_score(exp)
         } else {
             None
         }
     };
     let scores: Vec<f64> = runs
         .iter()
-        .filter_map(|(_, view)| final_score(view))
+        .filter_map(|(run, view)| final_score(run, view))
         .collect();
     let average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
     let recent: Vec<Value> = runs
@@ -793,7 +793,7 @@ fn metrics(exp: &Experiment, run: &Run, view: &RunView) -> (Value, [Value; 6]) {
     if view.finished && (view.stopped || is_terminal_phase(&view.phase)) {
         let [p, f, a, s, n] = execution::fault_counts(exp, view);
         return (
-            json!(exp.resiliency_score),
+            json!(run.final_score(exp)),
             [p, f, a, s, n, total].map(|c| json!(c)),
         );
     }

@@ -219,6 +219,11 @@ pub struct Experiment {
     /// a run whose trigger answer was lost). A hidden run counts no poll.
     #[serde(default)]
     pub unlisted_lists: u32,
+    /// Runs of the experiment that finished before the simulator started,
+    /// newest first (`[[experiments.history]]`): what a gate's baseline
+    /// reads from the run listings.
+    #[serde(default)]
+    pub history: Vec<PastRun>,
     /// A scheduled experiment: the trigger answers an empty notify ID and
     /// starts nothing, as seen on the open-source sibling.
     #[serde(default)]
@@ -254,6 +259,25 @@ pub struct Experiment {
 }
 
 /// `[[experiments.faults]]`: one fault and how it ends.
+/// A run that finished before the simulator started.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PastRun {
+    /// Its final phase.
+    #[serde(default = "default_past_phase")]
+    pub phase: String,
+    #[serde(default)]
+    pub resiliency_score: Option<f64>,
+    /// How long before the simulator started it was created; by default an
+    /// hour per place in the list (the first is the newest).
+    #[serde(default)]
+    pub minutes_ago: Option<u64>,
+}
+
+fn default_past_phase() -> String {
+    "Completed".to_string()
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {

@@ -377,6 +377,11 @@ impl Simulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(scenario, format!("http://{addr}"), log_requests));
+        let identifiers = match state.scenario.platform {
+            Platform::Harness => harness::default_identifiers(&state.scenario),
+            Platform::Litmus => litmus::default_identifiers(&state.scenario),
+        };
+        state.add_history(&identifiers);
         let (ready_tx, ready_rx) = oneshot::channel::<io::Result<()>>();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread_state = state.clone();

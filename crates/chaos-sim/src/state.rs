@@ -63,6 +63,9 @@ pub struct RunSnapshot {
     /// Started by someone else ([`crate::Simulator::start_foreign_run`]),
     /// not by a trigger this simulator received.
     pub foreign: bool,
+    /// A run declared in the scenario's `history`, finished before the
+    /// simulator started.
+    pub past: bool,
     /// How many polls named this run so far (listed or not).
     pub polls: u32,
     /// When a poll first served the run a terminal phase (see
@@ -144,6 +147,9 @@ pub(crate) struct Run {
     pub foreign: bool,
     /// Listing answers that matched the run so far (for `unlisted_lists`).
     pub list_answers: u32,
+    /// A run that finished before the simulator started: its final phase
+    /// and score, whatever the experiment's script says.
+    pub past: Option<crate::scenario::PastRun>,
 }
 
 /// What a run looks like at one moment, derived from its poll count.
@@ -192,6 +198,16 @@ impl Run {
             stopped_by_cluster: false,
             foreign,
             list_answers: 0,
+            past: None,
+        }
+    }
+
+    /// The score the database holds once the run completed: the
+    /// experiment's, or a past run's own.
+    pub fn final_score(&self, exp: &Experiment) -> Option<f64> {
+        match &self.past {
+            Some(p) => p.resiliency_score,
+            None => exp.resiliency_score,
         }
     }
 
@@ -205,6 +221,9 @@ impl Run {
     /// Whether the run's script has reached a terminal last phase (the
     /// chaos ended by itself). A foreign run never ends by itself.
     fn ended_by_itself(&self, exp: &Experiment) -> bool {
+        if self.past.is_some() {
+            return true;
+        }
         if self.foreign {
             return false;
         }
@@ -219,6 +238,15 @@ impl Run {
 
     /// How the run looks now, without counting a poll.
     pub fn view(&self, exp: &Experiment) -> RunView {
+        if let Some(p) = &self.past {
+            return RunView {
+                index: exp.phases.len().saturating_sub(1),
+                phase: p.phase.clone(),
+                finished: true,
+                stopped: false,
+                left_queued: true,
+            };
+        }
         if self.foreign {
             return RunView {
                 index: 0,
@@ -465,6 +493,27 @@ impl State {
         self.add_run(exp, identifiers, true)
     }
 
+    /// Adds the experiments' `history` runs, created before now and
+    /// already finished, oldest first.
+    pub fn add_history(&self, identifiers: &serde_json::Value) {
+        let now = now_ms();
+        for exp in &self.scenario.experiments {
+            for (place, past) in exp.history.iter().enumerate().rev() {
+                let minutes = past.minutes_ago.unwrap_or(60 * (place as u64 + 1));
+                let mut run = self.add_run(exp, identifiers.clone(), false);
+                run.past = Some(past.clone());
+                run.created_ms = now.saturating_sub(minutes.saturating_mul(60_000));
+                run.updated_ms = run.created_ms;
+                run.polls = 1;
+                self.with_runs(|runs| {
+                    if let Some(r) = runs.iter_mut().find(|r| r.run_id == run.run_id) {
+                        *r = run;
+                    }
+                });
+            }
+        }
+    }
+
     fn add_run(&self, exp: &Experiment, identifiers: serde_json::Value, foreign: bool) -> Run {
         let (notify_id, run_id) = (self.new_id(), self.new_id());
         self.with_runs(|runs| {
@@ -499,6 +548,7 @@ impl State {
             stopped: run.stopped,
             chaos_running: exp.is_some_and(|e| run.chaos_running(e)),
             foreign: run.foreign,
+            past: run.past.is_some(),
             polls: run.polls,
             terminal_at_unix_ms: run.terminal_ms,
         }

@@ -126,6 +126,69 @@ fn verdict_icon(v: RunVerdict) -> &'static str {
     }
 }
 
+/// An experiment's recent scores and this run's, as bars beside the
+/// threshold, the warning score and the baseline: plain Markdown table
+/// cells, which every Markdown renderer GitHub uses shows (a step summary
+/// does not run scripts or render every diagram kind).
+fn recent_scores(
+    e: &crate::report::ExperimentReport,
+    b: &crate::report::Baseline,
+    report: &GateReport,
+) -> String {
+    let mut s = format!(
+        "\n**{}**: recent scores {} beside the expected {}",
+        md(&e.experiment_id),
+        crate::reporter::console::sparkline(&b.scores),
+        fmt_score(report.threshold)
+    );
+    if let Some(w) = report.warning_score {
+        s.push_str(&format!(", warning score {}", fmt_score(w)));
+    }
+    s.push_str(&format!(" and baseline {}\n\n", fmt_score(b.score)));
+    s.push_str("| Run | Score | |\n|---|---|---|\n");
+    let n = b.scores.len();
+    for (i, score) in b.scores.iter().enumerate() {
+        let ago = n - i;
+        let run = b
+            .run_ids
+            .get(i)
+            .map(|r| format!("{} ({ago} before)", md(r)))
+            .unwrap_or_else(|| format!("{ago} before"));
+        s.push_str(&format!(
+            "| {run} | {} | {} |\n",
+            fmt_score(*score),
+            score_bar(*score)
+        ));
+    }
+    match e.score {
+        Some(score) => s.push_str(&format!(
+            "| **this run** | **{}** | {} {} |\n",
+            fmt_score(score),
+            score_bar(score),
+            verdict_icon(e.verdict)
+        )),
+        None => s.push_str("| **this run** | none | |\n"),
+    }
+    s.push_str(&format!(
+        "| expected | {} | {} |\n",
+        fmt_score(report.threshold),
+        score_bar(report.threshold)
+    ));
+    if let Some(w) = report.warning_score {
+        s.push_str(&format!(
+            "| warning | {} | {} |\n",
+            fmt_score(w),
+            score_bar(w)
+        ));
+    }
+    s.push_str(&format!(
+        "| baseline | {} | {} |\n",
+        fmt_score(b.score),
+        score_bar(b.score)
+    ));
+    s
+}
+
 /// Most fault rows in the summary (GitHub keeps 1 MiB per step).
 const MAX_FAULT_ROWS: usize = 1000;
 
@@ -161,6 +224,11 @@ pub fn summary_markdown(report: &GateReport) -> String {
             verdict_icon(e.verdict),
             e.verdict
         ));
+    }
+    for e in &report.experiments {
+        if let Some(b) = &e.baseline {
+            s.push_str(&recent_scores(e, b, report));
+        }
     }
     let faults: Vec<_> = report
         .experiments

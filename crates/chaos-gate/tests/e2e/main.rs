@@ -6,6 +6,7 @@ mod failures;
 mod fidelity;
 mod hostile;
 mod hosts;
+mod judgement;
 mod litmus;
 mod matrix;
 mod modes;
