@@ -196,9 +196,13 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
             r = &mut triggers => (r, None),
         };
+        // A trigger the deadline kept from being sent (§7 v2) ends the gate
+        // as timed out, and counts as cut: nothing may have started.
+        let too_late = |r: &Result<Started, PlatformError>| matches!(r, Err(e) if e.kind == ErrorKind::TooLate);
+        let aborted = aborted.or(results.iter().any(too_late).then_some(Abort::Timeout));
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {
-            match results.get(i) {
+            match results.get(i).filter(|r| !too_late(r)) {
                 Some(Ok(t)) => {
                     self.sink.emit(&Event::Triggered {
                         experiment_id,
@@ -253,6 +257,9 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
         }
         if let Some(a) = aborted {
+            // No status poll was due yet: a deadline during the triggers is
+            // a timeout (4) unless the platform is failing (§7 v2).
+            self.answered |= a == Abort::Timeout;
             return Err(End::Abort(a));
         }
         if let Some(e) = failure {

@@ -22,6 +22,7 @@ use super::{
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
+use crate::urls::UrlBuilder;
 
 /// Trigger a stored experiment ("workflow" in this API).
 pub const RUN_CHAOS_EXPERIMENT: &str =
@@ -93,10 +94,9 @@ impl Harness {
         org_id: String,
         project_id: String,
     ) -> Harness {
-        let mut query_url = base(&endpoint, "query");
-        query_url
-            .query_pairs_mut()
-            .append_pair("accountIdentifier", &account_id);
+        let query_url = base(&endpoint, "query")
+            .query("accountIdentifier", &account_id)
+            .build();
         Harness {
             http,
             endpoint,
@@ -247,14 +247,50 @@ struct StopAnswer {
     is_stopped: Option<bool>,
 }
 
+/// What the REST stop endpoint answered: any JSON answer counts; only an
+/// explicit `isStopped: false` is a no.
+pub fn parse_stop_answer(body: &[u8]) -> Option<bool> {
+    serde_json::from_slice::<StopAnswer>(body)
+        .ok()
+        .and_then(|a| a.is_stopped)
+}
+
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
 /// the endpoint has (self-managed installs sit behind one).
-fn base(endpoint: &Url, path: &str) -> Url {
-    let mut url = endpoint.clone();
-    let prefix = url.path().trim_end_matches('/').to_string();
-    url.set_path(&format!("{prefix}/gateway/chaos/manager/api/{path}"));
-    url.set_query(None);
-    url
+fn base(endpoint: &Url, path: &'static str) -> UrlBuilder {
+    UrlBuilder::at(endpoint)
+        .route("gateway/chaos/manager/api")
+        .route(path)
+}
+
+/// An identifier that cannot go into a URL, as a platform error: nothing
+/// is sent.
+fn bad_id(e: crate::urls::BadIdentifier) -> PlatformError {
+    PlatformError::unusable(format!("cannot build the request URL: {e}"))
+}
+
+impl Harness {
+    /// `.../rest/v2/experiment/{experimentId}/stop?...`: the experiment ID
+    /// (from settings or the platform) is one encoded path segment, the
+    /// run's IDs are query values.
+    fn stop_url(&self, run: &RunRef) -> Result<Url, PlatformError> {
+        let mut url = base(&self.endpoint, "rest/v2/experiment")
+            .id("experiment ID", &run.experiment_id)
+            .map_err(bad_id)?
+            .route("stop")
+            .query("accountIdentifier", &self.account_id)
+            .query("organizationIdentifier", &self.org_id)
+            .query("projectIdentifier", &self.project_id);
+        if let Some(run_id) = &run.run_id {
+            url = url
+                .query_id("experimentRunId", "run ID", run_id)
+                .map_err(bad_id)?;
+        }
+        Ok(url
+            .query_id("notifyId", "notify ID", &run.notify_id)
+            .map_err(bad_id)?
+            .build())
+    }
 }
 
 /// Names the settings to check when Harness refuses the credentials.
@@ -289,7 +325,7 @@ impl Platform for Harness {
         let data: TriggerData = self
             .query(
                 &what,
-                Mode::Write,
+                Mode::Trigger,
                 SMALL_BODY,
                 RUN_CHAOS_EXPERIMENT,
                 json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
@@ -357,20 +393,7 @@ impl Platform for Harness {
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
-        let mut url = base(
-            &self.endpoint,
-            &format!("rest/v2/experiment/{}/stop", run.experiment_id),
-        );
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("accountIdentifier", &self.account_id)
-                .append_pair("organizationIdentifier", &self.org_id)
-                .append_pair("projectIdentifier", &self.project_id);
-            if let Some(run_id) = &run.run_id {
-                q.append_pair("experimentRunId", run_id);
-            }
-            q.append_pair("notifyId", &run.notify_id);
-        }
+        let url = self.stop_url(run)?;
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
         let stopped = self
@@ -383,12 +406,7 @@ impl Platform for Harness {
                     self.headers(self.http.client().post(url.clone()))
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
                 },
-                // Any JSON answer counts; only an explicit `false` is a no.
-                |body| {
-                    Ok(serde_json::from_slice::<StopAnswer>(body)
-                        .ok()
-                        .and_then(|a| a.is_stopped))
-                },
+                |body| Ok(parse_stop_answer(body)),
             )
             .await
             .map_err(auth_hint)?;
@@ -438,13 +456,18 @@ impl Platform for Harness {
 
     fn run_link(&self, run: &RunRef) -> Option<String> {
         let run_id = run.run_id.as_deref()?;
-        let mut url = self.endpoint.clone();
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!(
-            "{prefix}/ng/account/{}/module/chaos/orgs/{}/projects/{}/experiments/{}/runs/{}",
-            self.account_id, self.org_id, self.project_id, run.experiment_id, run_id
-        ));
-        Some(url.to_string())
+        let url = UrlBuilder::at(&self.endpoint)
+            .route("ng/account")
+            .id("account_id", &self.account_id)
+            .and_then(|u| u.route("module/chaos/orgs").id("org_id", &self.org_id))
+            .and_then(|u| u.route("projects").id("project_id", &self.project_id))
+            .and_then(|u| {
+                u.route("experiments")
+                    .id("experiment ID", &run.experiment_id)
+            })
+            .and_then(|u| u.route("runs").id("run ID", run_id))
+            .ok()?;
+        Some(url.build().to_string())
     }
 }
 
@@ -456,12 +479,12 @@ mod tests {
     fn urls_keep_a_path_prefix() {
         let e = Url::parse("https://harness.example.com/prefix/").unwrap();
         assert_eq!(
-            base(&e, "query").as_str(),
+            base(&e, "query").build().as_str(),
             "https://harness.example.com/prefix/gateway/chaos/manager/api/query"
         );
         let e = Url::parse("https://app.harness.io").unwrap();
         assert_eq!(
-            base(&e, "query").as_str(),
+            base(&e, "query").build().as_str(),
             "https://app.harness.io/gateway/chaos/manager/api/query"
         );
     }

@@ -88,12 +88,8 @@ pub struct Litmus {
 }
 
 /// `{endpoint}/{path}`, keeping any path prefix of the endpoint.
-fn under(endpoint: &Url, path: &str) -> Url {
-    let mut url = endpoint.clone();
-    let prefix = url.path().trim_end_matches('/').to_string();
-    url.set_path(&format!("{prefix}/{path}"));
-    url.set_query(None);
-    url
+fn under(endpoint: &Url, path: &'static str) -> Url {
+    crate::urls::UrlBuilder::at(endpoint).route(path).build()
 }
 
 impl Litmus {
@@ -332,7 +328,7 @@ impl Platform for Litmus {
         let data: TriggerData = self
             .query(
                 &what,
-                Mode::Write,
+                Mode::Trigger,
                 SMALL_BODY,
                 RUN_CHAOS_EXPERIMENT,
                 json!({ "experimentID": experiment_id, "projectID": self.project_id }),

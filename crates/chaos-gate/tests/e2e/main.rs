@@ -4,6 +4,7 @@
 mod common;
 mod failures;
 mod hostile;
+mod hostile_net;
 mod hosts;
 mod litmus;
 mod matrix;
