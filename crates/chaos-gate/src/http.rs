@@ -15,6 +15,7 @@
 //! trust is not retried: asking again cannot change it, and the message
 //! names `ca_cert`. A trigger is never sent once the deadline has passed.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -153,6 +154,10 @@ impl Http {
             .with_max_delay(Duration::from_secs(8))
             .with_max_times(MAX_RETRIES)
             .with_jitter();
+        // Set when the next retry would come after the deadline: the wait
+        // then ends at the deadline (where the gate ends anyway), and the
+        // retry is not sent if anything still awaits this call then.
+        let past_deadline = AtomicBool::new(false);
         let attempt = || async {
             if mode == Mode::Trigger && self.time_left().is_zero() {
                 // Not recorded as a failure: the platform did nothing wrong.
@@ -160,6 +165,19 @@ impl Http {
                     error: PlatformError::new(
                         ErrorKind::TooLate,
                         format!("{what}: not sent, because the timeout had already passed"),
+                    ),
+                    retryable: false,
+                    maybe_sent: false,
+                    retry_after: None,
+                    timed_out: false,
+                });
+            }
+            if past_deadline.load(Ordering::Relaxed) && self.time_left().is_zero() {
+                let last = self.last_failure().unwrap_or_else(|| what.to_string());
+                return Err(Attempt {
+                    error: PlatformError::new(
+                        ErrorKind::Unreachable,
+                        format!("{last}; not retried: the timeout came first"),
                     ),
                     retryable: false,
                     maybe_sent: false,
@@ -206,16 +224,28 @@ impl Http {
                 // The backoff decides whether to retry at all (`None` once
                 // its retries are spent) and the shortest wait; Retry-After
                 // may only lengthen it. A retry that would come after the
-                // deadline is not made: the gate ends there anyway.
+                // deadline is not made: the wait ends at the deadline.
                 let wait = retry_wait(backoff?, a.retry_after);
-                (wait < self.time_left()).then_some(wait)
+                let left = self.time_left();
+                if left.is_zero() {
+                    None
+                } else if wait >= left {
+                    past_deadline.store(true, Ordering::Relaxed);
+                    Some(left)
+                } else {
+                    Some(wait)
+                }
             })
             .notify(|a: &Attempt, delay| {
-                tracing::warn!(
-                    "{}; retrying in {:.1}s",
-                    a.error.message,
-                    delay.as_secs_f64()
-                );
+                if past_deadline.load(Ordering::Relaxed) {
+                    tracing::warn!(
+                        "{}; the next retry would come after the timeout ({} left)",
+                        a.error.message,
+                        seconds(delay)
+                    );
+                } else {
+                    tracing::warn!("{}; retrying in {}", a.error.message, seconds(delay));
+                }
             })
             .await;
         result.map_err(|a| {
@@ -565,6 +595,68 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_lengthens_the_backoff_never_shortens_it_and_is_capped() {
+        let backoff = Duration::from_millis(500);
+        assert_eq!(retry_wait(backoff, None), backoff);
+        assert_eq!(retry_wait(backoff, Some(Duration::ZERO)), backoff);
+        assert_eq!(retry_wait(backoff, Some(Duration::from_millis(1))), backoff);
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(u64::MAX))),
+            MAX_RETRY_AFTER
+        );
+        assert_eq!(
+            retry_wait(Duration::from_secs(90), Some(Duration::from_secs(3600))),
+            Duration::from_secs(90)
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_ignores_the_rest() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(b"0", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(b" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after(b"99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        // 2023-11-14T22:13:20Z is `now`; ten seconds later:
+        assert_eq!(
+            parse_retry_after(b"Tue, 14 Nov 2023 22:13:30 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for junk in [&b""[..], b"-1", b"1.5", b"soon", b"+5", b"\xff\xfe", b"5 5"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn certificate_errors_are_found_inside_nested_io_errors() {
+        let rustls_error =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls_error,
+        ));
+        let found = certificate_error(&nested).expect("found");
+        assert!(found.contains("UnknownIssuer"), "{found}");
+        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(certificate_error(&plain), None);
+        let other = std::io::Error::other(rustls::Error::HandshakeNotComplete);
+        assert_eq!(certificate_error(&other), None);
+    }
 
     #[test]
     fn server_message_prefers_graphql_errors() {

@@ -917,6 +917,68 @@ mod tests {
     }
 
     #[test]
+    fn poll_interval_and_timeout_have_minimums() {
+        for (name, value) in [
+            ("CHAOS_GATE_POLL_INTERVAL", "1ns"),
+            ("CHAOS_GATE_POLL_INTERVAL", "99ms"),
+            ("CHAOS_GATE_TIMEOUT", "0.999"),
+            ("CHAOS_GATE_TIMEOUT", "500ms"),
+        ] {
+            let errs = with(&[(name, value)]).unwrap_err();
+            assert_eq!(errs.0.len(), 1, "{errs}");
+            assert!(errs.0[0].variable.starts_with(name), "{errs}");
+            assert!(errs.0[0].message.contains("shorter than"), "{errs}");
+        }
+        let s = with(&[
+            ("CHAOS_GATE_POLL_INTERVAL", "100ms"),
+            ("CHAOS_GATE_TIMEOUT", "1s"),
+        ])
+        .expect("the minimums themselves are fine");
+        assert_eq!(s.poll_interval, MIN_POLL_INTERVAL);
+        assert_eq!(s.timeout, MIN_TIMEOUT);
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_or_control_characters_are_refused() {
+        assert_eq!(header_problem("abc"), None);
+        assert_eq!(header_problem("a b\tc"), None);
+        assert_eq!(header_problem("ключ"), None, "non-ASCII bytes can be sent");
+        assert_eq!(header_problem("a\nb"), Some("holds a line break"));
+        assert_eq!(header_problem("a\rb"), Some("holds a line break"));
+        assert_eq!(header_problem("a\u{0}b"), Some("holds a control character"));
+        assert_eq!(
+            header_problem("a\u{7f}b"),
+            Some("holds a control character")
+        );
+        for name in [
+            "CHAOS_GATE_API_KEY",
+            "CHAOS_GATE_ACCOUNT_ID",
+            "CHAOS_GATE_TOKEN",
+            "CHAOS_GATE_PASSWORD",
+        ] {
+            let errs = with(&[(name, "s3cr3t-one\ns3cr3t-two")]).unwrap_err();
+            let text = errs.to_string();
+            assert!(text.contains(name), "{text}");
+            assert!(!text.contains("s3cr3t"), "the value is not shown: {text}");
+        }
+    }
+
+    #[test]
+    fn experiment_id_lists_with_empty_or_dot_entries_are_refused() {
+        for value in ["a,,b", "a,", ",a", "a, ,b", ".", "a,..", ","] {
+            let errs = with(&[("CHAOS_GATE_EXPERIMENT_ID", value)]).unwrap_err();
+            assert!(
+                errs.0
+                    .iter()
+                    .all(|e| e.variable.starts_with("CHAOS_GATE_EXPERIMENT_ID")),
+                "{value}: {errs}"
+            );
+        }
+        let s = with(&[("CHAOS_GATE_EXPERIMENT_ID", " a , b/c ,..d")]).expect("valid");
+        assert_eq!(s.experiments, ["a", "b/c", "..d"]);
+    }
+
+    #[test]
     fn settings_table_has_unique_names() {
         let mut names: Vec<_> = SETTINGS.iter().map(|s| s.name).collect();
         names.sort();

@@ -46,6 +46,22 @@ pub fn check_identifier(name: &str, value: &str) -> Result<(), BadIdentifier> {
     }
 }
 
+/// `segment` percent-encoded as one path segment: every byte outside the
+/// unreserved set of RFC 3986 (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`, so the
+/// result holds no `/`, `?`, `#`, `%`, space or control character that a
+/// parser could act on or drop.
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Builds a URL under an endpoint: `UrlBuilder::at(endpoint).route("a/b")
 /// .id("experiment ID", id)?.route("stop").query("k", v).build()`.
 #[derive(Debug, Clone)]
@@ -63,14 +79,19 @@ impl UrlBuilder {
         UrlBuilder { url }
     }
 
-    /// Appends `segments`, split on `/`; each still goes through the
-    /// encoder, so even a fixed route cannot carry `?` or `#` by mistake.
+    /// Appends `segments`, each percent-encoded by [`encode_segment`], so
+    /// even a fixed route cannot carry `?` or `#` by mistake.
+    ///
+    /// Not `Url::path_segments_mut().push()`: the URL parser behind it
+    /// silently drops tabs and line breaks and drops `.`/`..` segments, so
+    /// an identifier would not always arrive as it was.
     fn push(&mut self, segments: &[&str]) {
-        // http(s) URLs always have a path; settings accept nothing else.
-        if let Ok(mut path) = self.url.path_segments_mut() {
-            path.pop_if_empty();
-            path.extend(segments);
+        let mut path = self.url.path().trim_end_matches('/').to_string();
+        for s in segments {
+            path.push('/');
+            path.push_str(&encode_segment(s));
         }
+        self.url.set_path(&path);
     }
 
     /// Fixed path segments written in the code, such as

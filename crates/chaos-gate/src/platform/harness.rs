@@ -471,9 +471,137 @@ impl Platform for Harness {
     }
 }
 
+/// The answers this client reads, by the operation that asks for them:
+/// the names [`parse_answer`] takes (fuzz targets and property tests).
+pub const ANSWERS: &[&str] = &[
+    "runChaosExperiment",
+    "listWorkflowRun",
+    "listWorkflowRunExecutionData",
+    "listRecentWorkflowRuns",
+    "listWorkflow",
+    "stop",
+];
+
+/// Reads an answer body the way the client reads the answer to
+/// `operation` (one of [`ANSWERS`]), through the same types and checks, and
+/// returns how many items it found. For the fuzz targets and property
+/// tests: nothing a server sends may panic.
+pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError> {
+    let what = operation;
+    match operation {
+        "runChaosExperiment" => {
+            let data: TriggerData = graphql::data(what, body)?;
+            data.notify_id(what, "Harness").map(|_| 1)
+        }
+        "listWorkflowRun" => parse_poll_answer(body, &["n-1", "n-2"]).map(|r| r.len()),
+        "listWorkflowRunExecutionData" => {
+            let runs = runs_from_data(what, graphql::data(what, body)?)?;
+            let mut faults = 0;
+            for run in runs {
+                if let Some(ExecutionData(parsed)) = run.execution_data {
+                    faults += parsed
+                        .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))?
+                        .len();
+                }
+            }
+            Ok(faults)
+        }
+        "listRecentWorkflowRuns" => {
+            let runs = runs_from_data(what, graphql::data(what, body)?)?;
+            let candidates = runs.into_iter().map(|r| Candidate {
+                experiment_id: r.workflow_id,
+                notify_id: r.notify_id,
+                run_id: r.workflow_run_id,
+                created_at: r.created_at,
+            });
+            Ok(usize::from(
+                newest_since(candidates, "exp", SystemTime::UNIX_EPOCH).is_some(),
+            ))
+        }
+        "listWorkflow" => {
+            let data: WorkflowsData = graphql::data(what, body)?;
+            let list = graphql::field(what, data.list_workflow, "listWorkflow")?;
+            Ok(list
+                .workflows
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .filter(|w| w.workflow_id.as_deref() == Some("exp"))
+                .count())
+        }
+        "stop" => Ok(usize::from(parse_stop_answer(body).is_some())),
+        other => Err(PlatformError::unusable(format!(
+            "{other} is not an answer the Harness client reads"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(account_id: &str) -> Harness {
+        let http = Http::new(None, tokio::time::Instant::now()).expect("client");
+        Harness::new(
+            http,
+            Url::parse("https://h.example/prefix/").unwrap(),
+            Secret::new("k"),
+            account_id.to_string(),
+            "o/../x".to_string(),
+            "p?q".to_string(),
+        )
+    }
+
+    fn run(experiment_id: &str, run_id: Option<&str>, notify_id: &str) -> RunRef {
+        RunRef {
+            experiment_id: experiment_id.to_string(),
+            notify_id: notify_id.to_string(),
+            run_id: run_id.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_stop_url_keeps_every_identifier_in_its_place() {
+        let h = client("acc#1");
+        let url = h.stop_url(&run("../../x?y#z", Some("r/1"), "n&2")).unwrap();
+        assert_eq!(
+            url.path(),
+            "/prefix/gateway/chaos/manager/api/rest/v2/experiment/..%2F..%2Fx%3Fy%23z/stop"
+        );
+        assert!(url.fragment().is_none());
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let want = [
+            ("accountIdentifier", "acc#1"),
+            ("organizationIdentifier", "o/../x"),
+            ("projectIdentifier", "p?q"),
+            ("experimentRunId", "r/1"),
+            ("notifyId", "n&2"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(query, want);
+        for bad in ["", ".", ".."] {
+            let e = h.stop_url(&run(bad, None, "n")).unwrap_err();
+            assert!(e.message.contains("experiment ID"), "{}", e.message);
+            assert!(h.stop_url(&run("e", None, bad)).is_err());
+        }
+    }
+
+    #[test]
+    fn run_links_encode_their_identifiers_or_are_left_out() {
+        let h = client("acc");
+        let link = h.run_link(&run("e/1", Some("r?1"), "n")).unwrap();
+        assert_eq!(
+            link,
+            "https://h.example/prefix/ng/account/acc/module/chaos/orgs/o%2F..%2Fx/projects/p%3Fq/experiments/e%2F1/runs/r%3F1"
+        );
+        assert!(h.run_link(&run("", Some("r"), "n")).is_none());
+    }
 
     #[test]
     fn urls_keep_a_path_prefix() {
