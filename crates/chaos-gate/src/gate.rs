@@ -198,7 +198,9 @@ impl<'a, P: Platform> Gate<'a, P> {
         };
         // A trigger the deadline kept from being sent (§7 v2) ends the gate
         // as timed out, and counts as cut: nothing may have started.
-        let too_late = |r: &Result<Started, PlatformError>| matches!(r, Err(e) if e.kind == ErrorKind::TooLate);
+        let too_late = |r: &Result<Started, PlatformError>| {
+            r.as_ref().is_err_and(|e| e.kind == ErrorKind::TooLate)
+        };
         let aborted = aborted.or(results.iter().any(too_late).then_some(Abort::Timeout));
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {

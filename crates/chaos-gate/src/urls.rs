@@ -116,9 +116,15 @@ impl UrlBuilder {
         self
     }
 
-    /// One identifier as one query value; refused like [`UrlBuilder::id`].
+    /// One identifier as one query value; an empty one is refused (`.` and
+    /// `..` are harmless in a query value).
     pub fn query_id(self, key: &str, name: &str, value: &str) -> Result<UrlBuilder, BadIdentifier> {
-        check_identifier(name, value)?;
+        if value.trim().is_empty() {
+            return Err(BadIdentifier {
+                name: name.to_string(),
+                message: "is empty".to_string(),
+            });
+        }
         Ok(self.query(key, value))
     }
 
