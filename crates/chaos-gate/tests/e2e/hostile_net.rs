@@ -390,6 +390,22 @@ async fn a_timeout_shorter_than_the_trigger_stops_its_run_and_is_a_timeout() {
     assert!(runs.iter().all(|r| r.stopped), "{runs:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_after_the_timeout_is_not_cut_to_the_time_left() {
+    // Stops are sent after the deadline; their requests used to be capped
+    // at the time left (100 ms at least), so a stop answered in half a
+    // second failed. The gate's own 2 s stop budget bounds them.
+    let sim = sim(&format!("{RUNNING}\n{}", inject("stop", "delay_ms = 600"))).await;
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    run.assert_code(4);
+    assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
+    assert!(run.stdout.contains("stopped exp"), "{}", run.stdout);
+    assert!(!run.stdout.contains("could not stop"), "{}", run.stdout);
+}
+
 // ------------------------------------------------------------ 2c. TLS errors
 
 /// TLS on loopback with a certificate made now for `names`, relaying to
