@@ -141,6 +141,8 @@ pub struct Gate<'a, P: Platform> {
     unstarted: Vec<(String, RunVerdict, String)>,
     /// Each experiment's baseline, read before anything is triggered.
     baselines: HashMap<String, Baseline>,
+    /// A status poll failed for good: the platform is not asked again.
+    poll_failed: bool,
     outcome: Outcome,
 }
 
@@ -162,6 +164,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             answered: false,
             unstarted: Vec::new(),
             baselines: HashMap::new(),
+            poll_failed: false,
             outcome: Outcome::default(),
         }
     }
@@ -275,9 +278,15 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
             r = &mut triggers => (r, None),
         };
+        // A trigger the deadline kept from being sent (§7 v2) ends the gate
+        // as timed out, and counts as cut: nothing may have started.
+        let too_late = |r: &Result<Started, PlatformError>| {
+            r.as_ref().is_err_and(|e| e.kind == ErrorKind::TooLate)
+        };
+        let aborted = aborted.or(results.iter().any(too_late).then_some(Abort::Timeout));
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {
-            match results.get(i) {
+            match results.get(i).filter(|r| !too_late(r)) {
                 Some(Ok(t)) => {
                     self.sink.emit(&Event::Triggered {
                         experiment_id,
@@ -330,6 +339,9 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
         }
         if let Some(a) = aborted {
+            // No status poll was due yet: a deadline during the triggers is
+            // a timeout (4) unless the platform is failing (§7 v2).
+            self.answered |= a == Abort::Timeout;
             return Err(End::Abort(a));
         }
         if let Some(e) = failure {
@@ -388,7 +400,10 @@ impl<'a, P: Platform> Gate<'a, P> {
                 a = &mut self.abort => return Err(End::Abort(a)),
                 r = self.platform.poll(&pending) => r,
             };
-            let statuses = statuses.map_err(End::Platform)?;
+            let statuses = statuses.map_err(|e| {
+                self.poll_failed = true;
+                End::Platform(e)
+            })?;
             self.answered = true;
             let (changed, finished) = self.apply(&statuses);
             if !finished.is_empty() {
@@ -590,7 +605,12 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
         };
         let confirm = !matches!(end, End::Abort(Abort::Signal(_)));
-        self.stop_unfinished(confirm).await;
+        // A platform whose status polls just failed (or that is failing at
+        // the deadline or signal) is not asked for run IDs again; after a
+        // failed trigger the others' runs are looked up as usual.
+        let look = !self.poll_failed
+            && (matches!(end, End::Platform(_)) || self.platform.failing().is_none());
+        self.stop_unfinished(confirm, look).await;
         for w in self.watched.iter_mut().filter(|w| w.result.is_none()) {
             let phase = w.phase.clone();
             let mut message = match &phase {
@@ -630,7 +650,7 @@ impl<'a, P: Platform> Gate<'a, P> {
     /// or only mark this one stopped). With `confirm` (a timeout or a
     /// platform failure, not a signal), the stopped runs are then polled
     /// until they show a finished phase, for at most [`CONFIRM_BUDGET`].
-    async fn stop_unfinished(&mut self, confirm: bool) {
+    async fn stop_unfinished(&mut self, confirm: bool, look: bool) {
         let unfinished: Vec<usize> = (0..self.watched.len())
             .filter(|&i| self.watched[i].result.is_none())
             .collect();
@@ -661,7 +681,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             .iter()
             .map(|&i| self.watched[i].run.clone())
             .collect();
-        let (runs, outcomes) = stop_all(self.platform, runs).await;
+        let (runs, outcomes) = stop_all(self.platform, runs, look).await;
         // The report keeps the last phase seen while the run was going;
         // `stopped` says what became of it.
         for (&i, run) in unfinished.iter().zip(runs) {
@@ -900,7 +920,11 @@ fn describe(run: &RunRef) -> &str {
 /// others are polled for one (until [`STOP_SEND_MARGIN`] before the end)
 /// and stopped as soon as they have it. Returns the runs with the IDs
 /// learned, and an outcome for each.
-async fn stop_all<P: Platform>(platform: &P, runs: Vec<RunRef>) -> (Vec<RunRef>, Vec<StopOutcome>) {
+async fn stop_all<P: Platform>(
+    platform: &P,
+    runs: Vec<RunRef>,
+    look: bool,
+) -> (Vec<RunRef>, Vec<StopOutcome>) {
     let deadline = Instant::now() + STOP_BUDGET;
     let stop_one = |run: RunRef| async move {
         let outcome = match tokio::time::timeout_at(deadline, platform.stop(&run)).await {
@@ -923,7 +947,11 @@ async fn stop_all<P: Platform>(platform: &P, runs: Vec<RunRef>) -> (Vec<RunRef>,
     let later = async move {
         let mut unnamed = unnamed;
         let mut finished: HashMap<usize, String> = HashMap::new();
-        let look_until = deadline.checked_sub(STOP_SEND_MARGIN).unwrap_or(deadline);
+        let look_until = if !look {
+            Instant::now()
+        } else {
+            deadline.checked_sub(STOP_SEND_MARGIN).unwrap_or(deadline)
+        };
         loop {
             let missing: Vec<RunRef> = unnamed
                 .iter()

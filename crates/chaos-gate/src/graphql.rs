@@ -126,6 +126,15 @@ pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Platfor
     read(what, answer).map_err(|r| r.error)
 }
 
+/// Like [`data`], keeping `data` that came beside `errors` (see
+/// [`post_partial`]).
+pub fn data_partial<T: DeserializeOwned>(
+    what: &str,
+    answer: &[u8],
+) -> Result<Partial<T>, PlatformError> {
+    read_partial(what, answer).map_err(|r| r.error)
+}
+
 /// Like [`data`], saying whether asking again may help: an `errors` array
 /// is the server's considered answer, a body of the wrong shape may be a
 /// passing fault (a proxy's page, a half-deployed server).

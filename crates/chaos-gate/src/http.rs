@@ -7,9 +7,17 @@
 //! when the answer is certainly no (the connection was refused, or 429), and
 //! otherwise comes back as [`ErrorKind::OutcomeUnknown`] so that the gate can
 //! look for the run it may have started instead of starting a second one.
+//!
+//! Whatever the server says, one call makes at most [`MAX_RETRIES`] retries,
+//! each no sooner than the backoff allows: `Retry-After` may lengthen a wait
+//! (up to [`MAX_RETRY_AFTER`]), never shorten it, and a retry that would come
+//! after the deadline is not made. A TLS certificate the client does not
+//! trust is not retried: asking again cannot change it, and the message
+//! names `ca_cert`. A trigger is never sent once the deadline has passed.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -26,15 +34,23 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// and a stop cut short by a tiny timeout would leave chaos running.
 const AFTER_DEADLINE: Duration = Duration::from_secs(2);
 /// Retries after the first attempt of one call.
-const MAX_RETRIES: usize = 5;
+pub const MAX_RETRIES: usize = 5;
+/// The longest wait a `Retry-After` can ask for; a longer one is cut to
+/// this (and a wait past the deadline ends the retries).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Whether a request may be repeated when its outcome is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Safe to repeat: status polls, look-ups, logins.
     Read,
-    /// Starts something: repeated only when it certainly did not arrive.
+    /// Changes something (a stop): repeated only when it certainly did not
+    /// arrive. Sent after the deadline too: stopping is what the gate does
+    /// there.
     Write,
+    /// Starts a run: like [`Mode::Write`], and never sent once the deadline
+    /// has passed (spec §7 v2: nothing is triggered, the gate times out).
+    Trigger,
 }
 
 /// One failed attempt, before the retry policy decides.
@@ -45,6 +61,8 @@ struct Attempt {
     /// True when the server may have acted on the request.
     maybe_sent: bool,
     retry_after: Option<Duration>,
+    /// The request ran out of time (its own or the deadline's).
+    timed_out: bool,
 }
 
 /// A configured HTTP client with the gate's overall deadline.
@@ -140,9 +158,70 @@ impl Http {
             .with_max_delay(Duration::from_secs(8))
             .with_max_times(MAX_RETRIES)
             .with_jitter();
+        // Set when the next retry would come after the deadline: the wait
+        // then ends at the deadline (where the gate ends anyway), and the
+        // retry is not sent if anything still awaits this call then.
+        let past_deadline = AtomicBool::new(false);
         let attempt = || async {
-            let timeout = REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE);
-            let result = attempt(what, build().timeout(timeout), cap, &read).await;
+            if mode == Mode::Trigger && self.time_left().is_zero() {
+                // Not recorded as a failure: the platform did nothing wrong.
+                return Err(Attempt {
+                    error: PlatformError::new(
+                        ErrorKind::TooLate,
+                        format!("{what}: not sent, because the timeout had already passed"),
+                    ),
+                    retryable: false,
+                    maybe_sent: false,
+                    retry_after: None,
+                    timed_out: false,
+                });
+            }
+            if past_deadline.load(Ordering::Relaxed) && self.time_left().is_zero() {
+                let last = self.last_failure().unwrap_or_else(|| what.to_string());
+                return Err(Attempt {
+                    error: PlatformError::new(
+                        ErrorKind::Unreachable,
+                        format!("{last}; not retried: the timeout came first"),
+                    ),
+                    retryable: false,
+                    maybe_sent: false,
+                    retry_after: None,
+                    timed_out: false,
+                });
+            }
+            // A stop (Write) is sent after the deadline and bounded by the
+            // gate's stop budget; capping it at the deadline would leave it
+            // 100 ms.
+            let timeout = if mode == Mode::Write {
+                REQUEST_TIMEOUT
+            } else {
+                REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE)
+            };
+            let mut result = attempt(what, build().timeout(timeout), cap, &read).await;
+            if let Err(a) = &mut result {
+                if a.timed_out && self.time_left().is_zero() {
+                    // The deadline cut this request short (its time is
+                    // capped there): the timeout's doing, not the
+                    // platform's. Not recorded as the platform failing, and
+                    // a read is not retried after the deadline.
+                    if mode == Mode::Read {
+                        a.error.kind = ErrorKind::TooLate;
+                        a.retryable = false;
+                    }
+                    return result;
+                }
+                let wait = retry_wait(Duration::ZERO, a.retry_after);
+                let left = self.time_left();
+                if a.retryable && !wait.is_zero() && wait >= left {
+                    a.retryable = false;
+                    a.error.message.push_str(&format!(
+                        "; the server asked to wait {} before asking again (Retry-After), \
+                         which is past the timeout ({} left)",
+                        seconds(wait),
+                        seconds(left)
+                    ));
+                }
+            }
             self.record(result.as_ref().err().map(|a| a.error.message.clone()));
             result
         };
@@ -150,33 +229,53 @@ impl Http {
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|a: &Attempt| a.retryable && (mode == Mode::Read || !a.maybe_sent))
-            .adjust(|a: &Attempt, delay| {
-                // Honour Retry-After, but never sleep past the deadline: the
-                // gate ends there anyway.
-                let delay = a.retry_after.or(delay)?;
+            .adjust(|a: &Attempt, backoff| {
+                // The backoff decides whether to retry at all (`None` once
+                // its retries are spent) and the shortest wait; Retry-After
+                // may only lengthen it. A retry that would come after the
+                // deadline is not made: the wait ends at the deadline.
+                let wait = retry_wait(backoff?, a.retry_after);
                 let left = self.time_left();
                 if left.is_zero() {
                     None
+                } else if wait >= left {
+                    past_deadline.store(true, Ordering::Relaxed);
+                    Some(left)
                 } else {
-                    Some(delay.min(left))
+                    Some(wait)
                 }
             })
             .notify(|a: &Attempt, delay| {
-                tracing::warn!(
-                    "{}; retrying in {:.1}s",
-                    a.error.message,
-                    delay.as_secs_f64()
-                );
+                if past_deadline.load(Ordering::Relaxed) {
+                    tracing::warn!(
+                        "{}; the next retry would come after the timeout ({} left)",
+                        a.error.message,
+                        seconds(delay)
+                    );
+                } else {
+                    tracing::warn!("{}; retrying in {}", a.error.message, seconds(delay));
+                }
             })
             .await;
         result.map_err(|a| {
-            if mode == Mode::Write && a.maybe_sent && a.retryable {
+            if mode != Mode::Read && a.maybe_sent && a.retryable {
                 PlatformError::new(ErrorKind::OutcomeUnknown, a.error.message)
             } else {
                 a.error
             }
         })
     }
+}
+
+/// How long to wait before the next attempt: the backoff's delay, or longer
+/// when the server's `Retry-After` asks for more (cut to
+/// [`MAX_RETRY_AFTER`]). Never shorter than the backoff.
+pub fn retry_wait(backoff: Duration, retry_after: Option<Duration>) -> Duration {
+    backoff.max(retry_after.map_or(Duration::ZERO, |r| r.min(MAX_RETRY_AFTER)))
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }
 
 /// A body the caller cannot use, and whether asking again may help.
@@ -195,6 +294,46 @@ async fn attempt<T>(
     read: &impl Fn(&[u8]) -> Result<T, Rejected>,
 ) -> Result<T, Attempt> {
     let response = request.send().await.map_err(|e| {
+        if e.is_builder() {
+            // Nothing was sent: a header value that cannot be sent (settings
+            // validation refuses those) or a URL that cannot be used.
+            return Attempt {
+                error: PlatformError::new(
+                    ErrorKind::Unusable,
+                    format!("{what}: cannot build the request ({})", error_chain(&e)),
+                ),
+                retryable: false,
+                maybe_sent: false,
+                retry_after: None,
+                timed_out: false,
+            };
+        }
+        if let Some(problem) = certificate_error(&e) {
+            let url = e
+                .url()
+                .map(|u| {
+                    let mut u = u.clone();
+                    u.set_query(None);
+                    u.to_string()
+                })
+                .unwrap_or_default();
+            return Attempt {
+                error: PlatformError::new(
+                    ErrorKind::Unusable,
+                    format!(
+                        "{what} ({url}): the server's TLS certificate is not trusted ({problem}). \
+                         If the platform uses a private or self-signed certificate, set ca_cert \
+                         to a PEM file with its CA certificate; otherwise check that endpoint \
+                         names the host the certificate is for. Not retried: asking again \
+                         cannot change the certificate."
+                    ),
+                ),
+                retryable: false,
+                maybe_sent: false,
+                retry_after: None,
+                timed_out: false,
+            };
+        }
         let maybe_sent = !e.is_connect();
         let detail = if e.is_timeout() {
             "timed out waiting for an answer".to_string()
@@ -208,6 +347,7 @@ async fn attempt<T>(
             retryable: true,
             maybe_sent,
             retry_after: None,
+            timed_out: e.is_timeout(),
         }
     })?;
     let status = response.status();
@@ -223,6 +363,7 @@ async fn attempt<T>(
         error: PlatformError::new(e.kind, format!("{what} ({url}): {}", e.message)),
         maybe_sent: true,
         retry_after: None,
+        timed_out: e.timed_out,
     })?;
 
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
@@ -237,6 +378,7 @@ async fn attempt<T>(
             retryable: false,
             maybe_sent: false,
             retry_after: None,
+            timed_out: false,
         });
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -250,6 +392,7 @@ async fn attempt<T>(
             // half done.
             maybe_sent: status != StatusCode::TOO_MANY_REQUESTS,
             retry_after,
+            timed_out: false,
         });
     }
     if status.is_redirection() {
@@ -266,6 +409,7 @@ async fn attempt<T>(
             retryable: false,
             maybe_sent: false,
             retry_after: None,
+            timed_out: false,
         });
     }
     if !status.is_success() {
@@ -279,6 +423,7 @@ async fn attempt<T>(
             retryable: false,
             maybe_sent: false,
             retry_after: None,
+            timed_out: false,
         });
     }
     // Checked without building anything: `IgnoredAny` skips every value.
@@ -288,6 +433,7 @@ async fn attempt<T>(
             retryable: r.retry,
             maybe_sent: true,
             retry_after: None,
+            timed_out: false,
         }),
         Err(e) => Err(Attempt {
             error: PlatformError::new(
@@ -300,6 +446,7 @@ async fn attempt<T>(
             retryable: true,
             maybe_sent: true,
             retry_after: None,
+            timed_out: false,
         }),
     }
 }
@@ -314,25 +461,69 @@ fn redacted_url(response: &Response) -> String {
 
 fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    let text = value.to_str().ok()?.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    parse_retry_after(value.as_bytes(), SystemTime::now())
+}
+
+/// A `Retry-After` value as the server sent it: seconds, or an HTTP date
+/// (a date already past is no wait). Anything else is ignored (`None`).
+/// The wait is the server's wish; [`retry_wait`] decides the real one.
+pub fn parse_retry_after(value: &[u8], now: SystemTime) -> Option<Duration> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than any u64 is a wait longer than any gate.
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
     }
-    // An HTTP date: wait until then.
     let when = httpdate::parse_http_date(text).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The certificate problem when `e` is a TLS certificate the client does
+/// not trust (unknown issuer, expired, another host's name, ...): rustls'
+/// error, found anywhere in the error's source chain. I/O errors are looked
+/// into as well, since their `source()` skips the error they wrap.
+pub fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    fn rustls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+        match e.downcast_ref::<rustls::Error>()? {
+            rustls::Error::InvalidCertificate(c) => Some(format!("invalid peer certificate: {c}")),
+            rustls::Error::NoCertificatesPresented => {
+                Some("the server presented no certificate".to_string())
+            }
+            _ => None,
+        }
+    }
+    // I/O errors nest (hyper wraps tokio-rustls' I/O error in another), so
+    // every error met is looked into both ways.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    // Bounded: a chain is a handful of errors; a cycle cannot hang the gate.
+    for _ in 0..64 {
+        let Some(err) = pending.pop() else {
+            break;
+        };
+        if let Some(p) = rustls_problem(err) {
+            return Some(p);
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            pending.push(inner);
+        }
+        if let Some(source) = err.source() {
+            pending.push(source);
+        }
+    }
+    None
 }
 
 struct ReadError {
     kind: ErrorKind,
     message: String,
+    timed_out: bool,
 }
 
 async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, ReadError> {
     let too_large = |n: u64| ReadError {
+        timed_out: false,
         kind: ErrorKind::TooLarge,
         message: format!(
             "the answer is larger than {} MiB ({} bytes announced or read); stopped reading it",
@@ -361,6 +552,7 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Read
                 return Err(ReadError {
                     kind: ErrorKind::Unreachable,
                     message: format!("the connection broke while reading ({})", error_chain(&e)),
+                    timed_out: e.is_timeout(),
                 })
             }
         }
@@ -412,6 +604,68 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_lengthens_the_backoff_never_shortens_it_and_is_capped() {
+        let backoff = Duration::from_millis(500);
+        assert_eq!(retry_wait(backoff, None), backoff);
+        assert_eq!(retry_wait(backoff, Some(Duration::ZERO)), backoff);
+        assert_eq!(retry_wait(backoff, Some(Duration::from_millis(1))), backoff);
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            retry_wait(backoff, Some(Duration::from_secs(u64::MAX))),
+            MAX_RETRY_AFTER
+        );
+        assert_eq!(
+            retry_wait(Duration::from_secs(90), Some(Duration::from_secs(3600))),
+            Duration::from_secs(90)
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_ignores_the_rest() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(b"0", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(b" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after(b"99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        // 2023-11-14T22:13:20Z is `now`; ten seconds later:
+        assert_eq!(
+            parse_retry_after(b"Tue, 14 Nov 2023 22:13:30 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for junk in [&b""[..], b"-1", b"1.5", b"soon", b"+5", b"\xff\xfe", b"5 5"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn certificate_errors_are_found_inside_nested_io_errors() {
+        let rustls_error =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls_error,
+        ));
+        let found = certificate_error(&nested).expect("found");
+        assert!(found.contains("UnknownIssuer"), "{found}");
+        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(certificate_error(&plain), None);
+        let other = std::io::Error::other(rustls::Error::HandshakeNotComplete);
+        assert_eq!(certificate_error(&other), None);
+    }
 
     #[test]
     fn server_message_prefers_graphql_errors() {

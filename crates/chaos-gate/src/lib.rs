@@ -25,4 +25,5 @@ pub mod secret;
 pub mod settings;
 pub mod signals;
 pub mod text;
+pub mod urls;
 pub mod verdict;

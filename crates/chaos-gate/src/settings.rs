@@ -98,9 +98,13 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(
         "timeout",
         "30m",
-        "longest wait for all runs: plain seconds or units (90, 90s, 15m, 1h30m)",
+        "longest wait for all runs: plain seconds or units (90, 90s, 15m, 1h30m); at least 1s",
     ),
-    s("poll_interval", "5s", "time between status polls"),
+    s(
+        "poll_interval",
+        "5s",
+        "time between status polls; at least 100ms",
+    ),
     s(
         "junit_path",
         "chaos-gate-junit.xml",
@@ -174,6 +178,11 @@ const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The most past runs a baseline reads: one page of any platform's listing.
 const MAX_BASELINE_RUNS: u32 = 50;
+/// The shortest `timeout` (spec §2 v2): a gate needs at least one request.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
+/// The shortest `poll_interval` (spec §2 v2): anything shorter floods the
+/// platform with status polls.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The prefixes, lowest precedence first.
 const PREFIXES: &[&str] = &["PLUGIN_", "INPUT_", "CHAOS_GATE_"];
@@ -475,6 +484,20 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// What keeps `value` from being sent in an HTTP header (a line break or
+/// another control character), if anything. Secrets and `account_id` go
+/// into headers; a value with such a character would otherwise fail every
+/// request with a confusing connection error (spec §2 v2).
+pub fn header_problem(value: &str) -> Option<&'static str> {
+    if value.contains(['\r', '\n']) {
+        Some("holds a line break")
+    } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+        Some("holds a control character")
+    } else {
+        None
+    }
+}
+
 /// Collects errors while parsing, so that all are reported together.
 struct Checker<'a> {
     raw: &'a RawSettings,
@@ -499,6 +522,24 @@ impl<'a> Checker<'a> {
 
     fn missing(&mut self, name: &str, why: &str) {
         self.fail(wanted(name), format!("required {why}"));
+    }
+
+    /// Refuses a value that cannot be sent in an HTTP header, naming the
+    /// variable and never showing the value (it may be a secret).
+    fn header_safe(&mut self, name: &str, what_to_do: &str) {
+        let Some(v) = self.value(name) else {
+            return;
+        };
+        if let Some(problem) = header_problem(v.value.trim()) {
+            let variable = v.variable.clone();
+            self.fail(
+                variable,
+                format!(
+                    "{problem}, which cannot be sent in an HTTP header (the value is not shown); \
+                     {what_to_do}"
+                ),
+            );
+        }
     }
 
     /// Parses a setting with `parse`, falling back to its default. The
@@ -557,6 +598,20 @@ impl Settings {
             _ => c.parse("endpoint", parse_endpoint),
         };
 
+        for (name, what_to_do) in [
+            ("api_key", "copy the API key again, without line breaks"),
+            ("token", "copy the access token again, without line breaks"),
+            (
+                "password",
+                "set the password without line breaks or control characters",
+            ),
+            (
+                "account_id",
+                "use the account identifier as Harness shows it",
+            ),
+        ] {
+            c.header_safe(name, what_to_do);
+        }
         let api_key = c.text("api_key").map(Secret::new);
         let account_id = c.text("account_id").unwrap_or_default();
         if platform == Some(PlatformKind::Harness) {
@@ -578,14 +633,26 @@ impl Settings {
 
         let experiments: Vec<String> = c
             .text("experiment_id")
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
+            .map(|t| t.split(',').map(str::trim).map(String::from).collect())
             .unwrap_or_default();
+        // Each ID goes into request URLs (the stop): an empty entry (`a,,b`,
+        // a trailing comma) or `.`/`..` would change the endpoint (§7 v2).
+        if let Some(v) = c.value("experiment_id") {
+            let variable = format!("{}={:?}", v.variable, v.value);
+            for (i, e) in experiments.iter().enumerate() {
+                if let Err(bad) = crate::urls::check_identifier("experiment ID", e) {
+                    c.fail(
+                        variable.clone(),
+                        format!(
+                            "entry {} of the comma-separated list: {bad}; list experiment IDs \
+                             separated by single commas",
+                            i + 1
+                        ),
+                    );
+                }
+            }
+        }
+        let experiments: Vec<String> = experiments.into_iter().filter(|e| !e.is_empty()).collect();
         let notify_id = c.text("notify_id");
         match (&notify_id, experiments.len()) {
             (None, 0) => c.missing("experiment_id", "unless notify_id is given"),
@@ -678,8 +745,21 @@ impl Settings {
                 Ok(d)
             }
         };
-        let timeout = c.parse("timeout", positive);
-        let poll_interval = c.parse("poll_interval", positive);
+        let at_least = |min: Duration| {
+            move |t: &str| {
+                let d = positive(t)?;
+                if d < min {
+                    Err(format!(
+                        "is shorter than the {} chaos-gate allows",
+                        humantime::format_duration(min)
+                    ))
+                } else {
+                    Ok(d)
+                }
+            }
+        };
+        let timeout = c.parse("timeout", at_least(MIN_TIMEOUT));
+        let poll_interval = c.parse("poll_interval", at_least(MIN_POLL_INTERVAL));
         let junit_path = c
             .text("junit_path")
             .unwrap_or_else(|| "chaos-gate-junit.xml".to_string());
@@ -993,6 +1073,68 @@ mod tests {
         .unwrap_err();
         assert!(!errs.to_string().contains("hunter2"));
         assert!(errs.to_string().contains("USERNAME"));
+    }
+
+    #[test]
+    fn poll_interval_and_timeout_have_minimums() {
+        for (name, value) in [
+            ("CHAOS_GATE_POLL_INTERVAL", "1ns"),
+            ("CHAOS_GATE_POLL_INTERVAL", "99ms"),
+            ("CHAOS_GATE_TIMEOUT", "0.999"),
+            ("CHAOS_GATE_TIMEOUT", "500ms"),
+        ] {
+            let errs = with(&[(name, value)]).unwrap_err();
+            assert_eq!(errs.0.len(), 1, "{errs}");
+            assert!(errs.0[0].variable.starts_with(name), "{errs}");
+            assert!(errs.0[0].message.contains("shorter than"), "{errs}");
+        }
+        let s = with(&[
+            ("CHAOS_GATE_POLL_INTERVAL", "100ms"),
+            ("CHAOS_GATE_TIMEOUT", "1s"),
+        ])
+        .expect("the minimums themselves are fine");
+        assert_eq!(s.poll_interval, MIN_POLL_INTERVAL);
+        assert_eq!(s.timeout, MIN_TIMEOUT);
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_or_control_characters_are_refused() {
+        assert_eq!(header_problem("abc"), None);
+        assert_eq!(header_problem("a b\tc"), None);
+        assert_eq!(header_problem("ключ"), None, "non-ASCII bytes can be sent");
+        assert_eq!(header_problem("a\nb"), Some("holds a line break"));
+        assert_eq!(header_problem("a\rb"), Some("holds a line break"));
+        assert_eq!(header_problem("a\u{0}b"), Some("holds a control character"));
+        assert_eq!(
+            header_problem("a\u{7f}b"),
+            Some("holds a control character")
+        );
+        for name in [
+            "CHAOS_GATE_API_KEY",
+            "CHAOS_GATE_ACCOUNT_ID",
+            "CHAOS_GATE_TOKEN",
+            "CHAOS_GATE_PASSWORD",
+        ] {
+            let errs = with(&[(name, "s3cr3t-one\ns3cr3t-two")]).unwrap_err();
+            let text = errs.to_string();
+            assert!(text.contains(name), "{text}");
+            assert!(!text.contains("s3cr3t"), "the value is not shown: {text}");
+        }
+    }
+
+    #[test]
+    fn experiment_id_lists_with_empty_or_dot_entries_are_refused() {
+        for value in ["a,,b", "a,", ",a", "a, ,b", ".", "a,..", ","] {
+            let errs = with(&[("CHAOS_GATE_EXPERIMENT_ID", value)]).unwrap_err();
+            assert!(
+                errs.0
+                    .iter()
+                    .all(|e| e.variable.starts_with("CHAOS_GATE_EXPERIMENT_ID")),
+                "{value}: {errs}"
+            );
+        }
+        let s = with(&[("CHAOS_GATE_EXPERIMENT_ID", " a , b/c ,..d")]).expect("valid");
+        assert_eq!(s.experiments, ["a", "b/c", "..d"]);
     }
 
     #[test]

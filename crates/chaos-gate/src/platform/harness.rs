@@ -23,6 +23,7 @@ use super::{
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
+use crate::urls::UrlBuilder;
 
 /// Trigger a stored experiment ("workflow" in this API).
 pub const RUN_CHAOS_EXPERIMENT: &str =
@@ -103,10 +104,9 @@ impl Harness {
         org_id: String,
         project_id: String,
     ) -> Harness {
-        let mut query_url = base(&endpoint, "query");
-        query_url
-            .query_pairs_mut()
-            .append_pair("accountIdentifier", &account_id);
+        let query_url = base(&endpoint, "query")
+            .query("accountIdentifier", &account_id)
+            .build();
         Harness {
             http,
             endpoint,
@@ -257,14 +257,50 @@ struct StopAnswer {
     is_stopped: Option<bool>,
 }
 
+/// What the REST stop endpoint answered: any JSON answer counts; only an
+/// explicit `isStopped: false` is a no.
+pub fn parse_stop_answer(body: &[u8]) -> Option<bool> {
+    serde_json::from_slice::<StopAnswer>(body)
+        .ok()
+        .and_then(|a| a.is_stopped)
+}
+
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
 /// the endpoint has (self-managed installs sit behind one).
-fn base(endpoint: &Url, path: &str) -> Url {
-    let mut url = endpoint.clone();
-    let prefix = url.path().trim_end_matches('/').to_string();
-    url.set_path(&format!("{prefix}/gateway/chaos/manager/api/{path}"));
-    url.set_query(None);
-    url
+fn base(endpoint: &Url, path: &'static str) -> UrlBuilder {
+    UrlBuilder::at(endpoint)
+        .route("gateway/chaos/manager/api")
+        .route(path)
+}
+
+/// An identifier that cannot go into a URL, as a platform error: nothing
+/// is sent.
+fn bad_id(e: crate::urls::BadIdentifier) -> PlatformError {
+    PlatformError::unusable(format!("cannot build the request URL: {e}"))
+}
+
+impl Harness {
+    /// `.../rest/v2/experiment/{experimentId}/stop?...`: the experiment ID
+    /// (from settings or the platform) is one encoded path segment, the
+    /// run's IDs are query values.
+    fn stop_url(&self, run: &RunRef) -> Result<Url, PlatformError> {
+        let mut url = base(&self.endpoint, "rest/v2/experiment")
+            .id("experiment ID", &run.experiment_id)
+            .map_err(bad_id)?
+            .route("stop")
+            .query("accountIdentifier", &self.account_id)
+            .query("organizationIdentifier", &self.org_id)
+            .query("projectIdentifier", &self.project_id);
+        if let Some(run_id) = &run.run_id {
+            url = url
+                .query_id("experimentRunId", "run ID", run_id)
+                .map_err(bad_id)?;
+        }
+        Ok(url
+            .query_id("notifyId", "notify ID", &run.notify_id)
+            .map_err(bad_id)?
+            .build())
+    }
 }
 
 /// Names the settings to check when Harness refuses the credentials.
@@ -300,7 +336,7 @@ impl Platform for Harness {
             &self.http,
             &self.query_url,
             &what,
-            Mode::Write,
+            Mode::Trigger,
             SMALL_BODY,
             RUN_CHAOS_EXPERIMENT,
             json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
@@ -372,25 +408,14 @@ impl Platform for Harness {
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
         // The published API requires both IDs, and a stop naming no run
         // stops every running run of the experiment: never send one.
-        let (Some(run_id), false) = (run.run_id.as_deref(), run.notify_id.is_empty()) else {
+        if run.run_id.is_none() || run.notify_id.is_empty() {
             return Err(PlatformError::unusable(format!(
                 "stop (REST v2) for {}: the run's experimentRunId is not known yet, and a stop \
                  without it could stop other runs of the experiment",
                 run.experiment_id
             )));
-        };
-        let mut url = base(
-            &self.endpoint,
-            &format!("rest/v2/experiment/{}/stop", run.experiment_id),
-        );
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("accountIdentifier", &self.account_id)
-                .append_pair("organizationIdentifier", &self.org_id)
-                .append_pair("projectIdentifier", &self.project_id);
-            q.append_pair("experimentRunId", run_id)
-                .append_pair("notifyId", &run.notify_id);
         }
+        let url = self.stop_url(run)?;
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
         let stopped = self
@@ -403,12 +428,7 @@ impl Platform for Harness {
                     self.headers(self.http.client().post(url.clone()))
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
                 },
-                // Any JSON answer counts; only an explicit `false` is a no.
-                |body| {
-                    Ok(serde_json::from_slice::<StopAnswer>(body)
-                        .ok()
-                        .and_then(|a| a.is_stopped))
-                },
+                |body| Ok(parse_stop_answer(body)),
             )
             .await
             .map_err(auth_hint)?;
@@ -487,13 +507,81 @@ impl Platform for Harness {
 
     fn run_link(&self, run: &RunRef) -> Option<String> {
         let run_id = run.run_id.as_deref()?;
-        let mut url = self.endpoint.clone();
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!(
-            "{prefix}/ng/account/{}/module/chaos/orgs/{}/projects/{}/experiments/{}/runs/{}",
-            self.account_id, self.org_id, self.project_id, run.experiment_id, run_id
-        ));
-        Some(url.to_string())
+        let url = UrlBuilder::at(&self.endpoint)
+            .route("ng/account")
+            .id("account_id", &self.account_id)
+            .and_then(|u| u.route("module/chaos/orgs").id("org_id", &self.org_id))
+            .and_then(|u| u.route("projects").id("project_id", &self.project_id))
+            .and_then(|u| {
+                u.route("experiments")
+                    .id("experiment ID", &run.experiment_id)
+            })
+            .and_then(|u| u.route("runs").id("run ID", run_id))
+            .ok()?;
+        Some(url.build().to_string())
+    }
+}
+
+/// The answers this client reads, by the operation that asks for them:
+/// the names [`parse_answer`] takes (fuzz targets and property tests).
+pub const ANSWERS: &[&str] = &[
+    "runChaosExperiment",
+    "listWorkflowRun",
+    "listWorkflowRunExecutionData",
+    "listRecentWorkflowRuns",
+    "listWorkflow",
+    "stop",
+];
+
+/// Reads an answer body the way the client reads the answer to
+/// `operation` (one of [`ANSWERS`]), through the same types and checks, and
+/// returns how many items it found. For the fuzz targets and property
+/// tests: nothing a server sends may panic.
+pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError> {
+    let what = operation;
+    match operation {
+        "runChaosExperiment" => {
+            let answer = graphql::data_partial::<TriggerData>(what, body)?;
+            trigger_notify_id(answer, what, "Harness").map(|_| 1)
+        }
+        "listWorkflowRun" => parse_poll_answer(body, &["n-1", "n-2"]).map(|r| r.len()),
+        "listWorkflowRunExecutionData" => {
+            let runs = runs_from_data(what, graphql::data(what, body)?)?;
+            let mut faults = 0;
+            for run in runs {
+                if let Some(ExecutionData(parsed)) = run.execution_data {
+                    faults += parsed
+                        .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))?
+                        .len();
+                }
+            }
+            Ok(faults)
+        }
+        "listRecentWorkflowRuns" => {
+            let runs = runs_from_data(what, graphql::data(what, body)?)?;
+            let candidates = runs.into_iter().map(|r| Candidate {
+                experiment_id: r.workflow_id,
+                notify_id: r.notify_id,
+                run_id: r.workflow_run_id,
+                created_at: r.created_at,
+            });
+            Ok(runs_since(candidates, "exp", SystemTime::UNIX_EPOCH).len())
+        }
+        "listWorkflow" => {
+            let data: WorkflowsData = graphql::data(what, body)?;
+            let list = graphql::field(what, data.list_workflow, "listWorkflow")?;
+            Ok(list
+                .workflows
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .filter(|w| w.workflow_id.as_deref() == Some("exp"))
+                .count())
+        }
+        "stop" => Ok(usize::from(parse_stop_answer(body).is_some())),
+        other => Err(PlatformError::unusable(format!(
+            "{other} is not an answer the Harness client reads"
+        ))),
     }
 }
 
@@ -501,16 +589,79 @@ impl Platform for Harness {
 mod tests {
     use super::*;
 
+    fn client(account_id: &str) -> Harness {
+        let http = Http::new(None, tokio::time::Instant::now()).expect("client");
+        Harness::new(
+            http,
+            Url::parse("https://h.example/prefix/").unwrap(),
+            Secret::new("k"),
+            account_id.to_string(),
+            "o/../x".to_string(),
+            "p?q".to_string(),
+        )
+    }
+
+    fn run(experiment_id: &str, run_id: Option<&str>, notify_id: &str) -> RunRef {
+        RunRef {
+            experiment_id: experiment_id.to_string(),
+            notify_id: notify_id.to_string(),
+            run_id: run_id.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_stop_url_keeps_every_identifier_in_its_place() {
+        let h = client("acc#1");
+        let url = h.stop_url(&run("../../x?y#z", Some("r/1"), "n&2")).unwrap();
+        assert_eq!(
+            url.path(),
+            "/prefix/gateway/chaos/manager/api/rest/v2/experiment/..%2F..%2Fx%3Fy%23z/stop"
+        );
+        assert!(url.fragment().is_none());
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let want = [
+            ("accountIdentifier", "acc#1"),
+            ("organizationIdentifier", "o/../x"),
+            ("projectIdentifier", "p?q"),
+            ("experimentRunId", "r/1"),
+            ("notifyId", "n&2"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(query, want);
+        for bad in ["", ".", ".."] {
+            let e = h.stop_url(&run(bad, None, "n")).unwrap_err();
+            assert!(e.message.contains("experiment ID"), "{}", e.message);
+            assert_eq!(h.stop_url(&run("e", None, bad)).is_err(), bad.is_empty());
+        }
+    }
+
+    #[test]
+    fn run_links_encode_their_identifiers_or_are_left_out() {
+        let h = client("acc");
+        let link = h.run_link(&run("e/1", Some("r?1"), "n")).unwrap();
+        assert_eq!(
+            link,
+            "https://h.example/prefix/ng/account/acc/module/chaos/orgs/o%2F..%2Fx/projects/p%3Fq/experiments/e%2F1/runs/r%3F1"
+        );
+        assert!(h.run_link(&run("", Some("r"), "n")).is_none());
+    }
+
     #[test]
     fn urls_keep_a_path_prefix() {
         let e = Url::parse("https://harness.example.com/prefix/").unwrap();
         assert_eq!(
-            base(&e, "query").as_str(),
+            base(&e, "query").build().as_str(),
             "https://harness.example.com/prefix/gateway/chaos/manager/api/query"
         );
         let e = Url::parse("https://app.harness.io").unwrap();
         assert_eq!(
-            base(&e, "query").as_str(),
+            base(&e, "query").build().as_str(),
             "https://app.harness.io/gateway/chaos/manager/api/query"
         );
     }

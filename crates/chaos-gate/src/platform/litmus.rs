@@ -129,12 +129,8 @@ pub struct Litmus {
 }
 
 /// `{endpoint}/{path}`, keeping any path prefix of the endpoint.
-fn under(endpoint: &Url, path: &str) -> Url {
-    let mut url = endpoint.clone();
-    let prefix = url.path().trim_end_matches('/').to_string();
-    url.set_path(&format!("{prefix}/{path}"));
-    url.set_query(None);
-    url
+fn under(endpoint: &Url, path: &'static str) -> Url {
+    crate::urls::UrlBuilder::at(endpoint).route(path).build()
 }
 
 impl Litmus {
@@ -203,18 +199,7 @@ impl Litmus {
                         .body(body.clone())
                 },
                 |answer| {
-                    let token = serde_json::from_slice::<LoginAnswer>(answer)
-                        .ok()
-                        .and_then(|a| a.access_token);
-                    match token.as_ref().and_then(Value::as_str).map(str::trim) {
-                        Some(t) if !t.is_empty() => Ok(Secret::new(t)),
-                        _ => Err(Rejected {
-                            error: PlatformError::unusable(
-                                "login: the answer has no accessToken".to_string(),
-                            ),
-                            retry: true,
-                        }),
-                    }
+                    parse_login_answer(answer).map_err(|error| Rejected { error, retry: true })
                 },
             )
             .await
@@ -380,6 +365,20 @@ fn describe(run: &RunRef) -> String {
     }
 }
 
+/// The access token in the answer of `POST /auth/login`; an answer without
+/// one (or with an empty one) is an error.
+pub fn parse_login_answer(answer: &[u8]) -> Result<Secret, PlatformError> {
+    let token = serde_json::from_slice::<LoginAnswer>(answer)
+        .ok()
+        .and_then(|a| a.access_token);
+    match token.as_ref().and_then(Value::as_str).map(str::trim) {
+        Some(t) if !t.is_empty() => Ok(Secret::new(t)),
+        _ => Err(PlatformError::unusable(
+            "login: the answer has no accessToken".to_string(),
+        )),
+    }
+}
+
 /// The answer of `POST /auth/login`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -469,7 +468,7 @@ impl Platform for Litmus {
         let answer: Partial<TriggerData> = self
             .query_partial(
                 &what,
-                Mode::Write,
+                Mode::Trigger,
                 SMALL_BODY,
                 RUN_CHAOS_EXPERIMENT,
                 json!({ "experimentID": experiment_id, "projectID": self.project_id }),
@@ -674,6 +673,81 @@ impl Platform for Litmus {
 
     fn failing(&self) -> Option<String> {
         self.http.last_failure()
+    }
+}
+
+/// The answers this client reads, by the operation that asks for them:
+/// the names [`parse_answer`] takes (fuzz targets and property tests).
+pub const ANSWERS: &[&str] = &[
+    "login",
+    "runChaosExperiment",
+    "getExperimentRun",
+    "getExperimentRunExecutionData",
+    "listExperimentRun",
+    "stopExperimentRuns",
+    "getExperiment",
+];
+
+/// Reads an answer body the way the client reads the answer to
+/// `operation` (one of [`ANSWERS`]), through the same types and checks, and
+/// returns how many items it found. For the fuzz targets and property
+/// tests: nothing a server sends may panic.
+pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError> {
+    let what = operation;
+    match operation {
+        "login" => parse_login_answer(body).map(|_| 1),
+        "runChaosExperiment" => {
+            let answer = graphql::data_partial::<TriggerData>(what, body)?;
+            trigger_notify_id(answer, what, "ChaosCenter").map(|_| 1)
+        }
+        "getExperimentRun" => {
+            let data: RunData = graphql::data(what, body)?;
+            match data.get_experiment_run {
+                Some(run) => {
+                    checked_score(what, "n-1", run.resiliency_score)?;
+                    Ok(1)
+                }
+                None => Ok(0),
+            }
+        }
+        "getExperimentRunExecutionData" => {
+            let data: RunData = graphql::data(what, body)?;
+            match data.get_experiment_run.and_then(|w| w.execution_data) {
+                Some(ExecutionData(parsed)) => parsed
+                    .map(|f| f.len())
+                    .map_err(|e| PlatformError::unusable(format!("{what}: {e}"))),
+                None => Ok(0),
+            }
+        }
+        "listExperimentRun" => {
+            let data: RunsData = graphql::data(what, body)?;
+            let list = graphql::field(what, data.list_experiment_run, "listExperimentRun")?;
+            let candidates = list
+                .experiment_runs
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .map(|r| Candidate {
+                    experiment_id: r.experiment_id,
+                    notify_id: r.notify_id,
+                    run_id: r.experiment_run_id,
+                    created_at: r.created_at,
+                });
+            Ok(runs_since(candidates, "exp", SystemTime::UNIX_EPOCH).len())
+        }
+        "stopExperimentRuns" => {
+            let data: StopData = graphql::data(what, body)?;
+            Ok(usize::from(data.stop_experiment_runs.unwrap_or(false)))
+        }
+        "getExperiment" => {
+            let data: ExperimentData = graphql::data(what, body)?;
+            let details =
+                graphql::field(what, data.get_experiment, "getExperiment")?.experiment_details;
+            Ok(usize::from(details.is_some()))
+        }
+        other => Err(PlatformError::unusable(format!(
+            "{other} is not an answer the Litmus client reads"
+        ))),
     }
 }
 

@@ -39,6 +39,10 @@ pub enum ErrorKind {
     TooLarge,
     /// A trigger that may or may not have started a run.
     OutcomeUnknown,
+    /// The deadline came first: a trigger not sent because it had passed
+    /// (nothing was started, spec §7 v2), or a read it cut short. The gate
+    /// ends as timed out, not as a platform error.
+    TooLate,
 }
 
 /// A failed platform call, with a message for people.

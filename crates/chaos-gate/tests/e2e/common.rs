@@ -126,7 +126,7 @@ impl Gate {
             .env("CHAOS_GATE_ACCOUNT_ID", ACCOUNT)
             .env("CHAOS_GATE_PROJECT_ID", PROJECT)
             .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
-            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+            .env("CHAOS_GATE_POLL_INTERVAL", "0.1")
             .env("CHAOS_GATE_TIMEOUT", "30")
     }
 
@@ -144,7 +144,7 @@ impl Gate {
             .env("CHAOS_GATE_PASSWORD", LITMUS_PASSWORD)
             .env("CHAOS_GATE_PROJECT_ID", PROJECT)
             .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
-            .env("CHAOS_GATE_POLL_INTERVAL", "0.05")
+            .env("CHAOS_GATE_POLL_INTERVAL", "0.1")
             .env("CHAOS_GATE_TIMEOUT", "30")
     }
 

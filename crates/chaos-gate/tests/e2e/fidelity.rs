@@ -390,3 +390,25 @@ async fn an_expired_litmus_token_is_renewed_by_a_login_or_named_as_the_setting()
     run.assert_code(3);
     assert!(!run.stdout.contains("not found"), "{}", run.stdout);
 }
+
+/// One trigger refused, another run started: the gate ends with a
+/// platform error, and the started run (whose ID no poll has shown yet) is
+/// looked up and stopped by its IDs, not left going.
+#[tokio::test]
+async fn a_refused_trigger_still_stops_the_other_run_by_its_ids() {
+    let sim = sim(&experiment("exp", &["Queued", "Running"], None)).await;
+    let run = Gate::new(&sim, "exp,missing").run().await;
+    run.assert_code(3);
+    let runs = sim.runs();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(runs[0].stopped, "{}", run.stdout);
+    let stop = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.operation.as_deref() == Some("stop"))
+        .expect("a stop");
+    assert_eq!(
+        query_param(&stop, "experimentRunId").as_deref(),
+        Some(runs[0].run_id.as_str())
+    );
+}

@@ -5,6 +5,7 @@ mod common;
 mod failures;
 mod fidelity;
 mod hostile;
+mod hostile_net;
 mod hosts;
 mod judgement;
 mod litmus;

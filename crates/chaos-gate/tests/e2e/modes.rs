@@ -230,8 +230,7 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
     assert!(ok.stdout.contains("Dry run passed"), "{}", ok.stdout);
     for (exp, says) in [
         ("missing", "missing was not found"),
-        // ChaosCenter filters a removed experiment out: it is not found.
-        ("gone", "gone was not found"),
+        ("gone", "has been removed"),
         ("idle", "is not active"),
     ] {
         let run = Gate::new(&sim, &format!("ready,{exp}"))

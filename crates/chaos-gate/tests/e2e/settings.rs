@@ -132,7 +132,7 @@ async fn github_inputs_keep_hyphens() {
         .env("INPUT_ACCOUNT-ID", ACCOUNT)
         .env("INPUT_PROJECT_ID", PROJECT)
         .env("INPUT_EXPERIMENT-ID", "exp")
-        .env("INPUT_POLL-INTERVAL", "0.05")
+        .env("INPUT_POLL-INTERVAL", "0.1")
         .env("INPUT_Expected-Resilience-Score", "90")
         .run()
         .await;
@@ -153,7 +153,7 @@ async fn plugin_settings_work_alone() {
         .env("PLUGIN_ACCOUNT_ID", ACCOUNT)
         .env("PLUGIN_PROJECT_ID", PROJECT)
         .env("PLUGIN_EXPERIMENT_ID", "exp")
-        .env("PLUGIN_POLL_INTERVAL", "0.05")
+        .env("PLUGIN_POLL_INTERVAL", "0.1")
         .run()
         .await
         .assert_code(0);
