@@ -37,6 +37,8 @@ STAMPS = [
      "GitLab component: the release (image tag, binary version) it runs by default"),
     ("vars/chaosGate.groovy", r"DEFAULT_VERSION = '(" + SEMVER + r")'",
      "Jenkins step: the release it runs by default"),
+    ("plugin.yml", r"image: ghcr\.io/chaos-gate/chaos-gate:v(" + SEMVER + r")\s*$",
+     "Harness plugin: the image for container hosts"),
     ("plugin.yaml", r"image: ghcr\.io/chaos-gate/chaos-gate:v(" + SEMVER + r")\s*$",
      "plugin index example: the image it shows"),
 ]
