@@ -40,6 +40,19 @@ pub struct SettingSpec {
     pub help: &'static str,
     /// A secret is never printed and is masked on GitHub.
     pub secret: bool,
+    /// What kind of value it takes, for host files that type their inputs
+    /// (GitLab's `spec: inputs`).
+    pub kind: Kind,
+    /// The values it accepts, when it is one of a few words.
+    pub choices: &'static [&'static str],
+}
+
+/// The kind of value a setting takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Number,
+    Bool,
 }
 
 const fn s(name: &'static str, default: &'static str, help: &'static str) -> SettingSpec {
@@ -48,25 +61,45 @@ const fn s(name: &'static str, default: &'static str, help: &'static str) -> Set
         default,
         help,
         secret: false,
+        kind: Kind::Text,
+        choices: &[],
     }
 }
 
 const fn secret(name: &'static str, help: &'static str) -> SettingSpec {
     SettingSpec {
-        name,
-        default: "",
-        help,
         secret: true,
+        ..s(name, "", help)
+    }
+}
+
+impl SettingSpec {
+    const fn number(self) -> SettingSpec {
+        SettingSpec {
+            kind: Kind::Number,
+            ..self
+        }
+    }
+
+    const fn boolean(self) -> SettingSpec {
+        SettingSpec {
+            kind: Kind::Bool,
+            ..self
+        }
+    }
+
+    const fn choices(self, choices: &'static [&'static str]) -> SettingSpec {
+        SettingSpec { choices, ..self }
     }
 }
 
 /// Every setting chaos-gate reads, in the order of spec §2.
 pub const SETTINGS: &[SettingSpec] = &[
-    s("platform", "harness", "`harness` or `litmus`"),
+    s("platform", "harness", "`harness` or `litmus`").choices(&["harness", "litmus"]),
     s(
         "endpoint",
         "https://app.harness.io",
-        "base URL of the platform (the default is for harness; required for litmus)",
+        "base URL of the platform; plain http:// only on loopback (the default is for harness; required for litmus)",
     ),
     secret("api_key", "Harness API key (required for harness)"),
     s(
@@ -83,7 +116,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(
         "experiment_id",
         "",
-        "one or more stored experiment IDs, comma-separated (required unless notify_id)",
+        "one or more stored experiment IDs, comma-separated (required unless `notify_id`)",
     ),
     s(
         "notify_id",
@@ -94,7 +127,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         "expected_resilience_score",
         "100",
         "pass threshold, 0 to 100 inclusive, may be fractional",
-    ),
+    ).number(),
     s(
         "timeout",
         "30m",
@@ -108,63 +141,67 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(
         "junit_path",
         "chaos-gate-junit.xml",
-        "where the JUnit report goes",
+        "where the JUnit report goes (folders are created)",
     ),
     s(
         "stop_on_abort",
         "true",
         "stop runs still going on timeout or cancellation",
-    ),
+    ).boolean(),
     s(
         "on_platform_error",
         "fail",
         "`fail` or `warn`: whether a platform error (exit 3) fails the job",
-    ),
+    ).choices(&["fail", "warn"]),
     secret("token", "Litmus access token"),
     s("username", "", "Litmus login, used when no token is given"),
     secret("password", "Litmus password, used when no token is given"),
     s("ca_cert", "", "path to extra PEM CA certificates to trust"),
-    s("log_format", "text", "`text` or `json`"),
+    s(
+        "log_format",
+        "text",
+        "`text` or `json` (one JSON object per line on stdout)",
+    ).choices(&["text", "json"]),
     s(
         "dry_run",
         "false",
         "check settings, credentials and that each experiment exists; trigger nothing",
-    ),
+    ).boolean(),
     s(
         "warning_score",
         "",
-        "a score at least this but below expected_resilience_score is a warning, not a failure",
+        "a score at least this but below `expected_resilience_score` is `warn`, not `fail`; at most the threshold",
     ),
     s(
         "baseline_runs",
         "0",
-        "compare each run with the median score of its experiment's last N finished runs; 0 turns it off",
-    ),
+        "compare each run with the median score of its experiment's last N (at most 50) finished runs; `0` turns it off",
+    ).number(),
     s(
         "max_score_drop",
         "10",
-        "with baseline_runs: a score more than this many points below the baseline fails",
-    ),
+        "with `baseline_runs`: a score more than this many points below the baseline fails, even above the threshold",
+    ).number(),
     s(
         "critical_faults",
         "",
-        "comma-separated fault names, or * for all: a run where one did not pass fails",
+        "comma-separated fault names, or `*` for all: a run in which one did not pass fails whatever its score",
     ),
     s(
         "require_probes",
         "false",
-        "a run in which no probe was evaluated is inconclusive, which fails",
-    ),
+        "a run in which no probe was evaluated is `inconclusive`, which fails",
+    ).boolean(),
     s(
         "on_fail",
         "fail",
-        "`fail` or `warn`: whether a failing or inconclusive gate fails the job (warn: report only)",
-    ),
+        "`fail` or `warn`: whether a failing or inconclusive gate fails the job (`warn`: report only)",
+    ).choices(&["fail", "warn"]),
     s(
         "warn_exit_code",
         "0",
-        "the exit code of a gate that ends in a warning: 0, or 5 to 125",
-    ),
+        "the exit code of a gate that ends in a warning: `0`, or 5 to 125",
+    ).number(),
 ];
 
 /// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns

@@ -14,6 +14,7 @@
 //! already in the lockfile; Cargo.toml says what each is for.
 
 mod bench;
+mod settings;
 mod sim;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,10 @@ const TASKS: &str = "Tasks:
   bench [--quick] [--host]
                          measure what the gate costs (bench/README.md);
                          --quick: small sizes, fails only if the bench breaks;
-                         --host: measure the host build, not the static one";
+                         --host: measure the host build, not the static one
+  settings [--write | --check]
+                         write (or check) the settings in the host files
+                         and the README from crates/chaos-gate/src/settings.rs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "bench" => bench::Options::parse(&args[1..]).and_then(bench::run),
+        "settings" => settings::run(&root(), &args[1..]),
         // The bench runs each measured command through this (bench/child.rs).
         bench::MEASURE_TASK => return bench::measure_main(&args[1..]),
         _ => Err(format!("unknown task {task:?}. {TASKS}")),
