@@ -131,6 +131,10 @@ cp -r templates "$proj/"
   git update-ref refs/remotes/origin/main HEAD
   git symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
 )
+# gitlab-ci-local exits 0 when a job with `allow_failure: exit_codes` fails
+# (it prints FAIL or WARN), so the outcome is read from its summary line.
+failed() { grep -q ' FAIL  chaos-gate' "$work/gitlab-$1.log"; }
+warned() { grep -q ' WARN  chaos-gate' "$work/gitlab-$1.log"; }
 gitlab_job() { # NAME INPUT-LINES...: writes .gitlab-ci.yml, runs the job
   local name="$1"
   shift
@@ -157,21 +161,28 @@ if gitlab_job pass "experiment_id: checkout-pod-delete" "expected_resilience_sco
 else
   bad "component: pass"; cat "$work/gitlab-pass.log"
 fi
-if ! gitlab_job fail "experiment_id: payment-network-loss" "expected_resilience_score: 80" &&
-  grep -q 'FAIL.*chaos-gate' "$work/gitlab-fail.log"; then
+gitlab_job fail "experiment_id: payment-network-loss" "expected_resilience_score: 80" || true
+if failed fail; then
   ok "component: a failing experiment fails the job"
 else
   bad "component: fail"; cat "$work/gitlab-fail.log"
 fi
-if ! gitlab_job pin "experiment_id: checkout-pod-delete" "version: 9.9.9" &&
-  grep -q 'pins version 9.9.9' "$work/gitlab-pin.log"; then
+gitlab_job pin "experiment_id: checkout-pod-delete" "version: 9.9.9" || true
+if failed pin && grep -q 'pins version 9.9.9' "$work/gitlab-pin.log"; then
   ok "component: a binary of another version than the pinned one is refused"
 else
   bad "component: version pin"; cat "$work/gitlab-pin.log"
 fi
+gitlab_job warn "experiment_id: payment-network-loss" "expected_resilience_score: 80" \
+  "warning_score: \"40\"" || true
+if warned warn && ! failed warn && grep -q '^CHAOS_GATE_VERDICT=warn' "$proj/chaos-gate.env"; then
+  ok "component: a warning (warn_exit_code) is the job's allowed-to-fail warning state"
+else
+  bad "component: warn"; cat "$work/gitlab-warn.log"
+fi
 echo '<testsuites><testsuite name="STALE"/></testsuites>' >"$proj/chaos-gate-junit.xml"
-if ! gitlab_job stale "experiment_id: checkout-pod-delete" "expected_resilience_score: 200" &&
-  [[ ! -e "$proj/chaos-gate-junit.xml" ]]; then
+gitlab_job stale "experiment_id: checkout-pod-delete" "expected_resilience_score: 200" || true
+if failed stale && [[ ! -e "$proj/chaos-gate-junit.xml" ]]; then
   ok "component: bad settings (exit 2) leave no old report behind"
 else
   bad "component: stale report"; cat "$work/gitlab-stale.log"

@@ -82,6 +82,9 @@ import groovy.transform.Field
 ]
 // END settings-lists
 
+/** The exit code the step asks for a warning when the pipeline sets none. */
+@Field final String WARN_EXIT_CODE_DEFAULT = '78'
+
 @Field final List<String> OPTIONS = [
     'version', 'binary', 'useDocker', 'volumesFrom', 'image', 'publishJunit', 'propagate',
     'apiKeyCredentialsId', 'tokenCredentialsId', 'passwordCredentialsId',
@@ -249,6 +252,14 @@ def call(Map config = [:]) {
     List<String> envList = parsed.envList
 
     String junitPath = settings['junit_path'] ?: (env.CHAOS_GATE_JUNIT_PATH ?: 'chaos-gate-junit.xml')
+    // A warning must be told apart from a pass to mark the build UNSTABLE,
+    // so unless the pipeline chose a warn_exit_code the step asks for 78.
+    String warnSetting = settings['warn_exit_code'] ?: (env.CHAOS_GATE_WARN_EXIT_CODE ?: '')
+    if (!warnSetting) {
+        warnSetting = WARN_EXIT_CODE_DEFAULT
+        envList << "CHAOS_GATE_WARN_EXIT_CODE=${warnSetting}".toString()
+    }
+    int warnCode = warnSetting.isInteger() ? (warnSetting as int) : 0
     boolean useDocker = flag(config, 'useDocker', false)
     boolean propagate = flag(config, 'propagate', true)
     boolean publishJunit = flag(config, 'publishJunit', true)
@@ -306,6 +317,12 @@ def call(Map config = [:]) {
     }
 
     String meaning = EXIT_MEANINGS.get(code) ?: 'unexpected exit code'
+    if (code != 0 && code == warnCode) {
+        // The gate ended in a warning: UNSTABLE, never a failure, whatever
+        // `propagate` says.
+        unstable("chaos-gate: exit ${code}: the gate ended in a warning (warn_exit_code)")
+        return code
+    }
     if (code == 0) {
         echo "chaos-gate: passed (exit 0: ${meaning})"
         return code

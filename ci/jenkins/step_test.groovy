@@ -180,6 +180,13 @@ r = runStep(loader, cc, stepFile, work, base + [experiment_id: 'payment-network-
 check('fail: exit 1, unstable, report published', r.code == 1 && r.unstable.size() == 1 &&
     r.junit[0].exists && r.junit[0].text.contains('payment-network-loss'), r)
 
+// 2b. A score in the warning band: the step's warn_exit_code (78 unless
+//     the pipeline sets one) marks the build UNSTABLE, with propagate left
+//     on: a warning never fails the build.
+r = runStep(loader, cc, stepFile, work, base + [experiment_id: 'payment-network-loss', warning_score: 40], [:])
+check('warn: exit 78, unstable, not an error', r.code == 78 && r.unstable.size() == 1 &&
+    r.error == null && r.junit[0].exists, r)
+
 // 3. Bad settings (exit 2) after an earlier build's report: nothing stale
 //    is published.
 report.text = '<testsuites><testsuite name="STALE"/></testsuites>'

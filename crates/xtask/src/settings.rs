@@ -17,6 +17,12 @@ use chaos_gate::settings::{Kind, SettingSpec, SETTINGS};
 /// Harness's URL.
 const NO_HOST_DEFAULT: &[&str] = &["endpoint"];
 
+/// Defaults a host integration chooses differently from the gate's own:
+/// the GitLab component asks for exit 78 on a warning, which its
+/// `allow_failure: exit_codes` maps to the job's warning state (the step
+/// cannot tell a warning from a pass by exit 0).
+const GITLAB_DEFAULTS: &[(&str, &str)] = &[("warn_exit_code", "78")];
+
 /// One generated part of a file.
 struct Region {
     file: &'static str,
@@ -237,7 +243,10 @@ fn gitlab_inputs(i: &str) -> String {
                 "use a masked CI/CD variable CHAOS_GATE_<NAME> instead of this input."
             ))
         ));
-        let default = host_default(s);
+        let default = GITLAB_DEFAULTS
+            .iter()
+            .find(|(name, _)| *name == s.name)
+            .map_or(host_default(s), |(_, d)| d);
         match s.kind {
             // Typed inputs take their default unquoted; a pipeline may then
             // pass `90` or `true` as YAML gives them.

@@ -152,7 +152,13 @@ fn the_gitlab_component_lists_every_setting() {
         .filter(|k| !placement.contains(&k.as_str()))
         .collect();
     assert_same("templates/chaos-gate.yml", &found);
-    for name in &found {
+    // The component asks for exit 78 on a warning, which its
+    // `allow_failure: exit_codes` maps to GitLab's warning state.
+    assert_eq!(
+        scalar(&inputs["warn_exit_code"]["default"]).as_deref(),
+        Some("78")
+    );
+    for name in found.iter().filter(|n| *n != "warn_exit_code") {
         assert_default(
             "templates/chaos-gate.yml",
             name,
