@@ -8,6 +8,7 @@
 //! future; nothing can keep the gate from reacting to a signal or the
 //! deadline except the bounded grace and stop windows below.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
@@ -15,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus};
-use crate::report::{Event, EventSink, ExperimentReport, GateReport};
+use crate::report::{Baseline, Event, EventSink, ExperimentReport, GateReport};
 use crate::text::one_line;
-use crate::verdict::{classify, judge, Outcome, PhaseClass, RunVerdict, Signal};
+use crate::verdict::{classify, judge, Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal};
 
 /// How long triggers already sent may still answer after an abort, so that
 /// a run started at the last moment is known and can be stopped.
@@ -29,9 +30,18 @@ const STOP_BUDGET: Duration = Duration::from_secs(2);
 /// A heartbeat after this many polls without any change.
 const HEARTBEAT_POLLS: u32 = 6;
 /// How often, and how far apart, a lost trigger's run is looked for before
-/// concluding that it did not start.
-const FIND_ATTEMPTS: u32 = 3;
+/// concluding that it did not start: a run may be listed late.
+const FIND_ATTEMPTS: u32 = 4;
 const FIND_PAUSE: Duration = Duration::from_secs(1);
+/// While a run to stop has no run ID yet (ChaosCenter: still `Queued`), it
+/// is polled this often for one, and the search ends this long before the
+/// stop budget does, so that the stop itself still fits.
+const RUN_ID_PAUSE: Duration = Duration::from_millis(150);
+const STOP_SEND_MARGIN: Duration = Duration::from_millis(400);
+/// After a stop on timeout or platform failure, how long the stopped runs
+/// are polled for a finished phase (spec §7), and how often.
+const CONFIRM_BUDGET: Duration = Duration::from_secs(10);
+const CONFIRM_PAUSE: Duration = Duration::from_millis(500);
 /// Allowance for the platform's clock being behind ours when looking for a
 /// run "created since the gate started".
 const CLOCK_SKEW: Duration = Duration::from_secs(60);
@@ -49,7 +59,10 @@ pub struct Plan {
     pub experiments: Vec<String>,
     /// Watch this run instead of triggering.
     pub attach: Option<String>,
-    pub threshold: f64,
+    /// How finished runs are judged.
+    pub rules: Rules,
+    /// Read each experiment's last N finished runs for its baseline.
+    pub baseline_runs: u32,
     pub poll_interval: Duration,
     pub timeout: Duration,
     pub stop_on_abort: bool,
@@ -65,6 +78,10 @@ struct Watched {
     started: Instant,
     warned_phases: Vec<String>,
     listed: bool,
+    /// Whether this gate stopped the run: `Some(true)` confirmed,
+    /// `Some(false)` a stop sent (or due) but not confirmed, `None` no stop.
+    stopped: Option<bool>,
+    baseline: Option<Baseline>,
     result: Option<ExperimentReport>,
 }
 
@@ -82,6 +99,8 @@ impl Watched {
             started: Instant::now(),
             warned_phases: Vec::new(),
             listed: false,
+            stopped: None,
+            baseline: None,
             result: None,
         }
     }
@@ -98,6 +117,8 @@ impl Watched {
             message,
             faults: Vec::new(),
             duration: self.started.elapsed(),
+            baseline: self.baseline.clone(),
+            stopped: self.stopped,
         });
     }
 }
@@ -118,6 +139,8 @@ pub struct Gate<'a, P: Platform> {
     answered: bool,
     /// Experiments that never got a run (their trigger failed or was cut).
     unstarted: Vec<(String, RunVerdict, String)>,
+    /// Each experiment's baseline, read before anything is triggered.
+    baselines: HashMap<String, Baseline>,
     outcome: Outcome,
 }
 
@@ -138,6 +161,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             watched: Vec::new(),
             answered: false,
             unstarted: Vec::new(),
+            baselines: HashMap::new(),
             outcome: Outcome::default(),
         }
     }
@@ -149,17 +173,72 @@ impl<'a, P: Platform> Gate<'a, P> {
             endpoint: &self.plan.endpoint,
             experiments: &self.plan.experiments,
             attach: self.plan.attach.as_deref(),
-            threshold: self.plan.threshold,
+            threshold: self.plan.rules.threshold,
             timeout: self.plan.timeout,
             poll_interval: self.plan.poll_interval,
             dry_run: false,
         });
-        if let Err(end) = self.start_runs().await {
+        if let Err(end) = self.read_baselines().await {
+            self.end(end).await;
+        } else if let Err(end) = self.start_runs().await {
             self.end(end).await;
         } else if let Err(end) = self.watch().await {
             self.end(end).await;
         }
         self.report()
+    }
+
+    /// Reads each experiment's recent runs for its baseline (one request
+    /// per experiment, all at once) before anything is triggered, so that
+    /// no run of this gate can be among them. A baseline that cannot be
+    /// read is a warning: the run is then judged without one.
+    async fn read_baselines(&mut self) -> Result<(), End> {
+        let n = self.plan.baseline_runs;
+        if n == 0 {
+            return Ok(());
+        }
+        // Past the N wanted, room for runs that failed or are still going.
+        let limit = n.saturating_mul(2).saturating_add(10).min(100);
+        let platform = self.platform;
+        let reads = futures_util::future::join_all(
+            self.plan
+                .experiments
+                .iter()
+                .map(|e| platform.recent_runs(e, limit)),
+        );
+        let results = tokio::select! {
+            biased;
+            a = &mut self.abort => return Err(End::Abort(a)),
+            r = reads => r,
+        };
+        for (e, result) in self.plan.experiments.iter().zip(results) {
+            match result {
+                Ok(runs) => match crate::verdict::baseline(&runs, n, self.started_at) {
+                    Some(b) => {
+                        self.sink.emit(&Event::BaselineRead {
+                            experiment_id: e,
+                            baseline: Some(&b),
+                            wanted: n,
+                        });
+                        self.baselines.insert(e.clone(), b);
+                    }
+                    None => self.sink.emit(&Event::BaselineRead {
+                        experiment_id: e,
+                        baseline: None,
+                        wanted: n,
+                    }),
+                },
+                Err(err) if err.kind == ErrorKind::Auth => return Err(End::Platform(err)),
+                Err(err) => {
+                    let message = format!(
+                        "{e}: no baseline, its recent runs could not be read ({})",
+                        err.message
+                    );
+                    self.sink.emit(&Event::Warning { message: &message });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Triggers every experiment at once, or attaches to the given run.
@@ -231,17 +310,15 @@ impl<'a, P: Platform> Gate<'a, P> {
                     // have started a run. Look for one briefly, so that it
                     // is stopped with the others rather than left going.
                     if let Some(found) = self.find_cut_trigger(experiment_id, since).await {
+                        let notify_id = found.notify_id.unwrap_or_default();
                         self.sink.emit(&Event::Triggered {
                             experiment_id,
-                            notify_id: &found.notify_id,
+                            notify_id: &notify_id,
                             link: None,
                             adopted: true,
                         });
-                        self.watched.push(Watched::new(
-                            experiment_id,
-                            found.notify_id,
-                            found.run_id,
-                        ));
+                        self.watched
+                            .push(Watched::new(experiment_id, notify_id, found.run_id));
                         continue;
                     }
                     let (verdict, why) = match aborted {
@@ -270,7 +347,8 @@ impl<'a, P: Platform> Gate<'a, P> {
         Ok(())
     }
 
-    /// One bounded look for the run of a trigger that an abort cut off.
+    /// One bounded look for the run of a trigger that an abort cut off:
+    /// adopted only when exactly one run of the experiment appeared.
     async fn find_cut_trigger(
         &self,
         experiment_id: &str,
@@ -279,14 +357,17 @@ impl<'a, P: Platform> Gate<'a, P> {
         if !self.plan.stop_on_abort {
             return None;
         }
-        tokio::time::timeout(
+        let found = tokio::time::timeout(
             CUT_TRIGGER_LOOK,
-            self.platform.find_run(experiment_id, since),
+            self.platform.find_runs(experiment_id, since),
         )
         .await
         .ok()
-        .and_then(Result::ok)
-        .flatten()
+        .and_then(Result::ok)?;
+        match <[_; 1]>::try_from(found) {
+            Ok([run]) if run.notify_id.is_some() || run.run_id.is_some() => Some(run),
+            _ => None,
+        }
     }
 
     /// Polls until every run has a verdict.
@@ -341,23 +422,15 @@ impl<'a, P: Platform> Gate<'a, P> {
     fn apply(&mut self, statuses: &[RunStatus]) -> (bool, Vec<usize>) {
         let mut changed = false;
         let mut finished = Vec::new();
+        let answers = Answers::new(statuses);
         for (i, w) in self.watched.iter_mut().enumerate() {
             if w.result.is_some() {
                 continue;
             }
-            let Some(s) = statuses.iter().find(|s| s.notify_id == w.run.notify_id) else {
+            let Some(s) = answers.about(&w.run) else {
                 continue;
             };
-            if s.run_id.is_some() {
-                w.run.run_id.clone_from(&s.run_id);
-            }
-            // An attached run given without experiment_id: the platform
-            // names its experiment (stopping it needs the ID).
-            if w.run.experiment_id.is_empty() {
-                if let Some(e) = &s.experiment_id {
-                    w.run.experiment_id.clone_from(e);
-                }
-            }
+            learn_ids(&mut w.run, s);
             if !w.listed {
                 w.listed = true;
                 let link = self.platform.run_link(&w.run);
@@ -400,24 +473,12 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     /// Judges runs that finished and reads their faults (once, together).
     async fn conclude(&mut self, finished: Vec<usize>) -> Result<(), End> {
-        // Judge first: the verdict stands on phase and score, whatever
-        // happens to the faults read that follows (the deadline or a
-        // signal may cut it short).
+        // Judge first on phase, score and baseline: that verdict stands
+        // whatever happens to the faults read that follows (the deadline or
+        // a signal may cut it short). The rules that need the faults are
+        // applied once they are read.
         for &i in &finished {
-            let link = self.platform.run_link(&self.watched[i].run);
-            let w = &mut self.watched[i];
-            let phase = w.phase.clone().unwrap_or_default();
-            let (verdict, mut message) = judge(&one_line(&phase), w.score, self.plan.threshold);
-            if let Some(e) = &w.error {
-                message.push_str(&format!(
-                    "; the platform says: {}",
-                    crate::text::snippet(e, 300)
-                ));
-            }
-            if verdict == RunVerdict::Fail {
-                self.outcome.failed = true;
-            }
-            w.finish(verdict, message, link);
+            self.judge(i, None);
         }
         let platform = self.platform;
         let refs: Vec<RunRef> = finished
@@ -431,20 +492,51 @@ impl<'a, P: Platform> Gate<'a, P> {
             f = reads => f,
         };
         for (&i, faults) in finished.iter().zip(faults) {
-            let faults = faults.unwrap_or_else(|e| {
-                let message = format!(
-                    "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
-                    self.watched[i].run.experiment_id, e.message
-                );
-                self.sink.emit(&Event::Warning { message: &message });
-                Vec::new()
-            });
-            if let Some(r) = self.watched[i].result.as_mut() {
-                r.faults = faults;
+            match faults {
+                Ok(faults) => self.judge(i, Some(faults)),
+                Err(e) => {
+                    let message = format!(
+                        "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
+                        self.watched[i].run.experiment_id, e.message
+                    );
+                    self.sink.emit(&Event::Warning { message: &message });
+                }
+            }
+            if let Some(r) = self.watched[i].result.as_ref() {
                 self.sink.emit(&Event::RunFinished { report: r });
             }
         }
         Ok(())
+    }
+
+    /// Judges finished run `i` by §4's rules, with its faults when they
+    /// have been read.
+    fn judge(&mut self, i: usize, faults: Option<Vec<crate::platform::Fault>>) {
+        let link = self.platform.run_link(&self.watched[i].run);
+        let baseline = self
+            .baselines
+            .get(&self.watched[i].run.experiment_id)
+            .cloned();
+        let w = &mut self.watched[i];
+        w.baseline = baseline;
+        let phase = one_line(w.phase.as_deref().unwrap_or_default()).into_owned();
+        let evidence = Evidence {
+            phase: &phase,
+            score: w.score,
+            faults: faults.as_deref(),
+            baseline: w.baseline.as_ref().map(|b| b.score),
+        };
+        let (verdict, mut message) = judge(evidence, &self.plan.rules);
+        if let Some(e) = &w.error {
+            message.push_str(&format!(
+                "; the platform says: {}",
+                crate::text::snippet(e, 300)
+            ));
+        }
+        w.finish(verdict, message, link);
+        if let (Some(r), Some(faults)) = (w.result.as_mut(), faults) {
+            r.faults = faults;
+        }
     }
 
     fn heartbeat(&mut self) {
@@ -506,13 +598,21 @@ impl<'a, P: Platform> Gate<'a, P> {
                 (RunVerdict::Error, format!("platform error: {}", e.message))
             }
         };
-        self.stop_unfinished().await;
+        let confirm = !matches!(end, End::Abort(Abort::Signal(_)));
+        self.stop_unfinished(confirm).await;
         for w in self.watched.iter_mut().filter(|w| w.result.is_none()) {
             let phase = w.phase.clone();
-            let message = match &phase {
+            let mut message = match &phase {
                 Some(p) => format!("{why} (last phase {})", one_line(p)),
                 None => format!("{why} (the run was never listed)"),
             };
+            match w.stopped {
+                Some(true) => message.push_str("; chaos-gate stopped the run"),
+                Some(false) => {
+                    message.push_str("; the stop was not confirmed: the chaos may still be running")
+                }
+                None => {}
+            }
             let link = self.platform.run_link(&w.run);
             w.finish(verdict, message, link);
         }
@@ -534,50 +634,136 @@ impl<'a, P: Platform> Gate<'a, P> {
     }
 
     /// Stops every unfinished run: one attempt each, all at once, within
-    /// [`STOP_BUDGET`].
-    async fn stop_unfinished(&mut self) {
-        let runs: Vec<RunRef> = self
-            .watched
-            .iter()
-            .filter(|w| w.result.is_none())
-            .map(|w| w.run.clone())
+    /// [`STOP_BUDGET`]. A run whose run ID is not known yet is polled for
+    /// it first (a stop that names no run would stop other people's runs,
+    /// or only mark this one stopped). With `confirm` (a timeout or a
+    /// platform failure, not a signal), the stopped runs are then polled
+    /// until they show a finished phase, for at most [`CONFIRM_BUDGET`].
+    async fn stop_unfinished(&mut self, confirm: bool) {
+        let unfinished: Vec<usize> = (0..self.watched.len())
+            .filter(|&i| self.watched[i].result.is_none())
             .collect();
-        if runs.is_empty() {
+        if unfinished.is_empty() {
             return;
         }
         if !self.plan.stop_on_abort {
-            let ids: Vec<&str> = runs.iter().map(|r| r.notify_id.as_str()).collect();
+            let ids: Vec<&str> = unfinished
+                .iter()
+                .map(|&i| self.watched[i].run.notify_id.as_str())
+                .collect();
             let message = format!(
                 "stop_on_abort=false: leaving {} run(s) going on the platform (notify IDs {})",
-                runs.len(),
+                unfinished.len(),
                 ids.join(", ")
             );
             self.sink.emit(&Event::Warning { message: &message });
             return;
         }
-        for r in &runs {
+        for &i in &unfinished {
+            let r = &self.watched[i].run;
             self.sink.emit(&Event::Stopping {
                 experiment_id: &r.experiment_id,
                 notify_id: &r.notify_id,
             });
         }
-        let platform = self.platform;
-        let stops = futures_util::future::join_all(runs.iter().map(|r| async move {
-            match tokio::time::timeout(STOP_BUDGET, platform.stop(r)).await {
-                Ok(result) => result,
-                Err(_) => Err(PlatformError::new(
-                    ErrorKind::Unreachable,
-                    format!("no answer within {}s", STOP_BUDGET.as_secs()),
-                )),
+        let runs: Vec<RunRef> = unfinished
+            .iter()
+            .map(|&i| self.watched[i].run.clone())
+            .collect();
+        let (runs, outcomes) = stop_all(self.platform, runs).await;
+        // The report keeps the last phase seen while the run was going;
+        // `stopped` says what became of it.
+        for (&i, run) in unfinished.iter().zip(runs) {
+            self.watched[i].run = run;
+        }
+        let mut sent = Vec::new();
+        for (&i, outcome) in unfinished.iter().zip(outcomes) {
+            if let StopOutcome::Finished(phase) = &outcome {
+                // Over before a stop was needed: nothing was sent.
+                self.sink.emit(&Event::StopConfirmed {
+                    experiment_id: &self.watched[i].run.experiment_id,
+                    phase,
+                });
+                continue;
             }
-        }))
-        .await;
-        for (r, result) in runs.iter().zip(stops) {
-            let error = result.err().map(|e| e.message);
+            let error = match &outcome {
+                StopOutcome::Sent | StopOutcome::Finished(_) => None,
+                StopOutcome::Failed(e) => Some(e.clone()),
+                StopOutcome::NoRunId => Some(format!(
+                    "the platform gave no run ID within {}s, and a stop without one could stop \
+                     other people's runs",
+                    STOP_BUDGET.as_secs()
+                )),
+            };
+            let w = &mut self.watched[i];
+            w.stopped = match outcome {
+                StopOutcome::Sent => {
+                    sent.push(i);
+                    Some(!confirm)
+                }
+                StopOutcome::Finished(_) => None,
+                StopOutcome::Failed(_) | StopOutcome::NoRunId => Some(false),
+            };
             self.sink.emit(&Event::Stopped {
-                experiment_id: &r.experiment_id,
+                experiment_id: &w.run.experiment_id,
                 error: error.as_deref(),
             });
+        }
+        if confirm && !sent.is_empty() {
+            self.confirm_stops(&sent).await;
+        }
+        for &i in &unfinished {
+            if self.watched[i].stopped == Some(false) {
+                let link = self.platform.run_link(&self.watched[i].run);
+                let w = &self.watched[i];
+                let mut message = format!(
+                    "{}: the stop of run {} was not confirmed; the chaos may still be running",
+                    w.run.experiment_id,
+                    describe(&w.run)
+                );
+                if let Some(link) = link {
+                    message.push_str(&format!(": {link}"));
+                }
+                self.sink.emit(&Event::Warning { message: &message });
+            }
+        }
+    }
+
+    /// Polls stopped runs until each shows a finished phase (a confirmed
+    /// stop), for at most [`CONFIRM_BUDGET`].
+    async fn confirm_stops(&mut self, sent: &[usize]) {
+        let deadline = Instant::now() + CONFIRM_BUDGET;
+        let mut waiting: Vec<usize> = sent.to_vec();
+        while !waiting.is_empty() && Instant::now() < deadline {
+            let refs: Vec<RunRef> = waiting
+                .iter()
+                .map(|&i| self.watched[i].run.clone())
+                .collect();
+            if let Ok(Ok(statuses)) =
+                tokio::time::timeout_at(deadline, self.platform.poll(&refs)).await
+            {
+                let answers = Answers::new(&statuses);
+                waiting.retain(|&i| {
+                    let w = &mut self.watched[i];
+                    let Some(s) = answers.about(&w.run) else {
+                        return true;
+                    };
+                    learn_ids(&mut w.run, s);
+                    if is_finished(&s.phase) {
+                        w.stopped = Some(true);
+                        self.sink.emit(&Event::StopConfirmed {
+                            experiment_id: &w.run.experiment_id,
+                            phase: &s.phase,
+                        });
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            if !waiting.is_empty() {
+                tokio::time::sleep_until((Instant::now() + CONFIRM_PAUSE).min(deadline)).await;
+            }
         }
     }
 
@@ -594,34 +780,207 @@ impl<'a, P: Platform> Gate<'a, P> {
             } else if let Some((_, verdict, message)) =
                 self.unstarted.iter().find(|(e, _, _)| e == id)
             {
-                experiments.push(ExperimentReport {
-                    experiment_id: id.clone(),
-                    notify_id: None,
-                    run_id: None,
-                    link: None,
-                    phase: None,
-                    score: None,
-                    verdict: *verdict,
-                    message: message.clone(),
-                    faults: Vec::new(),
-                    duration: Duration::ZERO,
-                });
+                experiments.push(ExperimentReport::without_run(
+                    id,
+                    None,
+                    *verdict,
+                    message.clone(),
+                ));
+            } else {
+                // The gate ended before it got to this experiment (while
+                // reading baselines): it was never started.
+                let (verdict, message) =
+                    match (&self.outcome.cancelled, &self.outcome.platform_error) {
+                        (Some(s), _) => (
+                            RunVerdict::Cancelled,
+                            format!("cancelled by {} before it started", s.name()),
+                        ),
+                        (None, Some(e)) => (RunVerdict::Error, format!("not started: {e}")),
+                        (None, None) => (
+                            RunVerdict::Timeout,
+                            "timed out before it started".to_string(),
+                        ),
+                    };
+                experiments.push(ExperimentReport::without_run(id, None, verdict, message));
             }
         }
         // An attached run with no experiment_id given.
         if self.plan.experiments.is_empty() {
             experiments.extend(self.watched.iter().filter_map(|w| w.result.clone()));
         }
+        let mut outcome = self.outcome.clone();
+        for e in &experiments {
+            outcome.count(e.verdict);
+        }
         GateReport {
             platform: self.platform.name(),
-            threshold: self.plan.threshold,
-            outcome: self.outcome,
+            threshold: self.plan.rules.threshold,
+            warning_score: self.plan.rules.warning_score,
+            outcome,
             experiments,
             started_at: self.started_at,
             duration: self.started.elapsed(),
             dry_run: false,
         }
     }
+}
+
+/// A poll's answers, found by notify ID or run ID in constant time.
+struct Answers<'s> {
+    by_notify: HashMap<&'s str, &'s RunStatus>,
+    by_run: HashMap<&'s str, &'s RunStatus>,
+}
+
+impl<'s> Answers<'s> {
+    fn new(statuses: &'s [RunStatus]) -> Answers<'s> {
+        let mut by_notify = HashMap::with_capacity(statuses.len());
+        let mut by_run = HashMap::new();
+        for s in statuses {
+            if !s.notify_id.is_empty() {
+                by_notify.insert(s.notify_id.as_str(), s);
+            }
+            if let Some(r) = s.run_id.as_deref() {
+                by_run.insert(r, s);
+            }
+        }
+        Answers { by_notify, by_run }
+    }
+
+    /// The answer about `run`: by its notify ID when it has one, else by
+    /// its run ID (a run adopted from a listing without notify IDs).
+    fn about(&self, run: &RunRef) -> Option<&'s RunStatus> {
+        let found = if run.notify_id.is_empty() {
+            self.by_run.get(run.run_id.as_deref()?)
+        } else {
+            self.by_notify.get(run.notify_id.as_str())
+        };
+        found.copied().filter(|s| run.matches(s))
+    }
+}
+
+/// Takes the IDs a poll showed for a run: its run ID once assigned, its
+/// notify ID when it was adopted without one, and its experiment when it
+/// was attached without `experiment_id` (stopping it needs the ID).
+fn learn_ids(run: &mut RunRef, s: &RunStatus) {
+    if s.run_id.is_some() {
+        run.run_id.clone_from(&s.run_id);
+    }
+    if run.notify_id.is_empty() && !s.notify_id.is_empty() {
+        run.notify_id.clone_from(&s.notify_id);
+    }
+    if run.experiment_id.is_empty() {
+        if let Some(e) = &s.experiment_id {
+            run.experiment_id.clone_from(e);
+        }
+    }
+}
+
+/// What became of one run the gate set out to stop.
+#[derive(Debug, Clone, PartialEq)]
+enum StopOutcome {
+    /// The platform accepted the stop.
+    Sent,
+    /// The platform refused it, or did not answer in time.
+    Failed(String),
+    /// The run had no run ID before the budget ran out: nothing was sent.
+    NoRunId,
+    /// The look for its run ID showed it already finished, in this phase.
+    Finished(String),
+}
+
+/// Whether a phase means the run is over.
+fn is_finished(phase: &str) -> bool {
+    matches!(
+        classify(phase),
+        PhaseClass::ScoreDecides | PhaseClass::Fails
+    )
+}
+
+/// A run for messages: its notify ID, or its run ID when it has none.
+fn describe(run: &RunRef) -> &str {
+    if run.notify_id.is_empty() {
+        run.run_id.as_deref().unwrap_or("(no ID yet)")
+    } else {
+        &run.notify_id
+    }
+}
+
+/// Stops `runs` within [`STOP_BUDGET`]: those with a run ID at once; the
+/// others are polled for one (until [`STOP_SEND_MARGIN`] before the end)
+/// and stopped as soon as they have it. Returns the runs with the IDs
+/// learned, and an outcome for each.
+async fn stop_all<P: Platform>(platform: &P, runs: Vec<RunRef>) -> (Vec<RunRef>, Vec<StopOutcome>) {
+    let deadline = Instant::now() + STOP_BUDGET;
+    let stop_one = |run: RunRef| async move {
+        let outcome = match tokio::time::timeout_at(deadline, platform.stop(&run)).await {
+            Ok(Ok(())) => StopOutcome::Sent,
+            Ok(Err(e)) => StopOutcome::Failed(e.message),
+            Err(_) => StopOutcome::Failed(format!("no answer within {}s", STOP_BUDGET.as_secs())),
+        };
+        (run, outcome)
+    };
+    type Numbered = Vec<(usize, RunRef)>;
+    let (ready, unnamed): (Numbered, Numbered) = runs
+        .into_iter()
+        .enumerate()
+        .partition(|(_, r)| r.run_id.is_some());
+    let now = futures_util::future::join_all(
+        ready
+            .into_iter()
+            .map(|(k, r)| async move { (k, stop_one(r).await) }),
+    );
+    let later = async move {
+        let mut unnamed = unnamed;
+        let mut finished: HashMap<usize, String> = HashMap::new();
+        let look_until = deadline.checked_sub(STOP_SEND_MARGIN).unwrap_or(deadline);
+        loop {
+            let missing: Vec<RunRef> = unnamed
+                .iter()
+                .filter(|(k, r)| r.run_id.is_none() && !finished.contains_key(k))
+                .map(|(_, r)| r.clone())
+                .collect();
+            if missing.is_empty() || Instant::now() >= look_until {
+                break;
+            }
+            // A platform that cannot answer now will not name the runs in
+            // time: one failed look ends the search.
+            let Ok(Ok(statuses)) =
+                tokio::time::timeout_at(look_until, platform.poll(&missing)).await
+            else {
+                break;
+            };
+            let answers = Answers::new(&statuses);
+            for (k, r) in unnamed.iter_mut() {
+                if let Some(s) = answers.about(r) {
+                    learn_ids(r, s);
+                    if is_finished(&s.phase) {
+                        finished.insert(*k, s.phase.clone());
+                    }
+                }
+            }
+            let still = unnamed
+                .iter()
+                .any(|(k, r)| r.run_id.is_none() && !finished.contains_key(k));
+            if still {
+                tokio::time::sleep_until((Instant::now() + RUN_ID_PAUSE).min(look_until)).await;
+            }
+        }
+        futures_util::future::join_all(unnamed.into_iter().map(|(k, r)| {
+            let done = finished.remove(&k);
+            async move {
+                match (done, r.run_id.is_some()) {
+                    (Some(phase), _) => (k, (r, StopOutcome::Finished(phase))),
+                    (None, true) => (k, stop_one(r).await),
+                    (None, false) => (k, (r, StopOutcome::NoRunId)),
+                }
+            }
+        }))
+        .await
+    };
+    let (mut first, second) = futures_util::future::join(now, later).await;
+    first.extend(second);
+    first.sort_by_key(|(k, _)| *k);
+    first.into_iter().map(|(_, pair)| pair).unzip()
 }
 
 /// Why the gate ended early.
@@ -660,17 +1019,8 @@ async fn trigger_once<P: Platform>(
                     "{experiment_id}: the trigger's outcome is unknown ({}); looking for the run it may have started",
                     e.message
                 );
-                for attempt in 0..FIND_ATTEMPTS {
-                    if attempt > 0 {
-                        tokio::time::sleep(FIND_PAUSE).await;
-                    }
-                    if let Some(found) = platform.find_run(experiment_id, since).await? {
-                        return Ok(Started {
-                            notify_id: found.notify_id,
-                            run_id: found.run_id,
-                            adopted: true,
-                        });
-                    }
+                if let Some(found) = look_for_run(platform, experiment_id, since, &e).await? {
+                    return Ok(found);
                 }
                 last_unknown = Some(e);
             }
@@ -678,6 +1028,59 @@ async fn trigger_once<P: Platform>(
         }
     }
     Err(last_unknown.unwrap_or_else(|| PlatformError::unusable("the trigger failed")))
+}
+
+/// Looks for the run a trigger with an unknown outcome may have started,
+/// allowing for a run that is listed late. `None` only when no run of the
+/// experiment has appeared since the gate started, so that triggering
+/// again cannot make a second run; two candidates (someone else may have
+/// started one) are an error: the gate cannot tell which is its own, so it
+/// neither watches, stops nor triggers anything more.
+async fn look_for_run<P: Platform>(
+    platform: &P,
+    experiment_id: &str,
+    since: SystemTime,
+    lost: &PlatformError,
+) -> Result<Option<Started>, PlatformError> {
+    let mut unnamed = false;
+    for attempt in 0..FIND_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(FIND_PAUSE).await;
+        }
+        let found = platform.find_runs(experiment_id, since).await?;
+        match found.as_slice() {
+            [] => {}
+            [run] if run.notify_id.is_some() || run.run_id.is_some() => {
+                return Ok(Some(Started {
+                    notify_id: run.notify_id.clone().unwrap_or_default(),
+                    run_id: run.run_id.clone(),
+                    adopted: true,
+                }));
+            }
+            // Listed, but with no ID to follow it by yet (ChaosCenter
+            // assigns the run ID when the run leaves Queued): look again.
+            [_] => unnamed = true,
+            runs => {
+                return Err(PlatformError::unusable(format!(
+                    "{experiment_id}: the trigger's outcome is unknown ({}), and {} runs of the \
+                     experiment were started since the gate began, so chaos-gate cannot tell \
+                     which is its own. It triggered nothing more and stopped nothing; check the \
+                     experiment's runs on the platform.",
+                    lost.message,
+                    runs.len()
+                )));
+            }
+        }
+    }
+    if unnamed {
+        return Err(PlatformError::unusable(format!(
+            "{experiment_id}: the trigger's outcome is unknown ({}); a run of the experiment \
+             appeared but the platform gave it no ID to watch it by. chaos-gate triggered \
+             nothing more; check the experiment's runs on the platform.",
+            lost.message
+        )));
+    }
+    Ok(None)
 }
 
 /// A dry run: checks that every experiment exists, is not removed and has
@@ -698,7 +1101,7 @@ pub async fn dry_run<P: Platform>(
         endpoint: &plan.endpoint,
         experiments: &plan.experiments,
         attach: None,
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
         timeout: plan.timeout,
         poll_interval: plan.poll_interval,
         dry_run: true,
@@ -757,9 +1160,7 @@ pub async fn dry_run<P: Platform>(
                     name: None,
                     problem: Some(&e.message),
                 });
-                let not_found =
-                    e.kind == ErrorKind::Unusable && e.message.contains("was not found");
-                if not_found {
+                if e.kind == ErrorKind::NotFound {
                     outcome.invalid.get_or_insert_with(|| e.message.clone());
                 } else {
                     outcome
@@ -770,22 +1171,12 @@ pub async fn dry_run<P: Platform>(
             }
         };
         let _ = name;
-        experiments.push(ExperimentReport {
-            experiment_id: id.clone(),
-            notify_id: None,
-            run_id: None,
-            link: None,
-            phase: None,
-            score: None,
-            verdict,
-            message,
-            faults: Vec::new(),
-            duration: Duration::ZERO,
-        });
+        experiments.push(ExperimentReport::without_run(id, None, verdict, message));
     }
     GateReport {
         platform: platform.name(),
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
+        warning_score: plan.rules.warning_score,
         outcome,
         experiments,
         started_at,
@@ -800,7 +1191,8 @@ pub async fn dry_run<P: Platform>(
 pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> GateReport {
     GateReport {
         platform,
-        threshold: plan.threshold,
+        threshold: plan.rules.threshold,
+        warning_score: plan.rules.warning_score,
         outcome: Outcome {
             platform_error: Some(message.to_string()),
             ..Outcome::default()
@@ -808,17 +1200,13 @@ pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> Ga
         experiments: plan
             .experiments
             .iter()
-            .map(|id| ExperimentReport {
-                experiment_id: id.clone(),
-                notify_id: plan.attach.clone(),
-                run_id: None,
-                link: None,
-                phase: None,
-                score: None,
-                verdict: RunVerdict::Error,
-                message: message.to_string(),
-                faults: Vec::new(),
-                duration: Duration::ZERO,
+            .map(|id| {
+                ExperimentReport::without_run(
+                    id,
+                    plan.attach.clone(),
+                    RunVerdict::Error,
+                    message.to_string(),
+                )
             })
             .collect(),
         started_at: SystemTime::now(),

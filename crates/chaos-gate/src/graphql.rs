@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::{Http, Mode, Rejected};
-use crate::platform::PlatformError;
+use crate::platform::{ErrorKind, PlatformError};
 use crate::text::snippet;
 
 /// Sends one GraphQL operation and returns its `data` as `T`. `auth` adds
@@ -30,6 +30,60 @@ pub async fn post<T: DeserializeOwned>(
     variables: Value,
     auth: impl Fn(RequestBuilder) -> RequestBuilder,
 ) -> Result<T, PlatformError> {
+    send(
+        http,
+        url,
+        what,
+        mode,
+        cap,
+        document,
+        variables,
+        auth,
+        |answer| read(what, answer),
+    )
+    .await
+}
+
+/// Like [`post`], but an answer that carries `errors` *and* `data` gives
+/// both: a trigger answered with a notify ID and errors has started a run
+/// that must be watched or stopped, not forgotten.
+#[allow(clippy::too_many_arguments)]
+pub async fn post_partial<T: DeserializeOwned>(
+    http: &Http,
+    url: &Url,
+    what: &str,
+    mode: Mode,
+    cap: usize,
+    document: &str,
+    variables: Value,
+    auth: impl Fn(RequestBuilder) -> RequestBuilder,
+) -> Result<Partial<T>, PlatformError> {
+    send(
+        http,
+        url,
+        what,
+        mode,
+        cap,
+        document,
+        variables,
+        auth,
+        |answer| read_partial(what, answer),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send<R>(
+    http: &Http,
+    url: &Url,
+    what: &str,
+    mode: Mode,
+    cap: usize,
+    document: &str,
+    variables: Value,
+    auth: impl Fn(RequestBuilder) -> RequestBuilder,
+    accept: impl Fn(&[u8]) -> Result<R, Rejected>,
+) -> Result<R, PlatformError> {
     let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
         .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
     http.send(
@@ -41,9 +95,16 @@ pub async fn post<T: DeserializeOwned>(
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
         },
-        |answer| read(what, answer),
+        accept,
     )
     .await
+}
+
+/// An answer's `data` and the `errors` that came with it, if any.
+pub struct Partial<T> {
+    pub data: T,
+    /// The errors beside the data, as a platform error.
+    pub errors: Option<PlatformError>,
 }
 
 /// The `errors` of an answer; `data` and anything else are skipped.
@@ -65,50 +126,104 @@ pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Platfor
     read(what, answer).map_err(|r| r.error)
 }
 
+/// Reads an answer that may carry `data` beside `errors` (a trigger's),
+/// the way [`post_partial`] does; for fuzz targets and property tests.
+pub fn data_partial<T: DeserializeOwned>(
+    what: &str,
+    answer: &[u8],
+) -> Result<Partial<T>, PlatformError> {
+    read_partial(what, answer).map_err(|r| r.error)
+}
+
 /// Like [`data`], saying whether asking again may help: an `errors` array
 /// is the server's considered answer, a body of the wrong shape may be a
 /// passing fault (a proxy's page, a half-deployed server).
 fn read<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Rejected> {
-    let start = || {
-        snippet(
-            &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
-            120,
-        )
-    };
+    let partial = read_partial::<T>(what, answer)?;
+    match partial.errors {
+        Some(error) => Err(Rejected {
+            error,
+            retry: false,
+        }),
+        None => Ok(partial.data),
+    }
+}
+
+/// The first bytes of an answer, for messages.
+fn start_of(answer: &[u8]) -> String {
+    snippet(
+        &String::from_utf8_lossy(&answer[..answer.len().min(200)]),
+        120,
+    )
+}
+
+/// Reads `errors` and `data`. Refused credentials, or errors with no usable
+/// `data`, are an error; `data` beside other errors comes back with them.
+fn read_partial<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<Partial<T>, Rejected> {
     let shape = |e: serde_json::Error| Rejected {
         error: PlatformError::unusable(format!(
             "{what}: the answer is not the shape expected ({e}); it starts with {}",
-            start()
+            start_of(answer)
         )),
         retry: true,
     };
     let head: Errors = serde_json::from_slice(answer).map_err(shape)?;
-    if let Some(errors) = head.errors.filter(|e| !e.is_empty()) {
-        let messages: Vec<String> = errors
-            .iter()
-            .map(|e| {
-                e.get("message")
-                    .and_then(Value::as_str)
-                    .map(|m| snippet(m, 300))
-                    .unwrap_or_else(|| snippet(&e.to_string(), 300))
-            })
-            .collect();
-        return Err(Rejected {
-            error: PlatformError::unusable(format!(
-                "{what}: the platform answered with an error: {}",
-                messages.join("; ")
-            )),
+    let errors = head
+        .errors
+        .filter(|e| !e.is_empty())
+        .map(|errors| rejection(what, &errors));
+    match (serde_json::from_slice::<Data<T>>(answer), errors) {
+        (Ok(Data { data: Some(data) }), errors)
+            if errors.as_ref().is_none_or(|e| e.kind != ErrorKind::Auth) =>
+        {
+            Ok(Partial { data, errors })
+        }
+        (_, Some(error)) => Err(Rejected {
+            error,
             retry: false,
-        });
+        }),
+        (Ok(Data { data: _ }), None) => Err(Rejected {
+            error: PlatformError::unusable(format!(
+                "{what}: the answer has no data (it starts with {})",
+                start_of(answer)
+            )),
+            retry: true,
+        }),
+        (Err(e), None) => Err(shape(e)),
     }
-    let data: Data<T> = serde_json::from_slice(answer).map_err(shape)?;
-    data.data.ok_or_else(|| Rejected {
-        error: PlatformError::unusable(format!(
-            "{what}: the answer has no data (it starts with {})",
-            start()
-        )),
-        retry: true,
-    })
+}
+
+/// The platform error for a GraphQL `errors` array: refused credentials
+/// when the server says so (ChaosCenter answers a bad or expired token,
+/// and a project the token may not see, with HTTP 200 and
+/// `permission_denied: ...`, or `invalid Token`), otherwise a rejection
+/// carrying the server's messages.
+fn rejection(what: &str, errors: &[Value]) -> PlatformError {
+    let messages: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            e.get("message")
+                .and_then(Value::as_str)
+                .map(|m| snippet(m, 300))
+                .unwrap_or_else(|| snippet(&e.to_string(), 300))
+        })
+        .collect();
+    let refused = messages.iter().any(|m| is_auth_message(m));
+    let (kind, lead) = if refused {
+        (ErrorKind::Auth, "the platform refused the credentials")
+    } else {
+        (ErrorKind::Rejected, "the platform answered with an error")
+    };
+    PlatformError::new(kind, format!("{what}: {lead}: {}", messages.join("; ")))
+}
+
+/// Whether a GraphQL error message is a refusal of the credentials.
+fn is_auth_message(message: &str) -> bool {
+    let m = message.trim_start().to_ascii_lowercase();
+    m.starts_with("permission_denied")
+        || m.starts_with("invalid token")
+        || m.starts_with("unauthorized")
+        || m.starts_with("unauthenticated")
 }
 
 /// A root field of `data` that must be present.
@@ -133,6 +248,42 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("no such workflow"), "{}", e.message);
+    }
+
+    #[test]
+    fn permission_denied_is_an_auth_failure() {
+        for m in [
+            "permission_denied: rpc error: code = Unknown desc = token is expired",
+            "invalid Token",
+            "Permission_Denied",
+        ] {
+            let body = json!({"data": null, "errors": [{"message": m}]}).to_string();
+            let e = data::<Root>("op", body.as_bytes()).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Auth, "{m}");
+        }
+        let e = data::<Root>(
+            "op",
+            br#"{"errors": [{"message": "no matching experiment run"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Rejected);
+    }
+
+    #[test]
+    fn data_next_to_errors_is_kept() {
+        let p = read_partial::<Root>(
+            "op",
+            br#"{"data": {"a": 7}, "errors": [{"message": "partly failed"}]}"#,
+        )
+        .map_err(|r| r.error)
+        .unwrap();
+        assert_eq!(p.data.a, Some(7));
+        assert!(p.errors.unwrap().message.contains("partly failed"));
+        let e = read_partial::<Root>("op", br#"{"data": 5, "errors": [{"message": "x"}]}"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.error.kind, ErrorKind::Rejected);
+        assert!(!e.retry);
     }
 
     #[test]

@@ -29,6 +29,10 @@ use crate::text::snippet;
 
 /// Longest a single request may take, whatever time is left overall.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time a request gets once the gate's deadline has passed: the stops
+/// and stop confirmations that follow a timeout bound themselves (spec §7),
+/// and a stop cut short by a tiny timeout would leave chaos running.
+const AFTER_DEADLINE: Duration = Duration::from_secs(2);
 /// Retries after the first attempt of one call.
 pub const MAX_RETRIES: usize = 5;
 /// The longest wait a `Retry-After` can ask for; a longer one is cut to
@@ -185,16 +189,7 @@ impl Http {
                     timed_out: false,
                 });
             }
-            // A stop (Write) is sent after the deadline and bounded by the
-            // gate's stop budget; capping it at the deadline would leave it
-            // 100 ms.
-            let timeout = if mode == Mode::Write {
-                REQUEST_TIMEOUT
-            } else {
-                REQUEST_TIMEOUT
-                    .min(self.time_left())
-                    .max(Duration::from_millis(100))
-            };
+            let timeout = REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE);
             let mut result = attempt(what, build().timeout(timeout), cap, &read).await;
             if let Err(a) = &mut result {
                 if a.timed_out && self.time_left().is_zero() {

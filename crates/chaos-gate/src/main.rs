@@ -94,7 +94,7 @@ fn reporters(
             env("GITHUB_STEP_SUMMARY")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
-            settings.on_platform_error,
+            settings.exit_policy(),
             settings.junit_path.clone(),
         ));
     }
@@ -144,7 +144,14 @@ async fn run(
     let plan = Plan {
         experiments: settings.experiments.clone(),
         attach: settings.notify_id.clone(),
-        threshold: settings.expected_resilience_score,
+        rules: chaos_gate::verdict::Rules {
+            threshold: settings.expected_resilience_score,
+            warning_score: settings.warning_score,
+            max_score_drop: settings.max_score_drop,
+            critical_faults: settings.critical_faults.clone(),
+            require_probes: settings.require_probes,
+        },
+        baseline_runs: settings.baseline_runs,
         poll_interval: settings.poll_interval,
         timeout: settings.timeout,
         stop_on_abort: settings.stop_on_abort,
@@ -154,7 +161,13 @@ async fn run(
         Ok(http) => run_gate(settings, http, &plan, &mut reporters, abort).await,
         Err(e) => gate::failed_to_start(settings.platform.name(), &plan, &e.message),
     };
-    let code = report.outcome.exit_code(settings.on_platform_error);
+    let policy = settings.exit_policy();
+    let code = report.outcome.exit_code(policy);
+    if report.outcome.failure_not_enforced(policy) {
+        reporters.emit(&Event::Warning {
+            message: "on_fail=warn: the gate failed, but the failure is not enforced (report only); this job does not fail",
+        });
+    }
     if report.outcome.platform_error.is_some()
         && settings.on_platform_error == OnPlatformError::Warn
         && report.outcome.cancelled.is_none()

@@ -26,6 +26,48 @@ pub struct ExperimentReport {
     pub faults: Vec<Fault>,
     /// From the trigger to the verdict.
     pub duration: Duration,
+    /// The experiment's baseline (§4), when `baseline_runs` is set and
+    /// one could be read.
+    pub baseline: Option<Baseline>,
+    /// `Some(true)`: this gate stopped the run and the platform confirmed
+    /// it; `Some(false)`: a stop was sent (or due) but not confirmed, so
+    /// the chaos may still be running; `None`: no stop was sent.
+    pub stopped: Option<bool>,
+}
+
+impl ExperimentReport {
+    /// An experiment with no run to show: not started, or only checked.
+    pub fn without_run(
+        experiment_id: &str,
+        notify_id: Option<String>,
+        verdict: RunVerdict,
+        message: String,
+    ) -> ExperimentReport {
+        ExperimentReport {
+            experiment_id: experiment_id.to_string(),
+            notify_id,
+            run_id: None,
+            link: None,
+            phase: None,
+            score: None,
+            verdict,
+            message,
+            faults: Vec::new(),
+            duration: Duration::ZERO,
+            baseline: None,
+            stopped: None,
+        }
+    }
+}
+
+/// An experiment's baseline: the median score of its last finished runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Baseline {
+    pub score: f64,
+    /// The scores it came from, oldest first.
+    pub scores: Vec<f64>,
+    /// Their run IDs, where the platform gave them, oldest first.
+    pub run_ids: Vec<String>,
 }
 
 /// The whole gate, once it is over.
@@ -33,6 +75,7 @@ pub struct ExperimentReport {
 pub struct GateReport {
     pub platform: &'static str,
     pub threshold: f64,
+    pub warning_score: Option<f64>,
     pub outcome: Outcome,
     pub experiments: Vec<ExperimentReport>,
     pub started_at: SystemTime,
@@ -48,6 +91,8 @@ struct ResultEntry<'a> {
     phase: Option<&'a str>,
     resilience_score: Option<f64>,
     verdict: RunVerdict,
+    baseline_score: Option<f64>,
+    stopped: Option<bool>,
 }
 
 impl GateReport {
@@ -86,6 +131,8 @@ impl GateReport {
                 phase: e.phase.as_deref(),
                 resilience_score: e.score,
                 verdict: e.verdict,
+                baseline_score: e.baseline.as_ref().map(|b| b.score),
+                stopped: e.stopped,
             })
             .collect();
         serde_json::to_string(&entries).unwrap_or_else(|_| "[]".to_string())
@@ -138,6 +185,14 @@ pub enum Event<'a> {
     Warning {
         message: &'a str,
     },
+    /// An experiment's baseline was read (`None`: it has no finished run
+    /// to compare with).
+    BaselineRead {
+        experiment_id: &'a str,
+        baseline: Option<&'a Baseline>,
+        /// The number of runs asked for (`baseline_runs`).
+        wanted: u32,
+    },
     RunFinished {
         report: &'a ExperimentReport,
     },
@@ -153,6 +208,11 @@ pub enum Event<'a> {
     Stopped {
         experiment_id: &'a str,
         error: Option<&'a str>,
+    },
+    /// A stopped run showed a finished phase: the stop is confirmed.
+    StopConfirmed {
+        experiment_id: &'a str,
+        phase: &'a str,
     },
     Finished {
         report: &'a GateReport,
@@ -187,6 +247,8 @@ mod tests {
             message: String::new(),
             faults: vec![],
             duration: Duration::ZERO,
+            baseline: None,
+            stopped: None,
         }
     }
 
@@ -195,6 +257,7 @@ mod tests {
         let r = GateReport {
             platform: "harness",
             threshold: 80.0,
+            warning_score: None,
             outcome: Outcome::default(),
             experiments: vec![
                 exp("a", Some(90.0), RunVerdict::Pass),
@@ -212,5 +275,6 @@ mod tests {
         assert_eq!(v[1]["verdict"], "fail");
         assert_eq!(v[2]["resilience_score"], serde_json::Value::Null);
         assert_eq!(v[0]["experiment_id"], "a");
+        assert_eq!(v[0]["stopped"], serde_json::Value::Null);
     }
 }

@@ -130,6 +130,41 @@ pub const SETTINGS: &[SettingSpec] = &[
         "false",
         "check settings, credentials and that each experiment exists; trigger nothing",
     ),
+    s(
+        "warning_score",
+        "",
+        "a score at least this but below expected_resilience_score is a warning, not a failure",
+    ),
+    s(
+        "baseline_runs",
+        "0",
+        "compare each run with the median score of its experiment's last N finished runs; 0 turns it off",
+    ),
+    s(
+        "max_score_drop",
+        "10",
+        "with baseline_runs: a score more than this many points below the baseline fails",
+    ),
+    s(
+        "critical_faults",
+        "",
+        "comma-separated fault names, or * for all: a run where one did not pass fails",
+    ),
+    s(
+        "require_probes",
+        "false",
+        "a run in which no probe was evaluated is inconclusive, which fails",
+    ),
+    s(
+        "on_fail",
+        "fail",
+        "`fail` or `warn`: whether a failing or inconclusive gate fails the job (warn: report only)",
+    ),
+    s(
+        "warn_exit_code",
+        "0",
+        "the exit code of a gate that ends in a warning: 0, or 5 to 125",
+    ),
 ];
 
 /// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns
@@ -146,6 +181,8 @@ pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// The shortest `poll_interval` (spec §2 v2): anything shorter floods the
 /// platform with status polls.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The most past runs a baseline reads: one page of any platform's listing.
+const MAX_BASELINE_RUNS: u32 = 50;
 
 /// The prefixes, lowest precedence first.
 const PREFIXES: &[&str] = &["PLUGIN_", "INPUT_", "CHAOS_GATE_"];
@@ -280,6 +317,35 @@ pub enum OnPlatformError {
     Warn,
 }
 
+/// What a failing or inconclusive gate does to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFail {
+    Fail,
+    /// Report only: the failure is reported but the job ends in a warning.
+    Warn,
+}
+
+/// Faults whose failure fails a run whatever its score.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CriticalFaults {
+    #[default]
+    None,
+    All,
+    Named(Vec<String>),
+}
+
+impl CriticalFaults {
+    /// Whether the fault `name` is critical (names match without regard to
+    /// case).
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            CriticalFaults::None => false,
+            CriticalFaults::All => true,
+            CriticalFaults::Named(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+}
+
 /// Console log format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -317,6 +383,13 @@ pub struct Settings {
     pub ca_cert: Option<Vec<u8>>,
     pub log_format: LogFormat,
     pub dry_run: bool,
+    pub warning_score: Option<f64>,
+    pub baseline_runs: u32,
+    pub max_score_drop: f64,
+    pub critical_faults: CriticalFaults,
+    pub require_probes: bool,
+    pub on_fail: OnFail,
+    pub warn_exit_code: u8,
 }
 
 /// One bad setting: the variable it was read from (or the names it could
@@ -609,16 +682,58 @@ impl Settings {
             }
         }
 
-        let score = c.parse("expected_resilience_score", |t| {
-            let t = t.strip_suffix('%').unwrap_or(t).trim();
-            let v: f64 = t
-                .parse()
-                .map_err(|_| "not a number; use a score from 0 to 100".to_string())?;
-            if v.is_finite() && (0.0..=100.0).contains(&v) {
-                Ok(v)
-            } else {
-                Err("outside 0..100".to_string())
+        let score = c.parse("expected_resilience_score", parse_score);
+        let warning_score = match c.value("warning_score") {
+            None => Some(None),
+            Some(_) => c.parse("warning_score", parse_score).map(Some),
+        };
+        if let (Some(Some(w)), Some(t)) = (warning_score, score) {
+            if w > t {
+                let var = c
+                    .value("warning_score")
+                    .map(|v| format!("{}={:?}", v.variable, v.value))
+                    .unwrap_or_default();
+                c.fail(
+                    var,
+                    format!(
+                        "is above expected_resilience_score ({}); the warning band lies below the threshold",
+                        crate::verdict::fmt_score(t)
+                    ),
+                );
             }
+        }
+        let baseline_runs = c.parse("baseline_runs", |t| match t.parse::<u32>() {
+            Ok(n) if n <= MAX_BASELINE_RUNS => Ok(n),
+            Ok(_) => Err(format!("at most {MAX_BASELINE_RUNS} runs")),
+            Err(_) => Err("not a whole number; use 0 to turn baselines off".to_string()),
+        });
+        let max_score_drop = c.parse("max_score_drop", parse_score);
+        let critical_faults = c.text("critical_faults").map_or(CriticalFaults::None, |t| {
+            let names: Vec<String> = t
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
+            if names.iter().any(|n| n == "*") {
+                CriticalFaults::All
+            } else if names.is_empty() {
+                CriticalFaults::None
+            } else {
+                CriticalFaults::Named(names)
+            }
+        });
+        let require_probes = c.parse("require_probes", parse_bool);
+        let on_fail = c.parse("on_fail", |t| match t.to_ascii_lowercase().as_str() {
+            "fail" => Ok(OnFail::Fail),
+            "warn" => Ok(OnFail::Warn),
+            _ => Err("use fail or warn".to_string()),
+        });
+        let warn_exit_code = c.parse("warn_exit_code", |t| match t.parse::<u8>() {
+            Ok(n) if n == 0 || (5..=125).contains(&n) => Ok(n),
+            _ => Err(
+                "use 0, or a code from 5 to 125 (1 to 4 and 126 up mean other things)".to_string(),
+            ),
         });
         let positive = |t: &str| {
             let d = parse_duration(t)?;
@@ -720,6 +835,12 @@ impl Settings {
             Some(on_platform_error),
             Some(log_format),
             Some(dry_run),
+            Some(warning_score),
+            Some(baseline_runs),
+            Some(max_score_drop),
+            Some(require_probes),
+            Some(on_fail),
+            Some(warn_exit_code),
         ) = (
             platform,
             endpoint,
@@ -730,6 +851,12 @@ impl Settings {
             on_platform_error,
             log_format,
             dry_run,
+            warning_score,
+            baseline_runs,
+            max_score_drop,
+            require_probes,
+            on_fail,
+            warn_exit_code,
         )
         else {
             return Err(SettingsErrors(vec![SettingError {
@@ -756,7 +883,39 @@ impl Settings {
             ca_cert,
             log_format,
             dry_run,
+            warning_score,
+            baseline_runs,
+            max_score_drop,
+            critical_faults,
+            require_probes,
+            on_fail,
+            warn_exit_code,
         })
+    }
+}
+
+impl Settings {
+    /// The settings that turn an outcome into an exit code.
+    pub fn exit_policy(&self) -> crate::verdict::ExitPolicy {
+        crate::verdict::ExitPolicy {
+            on_platform_error: self.on_platform_error,
+            on_fail: self.on_fail,
+            warn_exit_code: self.warn_exit_code,
+        }
+    }
+}
+
+/// A score or a number of points: 0 to 100, may be fractional, may end
+/// in `%`.
+fn parse_score(t: &str) -> Result<f64, String> {
+    let t = t.strip_suffix('%').unwrap_or(t).trim();
+    let v: f64 = t
+        .parse()
+        .map_err(|_| "not a number; use a score from 0 to 100".to_string())?;
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("outside 0..100".to_string())
     }
 }
 

@@ -327,20 +327,17 @@ mod tests {
     }
 
     fn run() -> Run {
-        Run {
-            experiment_id: "e".into(),
-            notify_id: "n".into(),
-            run_id: "0123456789abcdef".into(),
-            identifiers: Value::Null,
-            sequence: 1,
-            created_ms: 1_700_000_000_000,
-            updated_ms: 1_700_000_005_000,
-            finished_ms: None,
-            terminal_ms: None,
-            polls: 0,
-            stopped: false,
-            finished_before_stop: false,
-        }
+        let mut r = Run::new(
+            &exp(""),
+            "n".into(),
+            "0123456789abcdef".into(),
+            Value::Null,
+            1,
+            false,
+        );
+        r.created_ms = 1_700_000_000_000;
+        r.updated_ms = 1_700_000_005_000;
+        r
     }
 
     fn chaos_nodes(data: &str) -> Vec<Value> {

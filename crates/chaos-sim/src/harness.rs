@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::execution;
 use crate::graphql::{self, GqlRequest, RootField};
-use crate::scenario::{Experiment, HarnessConfig};
+use crate::scenario::{Experiment, HarnessConfig, Scenario};
 use crate::server::{Action as ServerAction, Call, HttpRequest, Reply};
 use crate::state::{Run, RunView, State};
 
@@ -257,7 +257,7 @@ fn workflow_run(exp: &Experiment, run: &Run, view: &RunView, root: &RootField) -
         "workflowDescription": exp.description,
         "workflowManifest": if root.wants("workflowManifest") { execution::manifest(exp) } else { String::new() },
         "phase": view.phase,
-        "resiliencyScore": if view.finished { exp.resiliency_score } else { None },
+        "resiliencyScore": if view.finished { run.final_score(exp) } else { None },
         "experimentsPassed": passed,
         "experimentsFailed": failed,
         "experimentsAwaited": awaited,
@@ -288,6 +288,9 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
         want.as_ref().is_none_or(|w| w.iter().any(|x| x == have))
     };
 
+    // A lookup (no notify IDs) does not see a run still in its
+    // `unlisted_lists`; a hidden run counts no poll.
+    let lookup = notify_ids.is_none();
     // Count polls under the lock; build the (possibly huge) objects after.
     let listed: Vec<(Run, RunView)> = state.with_runs(|runs| {
         runs.iter_mut()
@@ -298,19 +301,40 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
             })
             .filter_map(|run| {
                 let exp = state.scenario.experiment(&run.experiment_id)?;
+                if lookup {
+                    let answers = run.list_answers;
+                    run.list_answers = answers.saturating_add(1);
+                    if answers < exp.unlisted_lists {
+                        return None;
+                    }
+                }
                 run.poll(exp).then(|| (run.clone(), run.view(exp)))
             })
             .collect()
     });
+    // Newest first, then cut to `pagination` (pages count from 0); the
+    // total counts before the cut.
+    let total = listed.len();
+    let pagination = request.and_then(|r| r.get("pagination"));
+    let limit = pagination
+        .and_then(|p| p.get("limit"))
+        .and_then(Value::as_u64)
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let page = pagination
+        .and_then(|p| p.get("page"))
+        .and_then(Value::as_u64)
+        .map_or(0, |p| usize::try_from(p).unwrap_or(usize::MAX));
     let runs: Vec<Value> = listed
         .iter()
         .rev()
+        .skip(page.saturating_mul(limit))
+        .take(limit)
         .filter_map(|(run, view)| {
             let exp = state.scenario.experiment(&run.experiment_id)?;
             Some(workflow_run(exp, run, view, root))
         })
         .collect();
-    json!({ "totalNoOfWorkflowRuns": runs.len(), "workflowRuns": runs })
+    json!({ "totalNoOfWorkflowRuns": total, "workflowRuns": runs })
 }
 
 /// `listWorkflow`: the stored experiments matching `workflowIDs` /
@@ -365,8 +389,14 @@ fn not_found(message: String) -> Reply {
     )
 }
 
-/// REST v2 stop: stops the run named by `notifyId` or `experimentRunId`
-/// (every unstopped run of the experiment when neither is given).
+/// REST v2 stop (`stopChaosV2Experiment`). Harness's published swagger
+/// marks `experimentRunId` and `notifyId` both required; a stop missing
+/// either is refused with 400 before anything happens (the real error body
+/// is not published: see docs/platform-fidelity.md). Otherwise the run is
+/// found by `notifyId` (by `experimentRunId` when no run has that notify
+/// ID), as Harness's MCP server describes the lookup, and only that run is
+/// stopped; `force=true` marks it `Stopped` in the database without
+/// stopping the chaos on the cluster.
 fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id: &str) -> Reply {
     let param = |name: &str| req.query_param(name).filter(|v| !v.is_empty());
     let (Some(org), Some(project)) = (param("organizationIdentifier"), param("projectIdentifier"))
@@ -376,6 +406,18 @@ fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id:
             &json!({ "status": "ERROR", "code": "INVALID_REQUEST", "message": "organizationIdentifier and projectIdentifier are required" }),
         );
     };
+    let (notify_id, run_id) = (param("notifyId"), param("experimentRunId"));
+    let missing: Vec<&str> = [("experimentRunId", &run_id), ("notifyId", &notify_id)]
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Reply::json(
+            400,
+            &json!({ "message": format!("missing required query parameter(s): {}", missing.join(", ")) }),
+        );
+    }
     if config.org_id.as_ref().is_some_and(|o| *o != org)
         || config.project_id.as_ref().is_some_and(|p| *p != project)
     {
@@ -384,9 +426,25 @@ fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id:
     let Some(exp) = state.scenario.experiment(experiment_id) else {
         return not_found(format!("experiment {experiment_id} not found"));
     };
-    let (notify_id, run_id) = (param("notifyId"), param("experimentRunId"));
-    let stopped = state.stop_runs(exp, notify_id.as_deref(), run_id.as_deref());
-    if stopped == 0 {
+    let force = param("force").is_some_and(|f| f.eq_ignore_ascii_case("true"));
+    let stopped = state.with_runs(|runs| {
+        let of_exp = |r: &Run| r.experiment_id == exp.id;
+        let index = runs
+            .iter()
+            .position(|r| of_exp(r) && notify_id.as_deref() == Some(r.notify_id.as_str()))
+            .or_else(|| {
+                runs.iter()
+                    .position(|r| of_exp(r) && run_id.as_deref() == Some(r.run_id.as_str()))
+            });
+        let run = runs.get_mut(index?)?;
+        if force {
+            run.mark_stopped(exp);
+        } else {
+            run.stop(exp);
+        }
+        Some(())
+    });
+    if stopped.is_none() {
         return not_found(format!(
             "no run of experiment {experiment_id} matches notifyId={} experimentRunId={}",
             notify_id.unwrap_or_default(),
@@ -397,6 +455,18 @@ fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id:
         200,
         &json!({ "experimentId": exp.id, "experimentName": exp.display_name(), "isStopped": true }),
     )
+}
+
+/// The `identifiers` a run started by someone else carries: the scenario's
+/// account, organization and project (`default` when the scenario accepts
+/// any).
+pub(crate) fn default_identifiers(scenario: &Scenario) -> Value {
+    let config = scenario.harness.as_ref();
+    json!({
+        "accountIdentifier": config.map(|c| c.account_id.clone()).unwrap_or_default(),
+        "orgIdentifier": config.and_then(|c| c.org_id.clone()).unwrap_or_else(|| "default".into()),
+        "projectIdentifier": config.and_then(|c| c.project_id.clone()).unwrap_or_else(|| "default".into()),
+    })
 }
 
 #[cfg(test)]

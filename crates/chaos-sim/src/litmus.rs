@@ -10,12 +10,20 @@
 //! `execution`). The schema is the real ChaosCenter one, so a document a
 //! client sends is checked exactly as far as the platform would check it.
 //!
-//! Differences from Harness that a client must cope with, and that this
-//! module therefore reproduces:
-//! - a run exists (phase `Queued`, or the scenario's first phase) as soon as
-//!   the trigger returns, and asking for a run that does not exist is a
-//!   GraphQL error rather than an empty list;
-//! - the score and the fault counters live directly on `ExperimentRun`;
+//! Everything here follows what ChaosCenter's server code does (see
+//! docs/platform-fidelity.md for the files and commits it was read from),
+//! including what a client must cope with:
+//! - a run exists as soon as the trigger returns, `Queued`, with an empty
+//!   `experimentRunID`, a `resiliencyScore` of 0 (not null) and null fault
+//!   counters; the run ID appears when the run leaves `Queued`, and the
+//!   score means something only at a terminal phase;
+//! - `listExperimentRun` never fills `notifyID`;
+//! - a bad or expired token is HTTP 200 with a `permission_denied: ...`
+//!   GraphQL error; only a revoked token is HTTP 401;
+//! - `stopExperimentRuns` differs by `server_version`: before 3.31 it
+//!   ignores `notifyID` and, without a run ID, stops every running run of
+//!   the experiment, other people's included; from 3.31 a stop by
+//!   `notifyID` alone only marks the run `Stopped` in the database;
 //! - the run phase is declared as an enum, yet the server returns values
 //!   outside it, so phases are passed through verbatim.
 
@@ -27,9 +35,9 @@ use serde_json::{Map, Value, json};
 
 use crate::execution;
 use crate::graphql::{self, GqlRequest, RootField};
-use crate::scenario::{Experiment, LitmusConfig};
+use crate::scenario::{Experiment, LitmusConfig, Scenario};
 use crate::server::{Action as ServerAction, Call, HttpRequest, Reply};
-use crate::state::{Run, RunView, State};
+use crate::state::{Run, RunView, State, TokenState, is_terminal_phase};
 
 /// The ChaosCenter schema, one entry per file as the project ships it
 /// (see `schema/litmus/README.md`).
@@ -79,8 +87,9 @@ const SCHEMA_FILES: &[(&str, &str)] = &[
 const LOGIN_PATH: &str = "/auth/login";
 const QUERY_PATH: &str = "/api/query";
 
-/// Lifetime the login answer announces, in seconds (ChaosCenter's default
-/// is a day). Tokens are never actually expired by the simulator.
+/// Lifetime the login answer announces, in seconds: ChaosCenter's default
+/// `JWT_EXPIRY_MINS` of 1440 times 60. The simulator expires tokens by
+/// request count instead (`token_valid_requests`).
 const TOKEN_LIFETIME_SECS: u64 = 86_400;
 
 /// The root fields this dialect resolves; any other field of the schema
@@ -91,7 +100,35 @@ const RESOLVED: &[&str] = &[
     "stopExperimentRuns",
     "getExperiment",
     "listExperimentRun",
+    "getServerVersion",
 ];
+
+/// The JSON keys `POST /auth/login` decodes: those of the auth server's
+/// `entities.User` (with its inline `Audit`). Any other key is refused, as
+/// the auth server decodes with unknown fields disallowed. Go matches keys
+/// without regard to case, and so does this list.
+const LOGIN_FIELDS: &[&str] = &[
+    "userID",
+    "username",
+    "password",
+    "salt",
+    "email",
+    "name",
+    "role",
+    "deactivatedAt",
+    "isInitialLogin",
+    "updatedAt",
+    "createdAt",
+    "createdBy",
+    "updatedBy",
+    "isRemoved",
+];
+
+/// The auth server's description of `invalid_request`.
+const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed";
+
+/// The `/query` middleware's answer to a revoked token (plain text).
+const REVOKED: &str = "Error verifying JWT token: Token is revoked";
 
 fn schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -101,6 +138,16 @@ fn schema() -> &'static Valid<Schema> {
 /// Parses the embedded schema now rather than on the first request.
 pub(crate) fn check_schema() {
     schema();
+}
+
+/// The `projectID` a run started by someone else carries.
+pub(crate) fn default_identifiers(scenario: &Scenario) -> Value {
+    let project = scenario
+        .litmus
+        .as_ref()
+        .map(|c| c.project_id.clone())
+        .unwrap_or_default();
+    json!({ "projectID": project })
 }
 
 /// A Litmus request, decoded far enough to be recorded and injected.
@@ -127,7 +174,7 @@ pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
         QUERY_PATH => Some(
             match graphql::parse_request(schema(), req.header("content-type"), &req.body) {
                 Ok(gql) => {
-                    // Both the poll and the stop name their run by notify ID.
+                    // Both the poll and the stop may name their run by notify ID.
                     let notify_ids = gql
                         .root_fields()
                         .iter()
@@ -150,27 +197,37 @@ pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
     }
 }
 
-/// Carries out a Litmus call. GraphQL requests are checked in the order
-/// ChaosCenter checks them: the origin (a middleware in front of
-/// everything), then the token, and only then the document.
+/// Carries out a Litmus call in the order ChaosCenter's servers check a
+/// request: the origin (a middleware in front of every route of both the
+/// auth and the GraphQL server), then on `/api/query` a revoked token (the
+/// only HTTP 401), then the document (gqlgen), and only then, inside each
+/// resolver, the token and the project (`permission_denied: ...`, HTTP
+/// 200).
 pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Reply {
     // The server only routes here in a Litmus scenario, which the scenario
     // check guarantees has a `[litmus]` table.
     let Some(config) = state.scenario.litmus.as_ref() else {
         return Reply::not_found();
     };
+    if let Some(refusal) = check_origin(state, config, req) {
+        return refusal;
+    }
     match action {
         Action::Login => login(state, config, req),
         Action::Graphql(parsed) => {
-            if let Some(refusal) = check_origin(state, config, req) {
-                return refusal;
+            let token = bearer_token(req);
+            if config.revoked_tokens.contains(&token) {
+                return Reply {
+                    status: 401,
+                    content_type: "text/plain; charset=utf-8".into(),
+                    headers: Vec::new(),
+                    body: REVOKED.into(),
+                };
             }
-            if let Some(refusal) = authenticate(state, config, req) {
-                return refusal;
-            }
+            let auth = check_token(state, config, &token);
             match parsed {
                 Err(reply) => reply.clone(),
-                Ok(gql) => gql.execute(|root| resolve(state, config, root)),
+                Ok(gql) => gql.execute(|root| resolve(state, config, &auth, root)),
             }
         }
     }
@@ -187,21 +244,38 @@ fn auth_error(status: u16, error: &str, description: &str) -> Reply {
 
 /// `POST /auth/login`: `{"username", "password"}` in, a bearer token out.
 /// The body is read as JSON whatever its content type, as the auth server
-/// does. The origin is not checked here (only `/api/query` requires it), so
-/// a test asserts on the recorded request to see whether a client sent it.
+/// does; unknown keys, a non-object, or a username or password that is
+/// missing, empty or not a string are `invalid_request` (400); a wrong
+/// username or password is `invalid_credentials` (401).
 fn login(state: &State, config: &LitmusConfig, req: &HttpRequest) -> Reply {
-    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
-    let (username, password) = (field("username"), field("password"));
+    let invalid = || auth_error(400, "invalid_request", INVALID_REQUEST);
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
+        return invalid();
+    };
+    let known = |key: &str| LOGIN_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(key));
+    if !body.keys().all(|k| known(k)) {
+        return invalid();
+    }
+    let field = |name: &str| -> Result<String, ()> {
+        let value = body
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v);
+        match value {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(()),
+        }
+    };
+    let (Ok(username), Ok(password)) = (field("username"), field("password")) else {
+        return invalid();
+    };
+    let username = username.trim();
     if username.is_empty() || password.is_empty() {
-        return auth_error(
-            400,
-            "invalid_request",
-            "The request body must be a JSON object with a username and a password",
-        );
+        return invalid();
     }
     let matches = config.username.as_deref() == Some(username)
-        && config.password.as_deref() == Some(password);
+        && config.password.as_deref() == Some(password.as_str());
     if !matches {
         return auth_error(401, "invalid_credentials", "Invalid Credentials");
     }
@@ -210,23 +284,24 @@ fn login(state: &State, config: &LitmusConfig, req: &HttpRequest) -> Reply {
         &json!({
             "accessToken": state.issue_token(),
             "projectID": config.project_id,
+            "projectRole": "Owner",
             "expiresIn": TOKEN_LIFETIME_SECS,
             "type": "Bearer",
         }),
     )
 }
 
-/// The origin the GraphQL endpoint accepts: the scenario's, or the
-/// simulator's own URL.
+/// The origin both servers accept: the scenario's, or the simulator's own
+/// URL.
 fn allowed_origin<'a>(state: &'a State, config: &'a LitmusConfig) -> &'a str {
     config.allowed_origin.as_deref().unwrap_or(&state.url)
 }
 
 /// ChaosCenter's origin check: 403 `{"error": "Invalid origin"}` unless the
-/// `Origin` header is the allowed origin. (The real server falls back on
-/// `Host` when `Origin` is absent and matches its allow-list loosely; the
-/// simulator demands the header, exactly, so a client that forgets it is
-/// caught here rather than by the first strict deployment.)
+/// `Origin` header is the allowed origin. (The real servers fall back on
+/// `Host` when `Origin` is absent and match their allow-list as regular
+/// expressions; the simulator demands the header, exactly, so a client that
+/// forgets it is caught here rather than by the first strict deployment.)
 fn check_origin(state: &State, config: &LitmusConfig, req: &HttpRequest) -> Option<Reply> {
     if req.header("origin") == Some(allowed_origin(state, config)) {
         return None;
@@ -234,70 +309,92 @@ fn check_origin(state: &State, config: &LitmusConfig, req: &HttpRequest) -> Opti
     Some(Reply::json(403, &json!({ "error": "Invalid origin" })))
 }
 
-/// `Authorization: Bearer <token>` with the scenario's static token or one
-/// a login handed out; 401 otherwise, in the auth server's error shape.
-fn authenticate(state: &State, config: &LitmusConfig, req: &HttpRequest) -> Option<Reply> {
-    let Some(header) = req.header("authorization") else {
-        return Some(auth_error(
-            401,
-            "unauthorized",
-            "The Authorization header is missing: send Authorization: Bearer <token>",
-        ));
-    };
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .unwrap_or("")
-        .trim();
-    let valid =
-        !token.is_empty() && (config.token.as_deref() == Some(token) || state.token_issued(token));
-    if valid {
-        None
-    } else {
-        Some(auth_error(
-            401,
-            "unauthorized",
-            "The access token is malformed, expired or not valid",
-        ))
+/// The token of the `Authorization` header: after `Bearer ` (exactly that
+/// prefix) or the whole value (litmusctl sends it bare); empty without the
+/// header.
+fn bearer_token(req: &HttpRequest) -> String {
+    let header = req.header("authorization").unwrap_or("");
+    header.strip_prefix("Bearer ").unwrap_or(header).to_string()
+}
+
+/// The message a resolver answers when the auth server refuses the token or
+/// the project: ChaosCenter wraps the gRPC error it got.
+fn permission_denied(reason: &str) -> String {
+    format!("permission_denied: rpc error: code = Unknown desc = {reason}")
+}
+
+/// Counts one request with `token` and says why resolvers will refuse it,
+/// if they will: with the messages the JWT library gives for an expired
+/// token, one that is not a JWT at all, and one signed with another key.
+fn check_token(state: &State, config: &LitmusConfig, token: &str) -> Result<(), String> {
+    match state.use_token(token, config.token.as_deref(), config.token_valid_requests) {
+        TokenState::Valid => Ok(()),
+        TokenState::Expired => Err(permission_denied("Token is expired")),
+        TokenState::Unknown if token.split('.').count() == 3 => {
+            Err(permission_denied("signature is invalid"))
+        }
+        TokenState::Unknown => Err(permission_denied(
+            "token contains an invalid number of segments",
+        )),
     }
 }
 
 /// An `ID` or `String` argument as a string: IDs may arrive as JSON
 /// numbers. `None` when absent, null or empty.
 fn id_arg(args: &Map<String, Value>, name: &str) -> Option<String> {
+    string_arg(args, name).filter(|s| !s.is_empty())
+}
+
+/// Like [`id_arg`], but an empty string is `Some("")`: the resolvers of
+/// some versions tell null from empty.
+fn string_arg(args: &Map<String, Value>, name: &str) -> Option<String> {
     match args.get(name)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
-fn resolve(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
+fn resolve(
+    state: &State,
+    config: &LitmusConfig,
+    auth: &Result<(), String>,
+    root: &RootField,
+) -> Result<Value, String> {
+    if root.name == "getServerVersion" {
+        // The one resolver without a role check: it needs no token.
+        return Ok(json!({ "key": "version", "value": config.server_version }));
+    }
     if !RESOLVED.contains(&root.name.as_str()) {
         return Err(format!("{} is not implemented by chaos-sim", root.name));
     }
+    auth.clone()?;
     let project = id_arg(&root.args, "projectID").unwrap_or_default();
     if project != config.project_id {
-        return Err(format!("project {project} not found"));
+        // The user is not a member of that project.
+        return Err(permission_denied("auth gRPC - Unauthorized"));
     }
     match root.name.as_str() {
         "runChaosExperiment" => run_experiment(state, config, root),
         "getExperimentRun" => get_experiment_run(state, config, root),
-        "stopExperimentRuns" => stop_runs(state, root),
+        "stopExperimentRuns" => stop_runs(state, config, root),
         "listExperimentRun" => Ok(list_experiment_runs(state, config, root)),
         _ => get_experiment(state, config, root),
     }
 }
 
+/// `runChaosExperiment`: an unknown or removed experiment is the database
+/// lookup's error; an inactive infrastructure refuses before anything is
+/// created; a scheduled experiment answers an empty notify ID.
 fn run_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
         .scenario
         .experiment(&id)
         .filter(|e| !e.removed)
-        .ok_or_else(|| format!("experiment {id} not found"))?;
+        .ok_or("could not get experiment run, error: mongo: no documents in result")?;
     if !exp.infra_active {
-        return Err("infra is not active".into());
+        return Err("experiment re-run failed due to inactive infra".into());
     }
     if exp.cron {
         // A scheduled experiment is started by its schedule; ChaosCenter
@@ -308,35 +405,58 @@ fn run_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
     Ok(json!({ "notifyID": notify_id }))
 }
 
-/// `getExperimentRun`: the run named by `notifyID` and/or
-/// `experimentRunID` counts one poll and is returned; a run nobody started
-/// (or one still in its `unlisted_polls`) is an error, as ChaosCenter's
-/// database lookup fails then.
+/// The run ID the database holds: empty until the cluster's first event,
+/// which is when the run leaves `Queued`.
+fn visible_run_id<'a>(run: &'a Run, view: &RunView) -> &'a str {
+    if view.left_queued { &run.run_id } else { "" }
+}
+
+/// Whether the database marks the run completed (the cluster's final
+/// event, or a stop from 3.29 on).
+fn completed(view: &RunView) -> bool {
+    view.stopped || (view.finished && is_terminal_phase(&view.phase))
+}
+
+/// `getExperimentRun`: each of `experimentRunID` and `notifyID` that is
+/// given and not empty narrows the match (both must match when both are
+/// given); the matching run counts one poll and is returned. Both null is
+/// an error; both empty matches every run, and the resolver answers the
+/// last one the database returns (the newest). A run that matches nothing
+/// (or is still in its `unlisted_polls`) is "no matching experiment run".
+/// Note that a run has no `experimentRunID` while `Queued`.
 fn get_experiment_run(
     state: &State,
     config: &LitmusConfig,
     root: &RootField,
 ) -> Result<Value, String> {
-    let notify_id = id_arg(&root.args, "notifyID");
-    let run_id = id_arg(&root.args, "experimentRunID");
-    if notify_id.is_none() && run_id.is_none() {
-        return Err("experimentRunID or notifyID is required".into());
+    let notify_arg = string_arg(&root.args, "notifyID");
+    let run_arg = string_arg(&root.args, "experimentRunID");
+    if notify_arg.is_none() && run_arg.is_none() {
+        return Err("experimentRunID or notifyID not provided".into());
     }
+    let notify_id = notify_arg.filter(|s| !s.is_empty());
+    let run_id = run_arg.filter(|s| !s.is_empty());
     // Count the poll under the lock; build the (possibly huge) object after.
     let found = state.with_runs(|runs| {
-        let run = runs.iter_mut().find(|r| {
+        let index = runs.iter().rposition(|r| {
+            let Some(exp) = state.scenario.experiment(&r.experiment_id) else {
+                return false;
+            };
             notify_id.as_ref().is_none_or(|n| *n == r.notify_id)
-                && run_id.as_ref().is_none_or(|id| *id == r.run_id)
+                && run_id
+                    .as_ref()
+                    .is_none_or(|id| *id == visible_run_id(r, &r.view(exp)))
         })?;
+        let run = runs.get_mut(index)?;
         let exp = state.scenario.experiment(&run.experiment_id)?;
         run.poll(exp).then(|| (run.clone(), run.view(exp)))
     });
-    let (run, view) = found.ok_or("experiment run not found")?;
+    let (run, view) = found.ok_or("no matching experiment run")?;
     let exp = state
         .scenario
         .experiment(&run.experiment_id)
-        .ok_or("experiment run not found")?;
-    Ok(experiment_run(state, config, exp, &run, &view, root))
+        .ok_or("no matching experiment run")?;
+    Ok(experiment_run(state, config, exp, &run, &view, root, false))
 }
 
 /// A list argument of IDs, `None` when absent, null or empty (no filter).
@@ -355,10 +475,12 @@ fn id_list(value: Option<&Value>) -> Option<Vec<String>> {
 
 /// `listExperimentRun`: the runs matching `experimentIDs` and
 /// `experimentRunIDs` (all when neither is given), newest first unless
-/// `sort` says otherwise, cut to `pagination` (pages count from 0).
-/// `totalNoOfExperimentRuns` counts before pagination. Listing counts no
-/// poll, so it never moves a run along; a run still in its
-/// `unlisted_polls` is left out, as `getExperimentRun` would not find it.
+/// `sort` says otherwise, cut to `pagination` (pages count from 0; 15 runs
+/// at most without it, as ChaosCenter limits). `totalNoOfExperimentRuns`
+/// counts before pagination. Every run it matches counts one poll, so a
+/// client that follows a run by listing sees it move along. A run still in
+/// its `unlisted_lists` (or `unlisted_polls`) is left out. `notifyID` and
+/// `createdBy` are always null here, as in ChaosCenter's list resolver.
 /// The `filter` input is accepted and ignored.
 fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Value {
     let request = root.args.get("request");
@@ -368,11 +490,21 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
         want.as_ref().is_none_or(|w| w.iter().any(|x| x == have))
     };
     let mut listed: Vec<(Run, RunView)> = state.with_runs(|runs| {
-        runs.iter()
-            .filter(|r| matches(&experiment_ids, &r.experiment_id) && matches(&run_ids, &r.run_id))
+        runs.iter_mut()
             .filter_map(|r| {
                 let exp = state.scenario.experiment(&r.experiment_id)?;
-                (r.polls >= exp.unlisted_polls).then(|| (r.clone(), r.view(exp)))
+                let before = r.view(exp);
+                if !(matches(&experiment_ids, &r.experiment_id)
+                    && matches(&run_ids, visible_run_id(r, &before)))
+                {
+                    return None;
+                }
+                let answers = r.list_answers;
+                r.list_answers = answers.saturating_add(1);
+                if answers < exp.unlisted_lists {
+                    return None;
+                }
+                r.poll(exp).then(|| (r.clone(), r.view(exp)))
             })
             .collect()
     });
@@ -405,8 +537,8 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
             .and_then(|v| usize::try_from(v).ok())
     };
     let (skip, take) = match (page_value("page"), page_value("limit")) {
-        (Some(page), Some(limit)) if limit > 0 => (page.saturating_mul(limit), limit),
-        _ => (0, usize::MAX),
+        (Some(page), Some(limit)) => (page.saturating_mul(limit), limit),
+        _ => (0, 15),
     };
     let runs: Vec<Value> = listed
         .iter()
@@ -414,57 +546,152 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
         .take(take)
         .filter_map(|(run, view)| {
             let exp = state.scenario.experiment(&run.experiment_id)?;
-            Some(experiment_run(state, config, exp, run, view, root))
+            Some(experiment_run(state, config, exp, run, view, root, true))
         })
         .collect();
     json!({ "totalNoOfExperimentRuns": total, "experimentRuns": runs })
 }
 
-/// `stopExperimentRuns`: stops the run named by `notifyID` and/or
-/// `experimentRunID`, or every unstopped run of the experiment when neither
-/// is given, and answers `true`. Naming no existing run is an error.
-fn stop_runs(state: &State, root: &RootField) -> Result<Value, String> {
+/// `stopExperimentRuns`, as the server version in the scenario does it
+/// (ChaosCenter's `StopExperimentRuns` and `ProcessExperimentRunStop`).
+/// An unknown or removed experiment is the database lookup's error.
+fn stop_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let experiment_id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
         .scenario
         .experiment(&experiment_id)
-        .ok_or_else(|| format!("experiment {experiment_id} not found"))?;
-    let notify_id = id_arg(&root.args, "notifyID");
-    let run_id = id_arg(&root.args, "experimentRunID");
-    let stopped = state.stop_runs(exp, notify_id.as_deref(), run_id.as_deref());
-    if stopped == 0 {
-        return Err(format!(
-            "no run of experiment {experiment_id} matches notifyID={} experimentRunID={}",
-            notify_id.unwrap_or_default(),
-            run_id.unwrap_or_default()
-        ));
+        .filter(|e| !e.removed)
+        .ok_or("mongo: no documents in result")?;
+    let run_arg = string_arg(&root.args, "experimentRunID");
+    if config.at_least(3, 31) {
+        let run_id = run_arg.filter(|s| !s.is_empty());
+        let notify_id = id_arg(&root.args, "notifyID");
+        match (run_id, notify_id) {
+            (Some(run_id), _) => stop_by_run_id(state, config, exp, &run_id),
+            (None, Some(notify_id)) => {
+                // Only the database: no stop is sent to the cluster.
+                state.with_runs(|runs| {
+                    for run in runs
+                        .iter_mut()
+                        .filter(|r| r.experiment_id == exp.id && r.notify_id == notify_id)
+                    {
+                        run.mark_stopped(exp);
+                    }
+                });
+            }
+            (None, None) => stop_all(
+                state,
+                config,
+                exp,
+                &["Running", "Timeout", "Queued"],
+                "no running, timeout, or queued experiments found",
+            )?,
+        }
+    } else {
+        // `notifyID` is dropped by the resolver.
+        match run_arg.as_deref() {
+            None => stop_all(
+                state,
+                config,
+                exp,
+                &["Running", "Timeout"],
+                "no running or timeout experiments found",
+            )?,
+            // An empty run ID names no run and stops nothing.
+            Some("") => {}
+            Some(run_id) => stop_by_run_id(state, config, exp, run_id),
+        }
     }
     Ok(Value::Bool(true))
 }
 
-/// `getExperiment`: the stored experiment (removed ones included, so a
-/// client can tell "removed" from "unknown") with its recent runs and the
-/// average score of the finished ones. Reading it counts no poll.
+/// A stop that reaches the cluster. From 3.29 on the server also marks the
+/// run `Stopped` at once (even one that had completed); before, the phase
+/// follows when the cluster reports, on the next poll.
+fn real_stop(config: &LitmusConfig, exp: &Experiment, run: &mut Run) {
+    if config.at_least(3, 29) {
+        run.stop(exp);
+    } else {
+        run.stop_on_cluster();
+        if !run.stopped {
+            run.stop_pending = true;
+        }
+    }
+}
+
+/// Stops the run of `exp` whose run ID (as the database holds it) is
+/// `run_id`; naming no run stops nothing and is no error.
+fn stop_by_run_id(state: &State, config: &LitmusConfig, exp: &Experiment, run_id: &str) {
+    state.with_runs(|runs| {
+        for run in runs.iter_mut().filter(|r| r.experiment_id == exp.id) {
+            if visible_run_id(run, &run.view(exp)) == run_id {
+                real_stop(config, exp, run);
+            }
+        }
+    });
+}
+
+/// Stops every run of `exp` (everybody's) whose phase is one of `phases`
+/// and that is not completed; none is `none_error` unless the experiment
+/// is scheduled. A run without a run ID yet is stopped by notify ID: only
+/// in the database.
+fn stop_all(
+    state: &State,
+    config: &LitmusConfig,
+    exp: &Experiment,
+    phases: &[&str],
+    none_error: &str,
+) -> Result<(), String> {
+    let count = state.with_runs(|runs| {
+        let mut count = 0;
+        for run in runs.iter_mut().filter(|r| r.experiment_id == exp.id) {
+            let view = run.view(exp);
+            if completed(&view) || !phases.contains(&view.phase.as_str()) {
+                continue;
+            }
+            count += 1;
+            if visible_run_id(run, &view).is_empty() {
+                run.mark_stopped(exp);
+            } else {
+                real_stop(config, exp, run);
+            }
+        }
+        count
+    });
+    if count == 0 && !exp.cron {
+        return Err(none_error.to_string());
+    }
+    Ok(())
+}
+
+/// `getExperiment`: the stored experiment with its recent runs and the
+/// average score of the finished ones; a removed or unknown one is "no
+/// matching experiments" (ChaosCenter filters removed experiments out).
+/// Reading it counts no poll.
 fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
         .scenario
         .experiment(&id)
-        .ok_or_else(|| format!("experiment {id} not found"))?;
+        .filter(|e| !e.removed)
+        .ok_or("no matching experiments")?;
     let runs: Vec<(Run, RunView)> = state.with_runs(|runs| {
         runs.iter()
             .filter(|r| r.experiment_id == exp.id)
             .map(|r| (r.clone(), r.view(exp)))
             .collect()
     });
-    let score = |view: &RunView| {
+    let final_score = |run: &Run, view: &RunView| {
         if view.finished {
-            exp.resiliency_score
+            run.final_score(exp)
         } else {
             None
         }
     };
-    let scores: Vec<f64> = runs.iter().filter_map(|(_, view)| score(view)).collect();
+    let scores: Vec<f64> = runs
+        .iter()
+        .filter_map(|(run, view)| final_score(run, view))
+        .collect();
     let average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
     let recent: Vec<Value> = runs
         .iter()
@@ -472,9 +699,9 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
         .take(10)
         .map(|(run, view)| {
             json!({
-                "experimentRunID": run.run_id,
+                "experimentRunID": visible_run_id(run, view),
                 "phase": view.phase,
-                "resiliencyScore": score(view),
+                "resiliencyScore": metrics(exp, run, view).0,
                 "updatedAt": run.updated_ms.to_string(),
                 "createdAt": run.created_ms.to_string(),
                 "createdBy": user(config),
@@ -497,7 +724,7 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
         "updatedAt": stored,
         "createdAt": stored,
         "infra": infra(state, config, exp),
-        "isRemoved": exp.removed,
+        "isRemoved": false,
         "tags": ["chaos-sim"],
         "createdBy": user(config),
         "recentExperimentRunDetails": recent,
@@ -546,7 +773,7 @@ fn infra(state: &State, config: &LitmusConfig, exp: &Experiment) -> Value {
         "infraSaExists": true,
         "lastExperimentTimestamp": last.map(|t| t.to_string()),
         "startTime": connected,
-        "version": "3.0.0",
+        "version": config.server_version,
         "createdBy": user(config),
         "updatedBy": user(config),
         "infraType": "Kubernetes",
@@ -554,9 +781,56 @@ fn infra(state: &State, config: &LitmusConfig, exp: &Experiment) -> Value {
     })
 }
 
+/// The score and the fault counters (passed, failed, awaited, stopped, N/A,
+/// total) the database holds for a run: written as they are by the trigger
+/// (score 0, counters null) until the cluster's first event, 0 from then
+/// on, and computed only by the completed event. A run stopped in the
+/// database keeps what it had; one the cluster reported stopped (before
+/// 3.29) counts its faults as stopped.
+fn metrics(exp: &Experiment, run: &Run, view: &RunView) -> (Value, [Value; 6]) {
+    let total = exp.faults.len();
+    // A script that ends in a phase that is not terminal never completes.
+    if view.finished && (view.stopped || is_terminal_phase(&view.phase)) {
+        let [p, f, a, s, n] = execution::fault_counts(exp, view);
+        return (
+            json!(run.final_score(exp)),
+            [p, f, a, s, n, total].map(|c| json!(c)),
+        );
+    }
+    if view.stopped && run.stopped_by_cluster {
+        return (json!(0.0), [0, 0, 0, total, 0, total].map(|c| json!(c)));
+    }
+    if !view.left_queued {
+        return (json!(0.0), std::array::from_fn(|_| Value::Null));
+    }
+    (json!(0.0), std::array::from_fn(|_| json!(0)))
+}
+
+/// The `executionData` the trigger writes, until the cluster's first event.
+fn queued_execution_data(exp: &Experiment, run: &Run) -> String {
+    json!({
+        "experimentType": "",
+        "experimentID": exp.id,
+        "eventType": "",
+        "revisionID": "",
+        "uid": "",
+        "namespace": "",
+        "name": format!("{}-{}", exp.id, run.created_ms),
+        "creationTimestamp": "",
+        "phase": "Queued",
+        "message": "",
+        "startedAt": "",
+        "finishedAt": "",
+        "nodes": null,
+    })
+    .to_string()
+}
+
 /// The whole `ExperimentRun` object; the GraphQL layer cuts it down to the
 /// selection. The two large strings are only built when selected. `phase`
 /// is the scenario's string verbatim, inside the schema's enum or not.
+/// `listing`: as `listExperimentRun` answers it (no `notifyID`, no
+/// `createdBy`).
 fn experiment_run(
     state: &State,
     config: &LitmusConfig,
@@ -564,11 +838,19 @@ fn experiment_run(
     run: &Run,
     view: &RunView,
     root: &RootField,
+    listing: bool,
 ) -> Value {
-    let [passed, failed, awaited, stopped, na] = execution::fault_counts(exp, view);
+    let (score, [passed, failed, awaited, stopped, na, total]) = metrics(exp, run, view);
+    let execution_data = if !root.wants("executionData") {
+        String::new()
+    } else if !view.left_queued && exp.execution_data.is_none() {
+        queued_execution_data(exp, run)
+    } else {
+        execution::execution_data(exp, run, view)
+    };
     json!({
         "projectID": config.project_id,
-        "experimentRunID": run.run_id,
+        "experimentRunID": visible_run_id(run, view),
         "experimentType": if exp.cron { "CronExperiment" } else { "Experiment" },
         "experimentID": exp.id,
         "weightages": weightages(exp),
@@ -578,18 +860,18 @@ fn experiment_run(
         "experimentName": exp.display_name(),
         "experimentManifest": if root.wants("experimentManifest") { execution::manifest(exp) } else { String::new() },
         "phase": view.phase,
-        "resiliencyScore": if view.finished { exp.resiliency_score } else { None },
+        "resiliencyScore": score,
         "faultsPassed": passed,
         "faultsFailed": failed,
         "faultsAwaited": awaited,
         "faultsStopped": stopped,
         "faultsNa": na,
-        "totalFaults": exp.faults.len(),
-        "executionData": if root.wants("executionData") { execution::execution_data(exp, run, view) } else { String::new() },
+        "totalFaults": total,
+        "executionData": execution_data,
         "isRemoved": false,
         "updatedBy": user(config),
-        "createdBy": user(config),
-        "notifyID": run.notify_id,
+        "createdBy": if listing { Value::Null } else { user(config) },
+        "notifyID": if listing { Value::Null } else { Value::String(run.notify_id.clone()) },
         "runSequence": run.sequence,
     })
 }

@@ -22,7 +22,8 @@ described by a TOML scenario (its `platform` key picks the dialect).
 Prints `chaos-sim listening on http://HOST:PORT` first on stdout, one line per
 request on stderr, and serves GET /_sim/requests (what each request carried,
 when it came and how many bytes the answer had) and GET /_sim/runs (each
-run's phase, polls, and when a poll first showed it finished), as JSON.
+run's phase, polls, whether its chaos still runs on the cluster, and when a
+poll first showed it finished), as JSON.
 Stops on SIGINT or SIGTERM.";
 
 struct Args {

@@ -32,6 +32,7 @@ pub const LITMUS_OPERATIONS: &[&str] = &[
     "stopExperimentRuns",
     "getExperiment",
     "listExperimentRun",
+    "getServerVersion",
 ];
 
 /// Which platform's API a scenario simulates. One simulator speaks one
@@ -131,6 +132,57 @@ pub struct LitmusConfig {
     /// another address (`0.0.0.0`) or to test a mismatch.
     #[serde(default)]
     pub allowed_origin: Option<String>,
+    /// Every token (the static one, and each one a login hands out) is
+    /// accepted for its first N GraphQL requests and is "expired" after
+    /// that: answered HTTP 200 with a `permission_denied: ...` GraphQL
+    /// error, as ChaosCenter answers an expired JWT. A new login hands out a
+    /// fresh token with a fresh budget. Unlimited when absent.
+    #[serde(default)]
+    pub token_valid_requests: Option<u32>,
+    /// Tokens the server has revoked (logged out): answered HTTP 401 with
+    /// `Error verifying JWT token: Token is revoked`, the only case where
+    /// ChaosCenter's `/query` answers 401.
+    #[serde(default)]
+    pub revoked_tokens: Vec<String>,
+    /// What `getServerVersion` answers, and which version's behaviour the
+    /// simulator follows where versions differ (`stopExperimentRuns`: before
+    /// 3.31.0 `notifyID` is ignored; before 3.29.0 a stop only reaches the
+    /// cluster and the phase follows on the next poll). A value that is not
+    /// `MAJOR.MINOR[.PATCH]` (such as a dev build's `ci`) behaves as the
+    /// newest version.
+    #[serde(default = "default_server_version")]
+    pub server_version: String,
+}
+
+impl LitmusConfig {
+    /// `server_version` as (major, minor, patch); `None` when it does not
+    /// parse, which the simulator treats as the newest version.
+    pub fn version(&self) -> Option<(u64, u64, u64)> {
+        let core = self.server_version.trim().trim_start_matches('v');
+        let core = core.split(['-', '+']).next().unwrap_or("");
+        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+        let major = parts.next()??;
+        let minor = parts.next()??;
+        let patch = match parts.next() {
+            Some(p) => p?,
+            None => 0,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some((major, minor, patch))
+    }
+
+    /// Whether the server is at least `major.minor` (an unparseable
+    /// version counts as the newest).
+    pub fn at_least(&self, major: u64, minor: u64) -> bool {
+        self.version()
+            .is_none_or(|(ma, mi, _)| (ma, mi) >= (major, minor))
+    }
+}
+
+fn default_server_version() -> String {
+    "3.31.0".to_string()
 }
 
 /// `[[experiments]]`: one stored experiment and the script its runs follow.
@@ -155,12 +207,23 @@ pub struct Experiment {
     #[serde(default)]
     pub resiliency_score: Option<f64>,
     /// The run is missing from `listWorkflowRun` (Harness) or
-    /// `getExperimentRun` answers "experiment run not found" (Litmus) for
+    /// `getExperimentRun` answers "no matching experiment run" (Litmus) for
     /// this many polls after the trigger (the platform's indexing lag),
     /// though the polls count. Litmus writes the run before the trigger
     /// returns, so there the default of 0 is the realistic value.
     #[serde(default)]
     pub unlisted_polls: u32,
+    /// A new run of this experiment is missing from the first K listing
+    /// answers that would otherwise include it: Litmus `listExperimentRun`,
+    /// and Harness `listWorkflowRun` used without `notifyIDs` (the lookup of
+    /// a run whose trigger answer was lost). A hidden run counts no poll.
+    #[serde(default)]
+    pub unlisted_lists: u32,
+    /// Runs of the experiment that finished before the simulator started,
+    /// newest first (`[[experiments.history]]`): what a gate's baseline
+    /// reads from the run listings.
+    #[serde(default)]
+    pub history: Vec<PastRun>,
     /// A scheduled experiment: the trigger answers an empty notify ID and
     /// starts nothing, as seen on the open-source sibling.
     #[serde(default)]
@@ -169,8 +232,10 @@ pub struct Experiment {
     /// experiment on an inactive infrastructure fails.
     #[serde(default = "default_true")]
     pub infra_active: bool,
-    /// Shown as `isRemoved` by `listWorkflow` / `getExperiment`; such an
-    /// experiment cannot be triggered.
+    /// A removed experiment cannot be triggered. Harness's `listWorkflow`
+    /// shows it with `isRemoved: true`; ChaosCenter filters removed
+    /// experiments out, so Litmus's `getExperiment` answers "no matching
+    /// experiments" as for an unknown ID.
     #[serde(default)]
     pub removed: bool,
     /// `errorResponse` of a finished run (Harness only: Litmus's
@@ -194,6 +259,25 @@ pub struct Experiment {
 }
 
 /// `[[experiments.faults]]`: one fault and how it ends.
+/// A run that finished before the simulator started.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PastRun {
+    /// Its final phase.
+    #[serde(default = "default_past_phase")]
+    pub phase: String,
+    #[serde(default)]
+    pub resiliency_score: Option<f64>,
+    /// How long before the simulator started it was created; by default an
+    /// hour per place in the list (the first is the newest).
+    #[serde(default)]
+    pub minutes_ago: Option<u64>,
+}
+
+fn default_past_phase() -> String {
+    "Completed".to_string()
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -502,5 +586,51 @@ mod tests {
             .map(|i| i.retry_after.as_ref().map(RetryAfter::header_value))
             .collect();
         assert_eq!(values, [Some("3".to_string()), Some("soon".to_string())]);
+    }
+
+    #[test]
+    fn litmus_keys_for_tokens_and_versions() {
+        let s = Scenario::from_toml(LITMUS).expect("valid");
+        let litmus = s.litmus.expect("[litmus]");
+        assert_eq!(litmus.server_version, "3.31.0");
+        assert_eq!(litmus.token_valid_requests, None);
+        assert!(litmus.revoked_tokens.is_empty());
+        assert_eq!(s.experiments[0].unlisted_lists, 0);
+
+        let s = Scenario::from_toml(&LITMUS.replace(
+            "project_id = \"proj\"",
+            "project_id = \"proj\"\nserver_version = \"3.30.0\"\ntoken_valid_requests = 3\nrevoked_tokens = [\"old\"]",
+        ))
+        .expect("valid");
+        let litmus = s.litmus.expect("[litmus]");
+        assert_eq!(litmus.version(), Some((3, 30, 0)));
+        assert!(!litmus.at_least(3, 31) && litmus.at_least(3, 29));
+        assert_eq!(litmus.token_valid_requests, Some(3));
+        assert_eq!(litmus.revoked_tokens, ["old"]);
+    }
+
+    #[test]
+    fn server_versions_parse_loosely_and_unknown_ones_are_newest() {
+        let config = |v: &str| LitmusConfig {
+            username: None,
+            password: None,
+            token: None,
+            project_id: "p".into(),
+            allowed_origin: None,
+            token_valid_requests: None,
+            revoked_tokens: Vec::new(),
+            server_version: v.into(),
+        };
+        assert_eq!(config("3.1.0").version(), Some((3, 1, 0)));
+        assert_eq!(config("v3.9").version(), Some((3, 9, 0)));
+        assert_eq!(config("3.31.0-rc1").version(), Some((3, 31, 0)));
+        assert!(!config("3.1.0").at_least(3, 29));
+        assert!(!config("3.28.9").at_least(3, 29));
+        assert!(config("3.29.0").at_least(3, 29));
+        assert!(config("4.0.0").at_least(3, 31));
+        for odd in ["ci", "", "3", "3.x.0", "3.1.2.4"] {
+            assert_eq!(config(odd).version(), None, "{odd}");
+            assert!(config(odd).at_least(3, 31), "{odd}");
+        }
     }
 }

@@ -377,6 +377,11 @@ impl Simulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(scenario, format!("http://{addr}"), log_requests));
+        let identifiers = match state.scenario.platform {
+            Platform::Harness => harness::default_identifiers(&state.scenario),
+            Platform::Litmus => litmus::default_identifiers(&state.scenario),
+        };
+        state.add_history(&identifiers);
         let (ready_tx, ready_rx) = oneshot::channel::<io::Result<()>>();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let thread_state = state.clone();
@@ -432,6 +437,25 @@ impl Simulator {
     /// Every run started so far, in order, as it looks now.
     pub fn runs(&self) -> Vec<RunSnapshot> {
         self.state.snapshots()
+    }
+
+    /// Starts a run of `experiment_id` as another user of the platform
+    /// would: already past `Queued` (phase `Running`, with a run ID), and
+    /// staying `Running` until something stops it (polls do not move it
+    /// along). It is marked [`RunSnapshot::foreign`]. `None` when the
+    /// scenario has no such experiment or it is removed.
+    pub fn start_foreign_run(&self, experiment_id: &str) -> Option<RunSnapshot> {
+        let exp = self
+            .state
+            .scenario
+            .experiment(experiment_id)
+            .filter(|e| !e.removed)?;
+        let identifiers = match self.state.scenario.platform {
+            Platform::Harness => harness::default_identifiers(&self.state.scenario),
+            Platform::Litmus => litmus::default_identifiers(&self.state.scenario),
+        };
+        let run = self.state.start_foreign_run(exp, identifiers);
+        Some(self.state.snapshot(&run))
     }
 
     /// Stops the server and waits until its thread has finished.

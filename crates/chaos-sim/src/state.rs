@@ -43,11 +43,29 @@ pub struct RecordedRequest {
 pub struct RunSnapshot {
     pub experiment_id: String,
     pub notify_id: String,
+    /// The ID the platform gives the run. Litmus shows it only once the run
+    /// has left `Queued` (an empty `experimentRunID` before that); this is
+    /// the ID it has or will have.
     pub run_id: String,
     /// The phase the run shows now: the one the last poll returned
     /// (`Stopped` once stopped), or the first phase before any poll.
     pub phase: String,
+    /// The platform's database says `Stopped`. Whether the chaos really
+    /// stopped is [`RunSnapshot::chaos_running`].
     pub stopped: bool,
+    /// Whether the chaos is really still running on the cluster, whatever
+    /// phase is shown: true from the trigger until the run finishes by
+    /// itself (its script reaches a terminal last phase) or a stop reaches
+    /// the cluster. A stop that only marks the run `Stopped` in the database
+    /// (Litmus 3.31 by `notifyID` alone or of a still-queued run, Harness
+    /// `force=true`) leaves it true.
+    pub chaos_running: bool,
+    /// Started by someone else ([`crate::Simulator::start_foreign_run`]),
+    /// not by a trigger this simulator received.
+    pub foreign: bool,
+    /// A run declared in the scenario's `history`, finished before the
+    /// simulator started.
+    pub past: bool,
     /// How many polls named this run so far (listed or not).
     pub polls: u32,
     /// When a poll first served the run a terminal phase (see
@@ -59,18 +77,26 @@ pub struct RunSnapshot {
 
 /// Phases after which a run does not change any more, matched without
 /// regard to case: those that let the score decide and those that fail
-/// whatever the score.
+/// whatever the score. Every phase Harness documents (its
+/// `WorkflowRunStatus` and `ChaosStepStatus` enums) and Litmus writes is
+/// either here or one of the phases of a run still going: `Queued`,
+/// `Pending`, `Running`, `Blocked` and `NA` (see
+/// docs/platform-fidelity.md). `Succeeded` and `Terminated` are
+/// LitmusChaos 2.x spellings.
 pub const TERMINAL_PHASES: &[&str] = &[
     "Completed",
     "Completed_With_Probe_Failure",
-    "Succeeded",
+    "Completed_With_Probe_Absent",
     "Completed_With_Error",
+    "Succeeded",
+    "Passed",
     "Error",
     "Failed",
     "Stopped",
     "Skipped",
     "Timeout",
     "Terminated",
+    "Interrupted",
 ];
 
 /// Whether `phase` is one of [`TERMINAL_PHASES`], ignoring case.
@@ -80,7 +106,7 @@ pub fn is_terminal_phase(phase: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(phase))
 }
 
-/// A run started by a trigger.
+/// A run started by a trigger (or by someone else, `foreign`).
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
     pub experiment_id: String,
@@ -99,33 +125,142 @@ pub(crate) struct Run {
     /// When a poll that listed the run first showed it a terminal phase.
     pub terminal_ms: Option<u64>,
     pub polls: u32,
+    /// The database says `Stopped` (what every poll shows from now on).
     pub stopped: bool,
+    /// The phase index shown when the run was stopped: what the database
+    /// held then (Litmus discards the cluster's later events of a run it
+    /// marked completed).
+    pub stopped_index: usize,
     /// Whether the run had already finished when it was stopped, which
     /// keeps its verdicts and score.
     pub finished_before_stop: bool,
+    /// A stop reached the cluster: the chaos ends.
+    pub cluster_stopped: bool,
+    /// LitmusChaos before 3.29: the stop reached the cluster, and the
+    /// cluster reports the run `Stopped` on the next poll.
+    pub stop_pending: bool,
+    /// The run became `Stopped` by the cluster's report (LitmusChaos before
+    /// 3.29), which counts its faults as stopped.
+    pub stopped_by_cluster: bool,
+    /// Started by another user: shows `Running` (already past `Queued`)
+    /// until stopped, whatever the polls.
+    pub foreign: bool,
+    /// Listing answers that matched the run so far (for `unlisted_lists`).
+    pub list_answers: u32,
+    /// A run that finished before the simulator started: its final phase
+    /// and score, whatever the experiment's script says.
+    pub past: Option<crate::scenario::PastRun>,
 }
 
 /// What a run looks like at one moment, derived from its poll count.
 #[derive(Clone, Debug)]
 pub(crate) struct RunView {
-    /// Index into the experiment's phases of the phase shown.
+    /// Index into the experiment's phases of the phase shown (for a
+    /// stopped run, the one shown when it was stopped).
     pub index: usize,
     /// The phase string shown (`Stopped` for a stopped run).
     pub phase: String,
     /// The run shows its last phase (its verdicts and score are final).
     pub finished: bool,
     pub stopped: bool,
+    /// The run has been picked up by the cluster: some phase up to `index`
+    /// is not `Queued` (Litmus gives it its run ID then).
+    pub left_queued: bool,
 }
 
 impl Run {
-    /// The phase index shown now: that of the last poll, or 0 before any.
+    /// A new run of `exp`, not yet polled.
+    pub fn new(
+        exp: &Experiment,
+        notify_id: String,
+        run_id: String,
+        identifiers: serde_json::Value,
+        sequence: u32,
+        foreign: bool,
+    ) -> Run {
+        let now = now_ms();
+        Run {
+            experiment_id: exp.id.clone(),
+            notify_id,
+            run_id,
+            identifiers,
+            sequence,
+            created_ms: now,
+            updated_ms: now,
+            finished_ms: None,
+            terminal_ms: None,
+            polls: 0,
+            stopped: false,
+            stopped_index: 0,
+            finished_before_stop: false,
+            cluster_stopped: false,
+            stop_pending: false,
+            stopped_by_cluster: false,
+            foreign,
+            list_answers: 0,
+            past: None,
+        }
+    }
+
+    /// The score the database holds once the run completed: the
+    /// experiment's, or a past run's own.
+    pub fn final_score(&self, exp: &Experiment) -> Option<f64> {
+        match &self.past {
+            Some(p) => p.resiliency_score,
+            None => exp.resiliency_score,
+        }
+    }
+
+    /// The phase index the polls have reached: that of the last poll, or 0
+    /// before any. It goes on counting after a stop that did not reach the
+    /// cluster, since the chaos goes on there.
     fn current_index(&self, exp: &Experiment) -> usize {
         (self.polls.saturating_sub(1) as usize).min(exp.phases.len().saturating_sub(1))
     }
 
+    /// Whether the run's script has reached a terminal last phase (the
+    /// chaos ended by itself). A foreign run never ends by itself.
+    fn ended_by_itself(&self, exp: &Experiment) -> bool {
+        if self.past.is_some() {
+            return true;
+        }
+        if self.foreign {
+            return false;
+        }
+        let index = self.current_index(exp);
+        index + 1 >= exp.phases.len() && exp.phases.get(index).is_some_and(|p| is_terminal_phase(p))
+    }
+
+    /// Whether the chaos is still running on the cluster.
+    pub fn chaos_running(&self, exp: &Experiment) -> bool {
+        !self.cluster_stopped && !self.ended_by_itself(exp)
+    }
+
     /// How the run looks now, without counting a poll.
     pub fn view(&self, exp: &Experiment) -> RunView {
-        let index = self.current_index(exp);
+        if let Some(p) = &self.past {
+            return RunView {
+                index: exp.phases.len().saturating_sub(1),
+                phase: p.phase.clone(),
+                finished: true,
+                stopped: false,
+                left_queued: true,
+            };
+        }
+        if self.foreign {
+            return RunView {
+                index: 0,
+                phase: if self.stopped { "Stopped" } else { "Running" }.to_string(),
+                finished: false,
+                stopped: self.stopped,
+                left_queued: true,
+            };
+        }
+        let index = if self.stopped {
+            self.stopped_index
+        } else {
+            self.current_index(exp)
+        };
         let last = index + 1 >= exp.phases.len();
         let finished = if self.stopped {
             self.finished_before_stop
@@ -137,26 +272,45 @@ impl Run {
         } else {
             exp.phases.get(index).cloned().unwrap_or_default()
         };
+        let left_queued = exp
+            .phases
+            .iter()
+            .take(index + 1)
+            .any(|p| !p.eq_ignore_ascii_case("Queued"));
         RunView {
             index,
             phase,
             finished,
             stopped: self.stopped,
+            left_queued,
         }
     }
 
     /// Counts one poll and returns whether the run is listed on it (it is
     /// not during its first `unlisted_polls` polls).
     pub fn poll(&mut self, exp: &Experiment) -> bool {
+        if self.stop_pending {
+            // The cluster reports the stop it received; a run that had
+            // already finished is not changed any more.
+            self.stop_pending = false;
+            if !self.view(exp).finished {
+                self.mark_stopped(exp);
+                self.stopped_by_cluster = true;
+            }
+        }
         let before = self.current_index(exp);
         let poll_index = self.polls;
         self.polls = self.polls.saturating_add(1);
         let after = self.current_index(exp);
         let now = now_ms();
-        if after != before || poll_index == 0 {
+        if !self.stopped && (after != before || poll_index == 0) {
             self.updated_ms = now;
         }
-        if !self.stopped && after + 1 >= exp.phases.len() && self.finished_ms.is_none() {
+        if !self.stopped
+            && !self.foreign
+            && after + 1 >= exp.phases.len()
+            && self.finished_ms.is_none()
+        {
             self.finished_ms = Some(now);
         }
         let listed = poll_index >= exp.unlisted_polls;
@@ -166,13 +320,39 @@ impl Run {
         listed
     }
 
-    pub fn stop(&mut self, exp: &Experiment) {
+    /// Marks the run `Stopped` in the database (the phase every poll shows
+    /// from now on). Whether the chaos stops too is up to the caller
+    /// ([`Run::stop_on_cluster`]).
+    pub fn mark_stopped(&mut self, exp: &Experiment) {
         if !self.stopped {
-            self.finished_before_stop = self.view(exp).finished;
+            let view = self.view(exp);
+            self.finished_before_stop = view.finished;
+            self.stopped_index = view.index;
             self.stopped = true;
             self.updated_ms = now_ms();
         }
     }
+
+    /// The stop reaches the cluster: the chaos ends (if it had not yet).
+    pub fn stop_on_cluster(&mut self) {
+        self.cluster_stopped = true;
+    }
+
+    /// A complete stop: marked `Stopped` and the chaos ended.
+    pub fn stop(&mut self, exp: &Experiment) {
+        self.mark_stopped(exp);
+        self.stop_on_cluster();
+    }
+}
+
+/// What the server makes of a token (Litmus).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenState {
+    Valid,
+    /// Known, but used up its `token_valid_requests`.
+    Expired,
+    /// Neither the static token nor one a login handed out.
+    Unknown,
 }
 
 /// Shared state of one simulator instance.
@@ -187,8 +367,11 @@ pub(crate) struct State {
     /// Litmus dialect accepts.
     pub url: String,
     runs: Mutex<Vec<Run>>,
-    /// Access tokens handed out by a login (Litmus); accepted afterwards.
-    tokens: Mutex<Vec<String>>,
+    /// Access tokens handed out by a login (Litmus), in order, with the
+    /// number of GraphQL requests that carried each.
+    tokens: Mutex<Vec<(String, u32)>>,
+    /// GraphQL requests that carried the scenario's static token (Litmus).
+    static_token_uses: Mutex<u32>,
     requests: Mutex<Vec<RecordedRequest>>,
     calls: Mutex<HashMap<String, u32>>,
     seed: AtomicU64,
@@ -217,6 +400,7 @@ impl State {
             url,
             runs: Mutex::new(Vec::new()),
             tokens: Mutex::new(Vec::new()),
+            static_token_uses: Mutex::new(0),
             requests: Mutex::new(Vec::new()),
             calls: Mutex::new(HashMap::new()),
             seed: AtomicU64::new(seed),
@@ -263,66 +447,81 @@ impl State {
     pub fn issue_token(&self) -> String {
         let mut tokens = lock(&self.tokens);
         let token = format!("sim-token-{}", tokens.len() + 1);
-        tokens.push(token.clone());
+        tokens.push((token.clone(), 0));
         token
     }
 
-    /// Whether `token` was handed out by [`State::issue_token`].
-    pub fn token_issued(&self, token: &str) -> bool {
-        lock(&self.tokens).iter().any(|t| t == token)
+    /// Counts one GraphQL request carrying `token` and says what the server
+    /// makes of it: `budget` is how many requests a token is good for.
+    pub fn use_token(
+        &self,
+        token: &str,
+        static_token: Option<&str>,
+        budget: Option<u32>,
+    ) -> TokenState {
+        let count = |uses: &mut u32| {
+            let before = *uses;
+            *uses = uses.saturating_add(1);
+            if budget.is_none_or(|b| before < b) {
+                TokenState::Valid
+            } else {
+                TokenState::Expired
+            }
+        };
+        if token.is_empty() {
+            return TokenState::Unknown;
+        }
+        if static_token == Some(token) {
+            return count(&mut lock(&self.static_token_uses));
+        }
+        let mut tokens = lock(&self.tokens);
+        match tokens.iter_mut().find(|(t, _)| t == token) {
+            Some((_, uses)) => count(uses),
+            None => TokenState::Unknown,
+        }
     }
 
     /// Starts a run of `exp` (a successful trigger) and returns its notify
     /// ID. Shared by the dialects so that runs look alike whichever API
     /// started them.
     pub fn start_run(&self, exp: &Experiment, identifiers: serde_json::Value) -> String {
+        self.add_run(exp, identifiers, false).notify_id
+    }
+
+    /// Starts a run of `exp` as another user would, already past `Queued`.
+    pub fn start_foreign_run(&self, exp: &Experiment, identifiers: serde_json::Value) -> Run {
+        self.add_run(exp, identifiers, true)
+    }
+
+    /// Adds the experiments' `history` runs, created before now and
+    /// already finished, oldest first.
+    pub fn add_history(&self, identifiers: &serde_json::Value) {
         let now = now_ms();
+        for exp in &self.scenario.experiments {
+            for (place, past) in exp.history.iter().enumerate().rev() {
+                let minutes = past.minutes_ago.unwrap_or(60 * (place as u64 + 1));
+                let mut run = self.add_run(exp, identifiers.clone(), false);
+                run.past = Some(past.clone());
+                run.created_ms = now.saturating_sub(minutes.saturating_mul(60_000));
+                run.updated_ms = run.created_ms;
+                run.polls = 1;
+                self.with_runs(|runs| {
+                    if let Some(r) = runs.iter_mut().find(|r| r.run_id == run.run_id) {
+                        *r = run;
+                    }
+                });
+            }
+        }
+    }
+
+    fn add_run(&self, exp: &Experiment, identifiers: serde_json::Value, foreign: bool) -> Run {
         let (notify_id, run_id) = (self.new_id(), self.new_id());
         self.with_runs(|runs| {
             let earlier = runs.iter().filter(|r| r.experiment_id == exp.id).count();
-            runs.push(Run {
-                experiment_id: exp.id.clone(),
-                notify_id: notify_id.clone(),
-                run_id,
-                identifiers,
-                sequence: u32::try_from(earlier).unwrap_or(u32::MAX).saturating_add(1),
-                created_ms: now,
-                updated_ms: now,
-                finished_ms: None,
-                terminal_ms: None,
-                polls: 0,
-                stopped: false,
-                finished_before_stop: false,
-            });
-        });
-        notify_id
-    }
-
-    /// Stops the runs of `exp` named by notify ID and/or run ID (both must
-    /// match when both are given), or every unstopped run of it when
-    /// neither is given, and returns how many were named. Stopping a run
-    /// again is harmless and counts: the platforms accept it too.
-    pub fn stop_runs(
-        &self,
-        exp: &Experiment,
-        notify_id: Option<&str>,
-        run_id: Option<&str>,
-    ) -> usize {
-        self.with_runs(|runs| {
-            let mut count = 0;
-            for run in runs.iter_mut().filter(|r| r.experiment_id == exp.id) {
-                let named = match (notify_id, run_id) {
-                    (None, None) => !run.stopped,
-                    (n, r) => {
-                        n.is_none_or(|n| n == run.notify_id) && r.is_none_or(|r| r == run.run_id)
-                    }
-                };
-                if named {
-                    run.stop(exp);
-                    count += 1;
-                }
-            }
-            count
+            let sequence = u32::try_from(earlier).unwrap_or(u32::MAX).saturating_add(1);
+            let run = Run::new(exp, notify_id, run_id, identifiers, sequence, foreign);
+            runs.push(run.clone());
+            run
         })
     }
 
@@ -334,22 +533,25 @@ impl State {
     pub fn snapshots(&self) -> Vec<RunSnapshot> {
         lock(&self.runs)
             .iter()
-            .map(|run| {
-                let phase = match self.scenario.experiment(&run.experiment_id) {
-                    Some(exp) => run.view(exp).phase,
-                    None => String::new(),
-                };
-                RunSnapshot {
-                    experiment_id: run.experiment_id.clone(),
-                    notify_id: run.notify_id.clone(),
-                    run_id: run.run_id.clone(),
-                    phase,
-                    stopped: run.stopped,
-                    polls: run.polls,
-                    terminal_at_unix_ms: run.terminal_ms,
-                }
-            })
+            .map(|run| self.snapshot(run))
             .collect()
+    }
+
+    /// One run as a test sees it.
+    pub fn snapshot(&self, run: &Run) -> RunSnapshot {
+        let exp = self.scenario.experiment(&run.experiment_id);
+        RunSnapshot {
+            experiment_id: run.experiment_id.clone(),
+            notify_id: run.notify_id.clone(),
+            run_id: run.run_id.clone(),
+            phase: exp.map(|e| run.view(e).phase).unwrap_or_default(),
+            stopped: run.stopped,
+            chaos_running: exp.is_some_and(|e| run.chaos_running(e)),
+            foreign: run.foreign,
+            past: run.past.is_some(),
+            polls: run.polls,
+            terminal_at_unix_ms: run.terminal_ms,
+        }
     }
 
     /// A fresh UUID-shaped identifier. Uniqueness within one simulator is all
@@ -395,20 +597,15 @@ mod tests {
     }
 
     fn run() -> Run {
-        Run {
-            experiment_id: "e".into(),
-            notify_id: "n".into(),
-            run_id: "r".into(),
-            identifiers: serde_json::Value::Null,
-            sequence: 1,
-            created_ms: 0,
-            updated_ms: 0,
-            finished_ms: None,
-            terminal_ms: None,
-            polls: 0,
-            stopped: false,
-            finished_before_stop: false,
-        }
+        let e = exp(&["Queued"], 0);
+        Run::new(
+            &e,
+            "n".into(),
+            "r".into(),
+            serde_json::Value::Null,
+            1,
+            false,
+        )
     }
 
     #[test]
@@ -454,7 +651,20 @@ mod tests {
 
     #[test]
     fn terminal_phases_match_without_case() {
-        for p in ["Completed", "STOPPED", "timeout", "Terminated", "Succeeded"] {
+        for p in [
+            "Completed",
+            "STOPPED",
+            "timeout",
+            "Terminated",
+            "Succeeded",
+            "Completed_With_Probe_Absent",
+            "Passed",
+            "Failed",
+            "Interrupted",
+            "Completed_With_Error",
+            "Skipped",
+            "Error",
+        ] {
             assert!(is_terminal_phase(p), "{p}");
         }
         for p in ["Running", "Queued", "NA", "", "Blocked", "Pending"] {
@@ -487,5 +697,113 @@ mod tests {
             one.split('-').map(str::len).collect::<Vec<_>>(),
             [8, 4, 4, 4, 12]
         );
+    }
+
+    #[test]
+    fn chaos_runs_until_the_script_ends_or_a_stop_reaches_the_cluster() {
+        let e = exp(&["Queued", "Running", "Completed"], 0);
+        let mut r = run();
+        assert!(r.chaos_running(&e));
+        r.poll(&e);
+        r.poll(&e);
+        assert!(r.chaos_running(&e));
+        r.poll(&e);
+        assert!(!r.chaos_running(&e), "ended by itself");
+
+        let mut db_only = run();
+        db_only.poll(&e);
+        db_only.mark_stopped(&e);
+        assert_eq!(db_only.view(&e).phase, "Stopped");
+        assert!(db_only.chaos_running(&e), "only the database says Stopped");
+        db_only.poll(&e);
+        assert!(db_only.chaos_running(&e));
+        assert_eq!(db_only.view(&e).index, 0, "the database keeps what it had");
+
+        let mut real = run();
+        real.poll(&e);
+        real.stop(&e);
+        assert!(!real.chaos_running(&e));
+
+        let endless = exp(&["Queued", "Running"], 0);
+        let mut r = run();
+        for _ in 0..5 {
+            r.poll(&endless);
+        }
+        assert!(
+            r.chaos_running(&endless),
+            "a non-terminal last phase goes on"
+        );
+    }
+
+    #[test]
+    fn a_pending_stop_shows_on_the_next_poll_unless_finished() {
+        let e = exp(&["Queued", "Running", "Completed"], 0);
+        let mut r = run();
+        r.poll(&e);
+        r.stop_on_cluster();
+        r.stop_pending = true;
+        assert_eq!(r.view(&e).phase, "Queued", "not yet reported");
+        r.poll(&e);
+        assert_eq!(r.view(&e).phase, "Stopped");
+        assert!(r.stopped_by_cluster);
+
+        let mut done = run();
+        for _ in 0..3 {
+            done.poll(&e);
+        }
+        done.stop_on_cluster();
+        done.stop_pending = true;
+        done.poll(&e);
+        assert_eq!(done.view(&e).phase, "Completed");
+    }
+
+    #[test]
+    fn left_queued_once_a_phase_other_than_queued_was_shown() {
+        let e = exp(&["Queued", "Queued", "Pending", "Running"], 0);
+        let mut r = run();
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            r.poll(&e);
+            seen.push(r.view(&e).left_queued);
+        }
+        assert_eq!(seen, [false, false, true, true]);
+    }
+
+    #[test]
+    fn a_foreign_run_runs_until_stopped() {
+        let e = exp(&["Queued", "Completed"], 0);
+        let mut r = Run::new(&e, "n".into(), "r".into(), serde_json::Value::Null, 1, true);
+        for _ in 0..5 {
+            r.poll(&e);
+        }
+        let v = r.view(&e);
+        assert_eq!(
+            (v.phase.as_str(), v.finished, v.left_queued),
+            ("Running", false, true)
+        );
+        assert!(r.chaos_running(&e));
+        r.stop(&e);
+        assert_eq!(r.view(&e).phase, "Stopped");
+        assert!(!r.chaos_running(&e));
+    }
+
+    #[test]
+    fn token_budgets_are_per_token() {
+        let s = State::new(
+            Scenario::from_toml("platform='litmus'\n[litmus]\nproject_id='p'\n").expect("valid"),
+            "http://127.0.0.1:1".into(),
+            false,
+        );
+        let a = s.issue_token();
+        assert_eq!(s.use_token(&a, None, Some(2)), TokenState::Valid);
+        assert_eq!(s.use_token(&a, None, Some(2)), TokenState::Valid);
+        assert_eq!(s.use_token(&a, None, Some(2)), TokenState::Expired);
+        let b = s.issue_token();
+        assert_eq!(s.use_token(&b, None, Some(2)), TokenState::Valid);
+        assert_eq!(s.use_token("st", Some("st"), Some(1)), TokenState::Valid);
+        assert_eq!(s.use_token("st", Some("st"), Some(1)), TokenState::Expired);
+        assert_eq!(s.use_token("nope", Some("st"), None), TokenState::Unknown);
+        assert_eq!(s.use_token("", Some(""), None), TokenState::Unknown);
+        assert_eq!(s.use_token(&a, None, None), TokenState::Valid);
     }
 }

@@ -201,6 +201,10 @@ async fn trigger_then_poll_through_the_phases() {
         ),
         (notify.as_str(), "Completed", 5)
     );
+    assert!(
+        !runs[0].chaos_running && !runs[0].foreign,
+        "the run ended by itself"
+    );
     let requests = sim.requests();
     let ops: Vec<_> = requests
         .iter()
@@ -544,16 +548,32 @@ removed = true
     assert_ne!(by_id("nightly")["cronSyntax"], "");
 }
 
+/// The run ID the simulator gave the run with this notify ID.
+fn run_id_of(sim: &Simulator, notify: &str) -> String {
+    sim.runs()
+        .into_iter()
+        .find(|r| r.notify_id == notify)
+        .expect("run")
+        .run_id
+}
+
 #[tokio::test]
 async fn stop_marks_the_run_stopped() {
     let sim = Simulator::start(scenario("")).await.expect("start");
     let client = Client::new(&sim);
     let notify = client.trigger_ok("cart").await;
+    let other = client.trigger_ok("cart").await;
     client
         .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
         .await;
+    let run_id = run_id_of(&sim, &notify);
 
-    let response = client.stop("cart", &format!("notifyId={notify}")).await;
+    let response = client
+        .stop(
+            "cart",
+            &format!("experimentRunId={run_id}&notifyId={notify}"),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     assert_eq!(
@@ -570,8 +590,13 @@ async fn stop_marks_the_run_stopped() {
         assert_eq!(run["resiliencyScore"], Value::Null);
     }
     let runs = sim.runs();
-    assert!(runs[0].stopped);
+    assert!(runs[0].stopped && !runs[0].chaos_running);
     assert_eq!(runs[0].phase, "Stopped");
+    assert!(
+        !runs[1].stopped && runs[1].chaos_running,
+        "only the named run is stopped"
+    );
+    assert_eq!(runs[1].notify_id, other);
     let stop = sim
         .requests()
         .into_iter()
@@ -579,8 +604,151 @@ async fn stop_marks_the_run_stopped() {
         .expect("recorded");
     assert_eq!(stop.notify_ids, [notify]);
 
-    assert_eq!(client.stop("cart", "notifyId=unknown").await.status(), 404);
-    assert_eq!(client.stop("nope", "notifyId=unknown").await.status(), 404);
+    assert_eq!(
+        client
+            .stop("cart", "experimentRunId=unknown&notifyId=unknown")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        client
+            .stop("nope", "experimentRunId=unknown&notifyId=unknown")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_stop_without_both_run_identifiers_is_refused() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    let run_id = run_id_of(&sim, &notify);
+    for (params, missing) in [
+        (format!("notifyId={notify}"), "experimentRunId"),
+        (format!("experimentRunId={run_id}"), "notifyId"),
+        (
+            format!("experimentRunId=&notifyId={notify}"),
+            "experimentRunId",
+        ),
+        (String::new(), "experimentRunId, notifyId"),
+    ] {
+        let response = client.stop("cart", &params).await;
+        assert_eq!(response.status(), 400, "{params}");
+        let body: Value = response.json().await.expect("json");
+        let message = body["message"].as_str().expect("message");
+        assert!(message.ends_with(missing), "{params}: {message}");
+    }
+    let runs = sim.runs();
+    assert!(!runs[0].stopped && runs[0].chaos_running, "nothing stopped");
+}
+
+#[tokio::test]
+async fn a_forced_stop_marks_the_run_but_leaves_the_chaos_running() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    let run_id = run_id_of(&sim, &notify);
+    let response = client
+        .stop(
+            "cart",
+            &format!("experimentRunId={run_id}&notifyId={notify}&force=true"),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let list = client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+        .await;
+    assert_eq!(list["workflowRuns"][0]["phase"], "Stopped");
+    let run = &sim.runs()[0];
+    assert!(run.stopped);
+    assert!(run.chaos_running, "force only writes the database");
+
+    // force=false is a real stop.
+    let second = client.trigger_ok("cart").await;
+    let run_id = run_id_of(&sim, &second);
+    client
+        .stop(
+            "cart",
+            &format!("experimentRunId={run_id}&notifyId={second}&force=false"),
+        )
+        .await;
+    assert!(!sim.runs()[1].chaos_running);
+}
+
+#[tokio::test]
+async fn a_foreign_run_is_listed_running_until_stopped() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    assert!(sim.start_foreign_run("nope").is_none());
+    let foreign = sim.start_foreign_run("cart").expect("known experiment");
+    assert!(foreign.foreign && foreign.chaos_running && !foreign.stopped);
+    assert_eq!(foreign.phase, "Running");
+    assert!(!foreign.run_id.is_empty());
+    for _ in 0..5 {
+        let list = client
+            .poll(LIGHT_POLL, json!({ "workflowIDs": ["cart"] }))
+            .await;
+        assert_eq!(list["workflowRuns"][0]["phase"], "Running");
+        assert_eq!(
+            list["workflowRuns"][0]["workflowRunID"],
+            foreign.run_id.as_str()
+        );
+    }
+    let mine = client.trigger_ok("cart").await;
+    assert!(!sim.runs()[1].foreign);
+    let run_id = run_id_of(&sim, &mine);
+    client
+        .stop("cart", &format!("experimentRunId={run_id}&notifyId={mine}"))
+        .await;
+    let runs = sim.runs();
+    assert!(runs[0].chaos_running && !runs[0].stopped, "not mine");
+    client
+        .stop(
+            "cart",
+            &format!(
+                "experimentRunId={}&notifyId={}",
+                foreign.run_id, foreign.notify_id
+            ),
+        )
+        .await;
+    assert!(!sim.runs()[0].chaos_running);
+}
+
+#[tokio::test]
+async fn unlisted_lists_hide_a_new_run_from_lookups_only() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[experiments]]
+id = "late"
+unlisted_lists = 2
+phases = ["Queued", "Running", "Completed"]
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("late").await;
+    for _ in 0..2 {
+        let list = client
+            .poll(LIGHT_POLL, json!({ "workflowIDs": ["late"] }))
+            .await;
+        assert_eq!(list["totalNoOfWorkflowRuns"], 0);
+    }
+    assert_eq!(sim.runs()[0].polls, 0, "a hidden run counts no poll");
+    let list = client
+        .poll(LIGHT_POLL, json!({ "workflowIDs": ["late"] }))
+        .await;
+    assert_eq!(list["workflowRuns"][0]["notifyID"], notify.as_str());
+
+    // Polls by notify ID see a new run at once.
+    let second = client.trigger_ok("late").await;
+    let list = client
+        .poll(LIGHT_POLL, json!({ "notifyIDs": [second] }))
+        .await;
+    assert_eq!(list["totalNoOfWorkflowRuns"], 1);
 }
 
 #[tokio::test]

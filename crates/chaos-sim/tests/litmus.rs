@@ -31,6 +31,12 @@ const GET_EXPERIMENT: &str = "query GetExperiment($projectID: ID!, $experimentID
 }";
 
 fn scenario(extra: &str) -> Scenario {
+    scenario_with("", extra)
+}
+
+/// A scenario with more keys in `[litmus]` (`litmus_keys`) and more
+/// experiments or injections after the default one (`extra`).
+fn scenario_with(litmus_keys: &str, extra: &str) -> Scenario {
     let text = format!(
         r#"
 platform = "litmus"
@@ -40,6 +46,7 @@ username = "admin"
 password = "litmus"
 token = "{STATIC_TOKEN}"
 project_id = "{PROJECT}"
+{litmus_keys}
 
 [[experiments]]
 id = "cart"
@@ -103,6 +110,7 @@ impl Client {
     async fn login(&self, username: &str, password: &str) -> reqwest::Response {
         self.http
             .post(format!("{}/auth/login", self.base))
+            .header("Origin", &self.base)
             .json(&json!({ "username": username, "password": password }))
             .send()
             .await
@@ -135,6 +143,8 @@ impl Client {
     }
 }
 
+const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed";
+
 #[tokio::test]
 async fn login_hands_out_a_token_that_is_then_accepted() {
     let sim = Simulator::start(scenario("")).await.expect("start");
@@ -143,38 +153,83 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
     let response = client.login("admin", "litmus").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
-    assert_eq!(body["projectID"], PROJECT);
-    assert_eq!(body["expiresIn"], 86400);
-    assert_eq!(body["type"], "Bearer");
-    let token = body["accessToken"].as_str().expect("token").to_string();
-    assert_eq!(token, "sim-token-1");
-
-    client.token = token;
+    assert_eq!(
+        body,
+        json!({
+            "accessToken": "sim-token-1",
+            "projectID": PROJECT,
+            "projectRole": "Owner",
+            "expiresIn": 86400,
+            "type": "Bearer",
+        })
+    );
+    client.token = "sim-token-1".into();
     assert!(!client.trigger_ok("cart").await.is_empty());
 
     let bad = client.login("admin", "wrong").await;
     assert_eq!(bad.status(), 401);
     let body: Value = bad.json().await.expect("json");
-    assert_eq!(body["error"], "invalid_credentials");
-    assert!(body["errorDescription"].is_string(), "{body}");
+    assert_eq!(
+        body,
+        json!({ "error": "invalid_credentials", "errorDescription": "Invalid Credentials" })
+    );
+    assert_eq!(client.login("nobody", "litmus").await.status(), 401);
 
-    let malformed = client
-        .http
-        .post(format!("{}/auth/login", client.base))
-        .body("username=admin")
-        .send()
+    let post = |body: &'static str| {
+        client
+            .http
+            .post(format!("{}/auth/login", client.base))
+            .header("Origin", &client.base)
+            .body(body)
+            .send()
+    };
+    for malformed in [
+        "username=admin",
+        "[]",
+        r#"{"username": "admin", "password": "litmus", "remember": true}"#,
+        r#"{"username": "admin", "password": 5}"#,
+        r#"{"username": "admin", "password": ""}"#,
+        r#"{"username": "  ", "password": "litmus"}"#,
+    ] {
+        let response = post(malformed).await.expect("send");
+        assert_eq!(response.status(), 400, "{malformed}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            body,
+            json!({ "error": "invalid_request", "errorDescription": INVALID_REQUEST }),
+            "{malformed}"
+        );
+    }
+    // Keys of the auth server's user entity are known (and matched without
+    // regard to case, as Go decodes JSON).
+    let known = post(r#"{"Username": "admin", "password": "litmus", "email": ""}"#)
         .await
         .expect("send");
-    assert_eq!(malformed.status(), 400);
-    let body: Value = malformed.json().await.expect("json");
-    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(known.status(), 200);
+
+    // The origin is checked on login too.
+    for origin in [None, Some("http://evil.example")] {
+        let mut request = client
+            .http
+            .post(format!("{}/auth/login", client.base))
+            .json(&json!({ "username": "admin", "password": "litmus" }));
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), 403, "{origin:?}");
+        assert_eq!(
+            response.json::<Value>().await.expect("json"),
+            json!({ "error": "Invalid origin" })
+        );
+    }
 
     let ops: Vec<_> = sim
         .requests()
         .iter()
         .map(|r| r.operation.clone().unwrap_or_default())
         .collect();
-    assert_eq!(ops, ["login", "runChaosExperiment", "login", "login"]);
+    assert_eq!(ops[..4], ["login", "runChaosExperiment", "login", "login"]);
 }
 
 #[tokio::test]
@@ -222,32 +277,64 @@ async fn origin_is_checked_before_the_token() {
         .expect("send");
     assert_eq!(wrong_both.status(), 403);
 
-    let no_token = client
+    // A missing or bad token is not an HTTP error: each resolver refuses
+    // it with a GraphQL error, as ChaosCenter's auth server does.
+    let denied =
+        |reason: &str| format!("permission_denied: rpc error: code = Unknown desc = {reason}");
+    let invalid_segments = denied("token contains an invalid number of segments");
+    let cases = [
+        (None, invalid_segments.clone()),
+        (Some("Bearer nope".to_string()), invalid_segments.clone()),
+        (
+            Some("Bearer sim-token-1".to_string()),
+            invalid_segments.clone(),
+        ),
+        (
+            Some(format!("bearer {STATIC_TOKEN}")),
+            invalid_segments.clone(),
+        ),
+        (
+            Some("Bearer a.b.c".to_string()),
+            denied("signature is invalid"),
+        ),
+    ];
+    for (header, message) in cases {
+        let mut request = client
+            .http
+            .post(&url)
+            .header("Origin", &client.base)
+            .json(&body);
+        if let Some(header) = &header {
+            request = request.header("Authorization", header);
+        }
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), 200, "{header:?}");
+        let answer: Value = response.json().await.expect("json");
+        assert_eq!(answer["data"], Value::Null, "{header:?}");
+        assert_eq!(
+            answer["errors"][0]["message"],
+            message.as_str(),
+            "{header:?}"
+        );
+        assert_eq!(answer["errors"][0]["path"], json!(["runChaosExperiment"]));
+    }
+    assert!(sim.runs().is_empty(), "refused requests start nothing");
+
+    // A bare token (as litmusctl sends it) is accepted.
+    let bare = client
         .http
         .post(&url)
         .header("Origin", &client.base)
+        .header("Authorization", STATIC_TOKEN)
         .json(&body)
         .send()
         .await
         .expect("send");
-    assert_eq!(no_token.status(), 401);
-    let error: Value = no_token.json().await.expect("json");
-    assert_eq!(error["error"], "unauthorized");
-    assert!(error["errorDescription"].is_string(), "{error}");
-
-    for header in ["Bearer nope", STATIC_TOKEN, "Bearer sim-token-1"] {
-        let bad_token = client
-            .http
-            .post(&url)
-            .header("Origin", &client.base)
-            .header("Authorization", header)
-            .json(&body)
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(bad_token.status(), 401, "{header}");
-    }
-    assert!(sim.runs().is_empty(), "refused requests start nothing");
+    let answer: Value = bare.json().await.expect("json");
+    assert!(
+        answer["data"]["runChaosExperiment"]["notifyID"].is_string(),
+        "{answer}"
+    );
 
     // The check is on Origin, not on the address the request went to.
     let custom = Simulator::start({
@@ -279,7 +366,7 @@ async fn origin_is_checked_before_the_token() {
 }
 
 #[tokio::test]
-async fn a_triggered_run_is_queued_at_once() {
+async fn a_triggered_run_is_queued_at_once_without_a_run_id() {
     let sim = Simulator::start(scenario("")).await.expect("start");
     let client = Client::new(&sim);
     let notify = client.trigger_ok("cart").await;
@@ -292,11 +379,63 @@ async fn a_triggered_run_is_queued_at_once() {
         (runs[0].notify_id.as_str(), runs[0].phase.as_str()),
         (notify.as_str(), "Queued")
     );
+    assert!(runs[0].chaos_running && !runs[0].foreign);
+    let with_data = "query Q($p: ID!, $n: ID) {
+      getExperimentRun(projectID: $p, notifyID: $n) {
+        experimentRunID experimentID phase resiliencyScore
+        faultsPassed faultsFailed faultsAwaited faultsStopped faultsNa totalFaults
+        executionData
+      } }";
+    let body = client
+        .gql(with_data, json!({ "p": PROJECT, "n": notify }))
+        .await;
+    let mut run = body["data"]["getExperimentRun"].clone();
+    let data = run
+        .as_object_mut()
+        .and_then(|o| o.remove("executionData"))
+        .expect("executionData");
+    assert_eq!(
+        run,
+        json!({
+            "experimentRunID": "",
+            "experimentID": "cart",
+            "phase": "Queued",
+            "resiliencyScore": 0.0,
+            "faultsPassed": null, "faultsFailed": null, "faultsAwaited": null,
+            "faultsStopped": null, "faultsNa": null, "totalFaults": null,
+        })
+    );
+    // The trigger's execution data, as ChaosCenter writes it.
+    let data: Value = serde_json::from_str(data.as_str().expect("string")).expect("JSON");
+    assert_eq!(data["phase"], "Queued");
+    assert_eq!(data["nodes"], Value::Null);
+    assert_eq!(data["uid"], "");
+    // The run cannot be found by the ID it will have yet.
+    let by_run_id = "query Q($p: ID!, $r: ID) {
+      getExperimentRun(projectID: $p, experimentRunID: $r) { phase experimentRunID } }";
+    let body = client
+        .gql(by_run_id, json!({ "p": PROJECT, "r": runs[0].run_id }))
+        .await;
+    assert_eq!(body["errors"][0]["message"], "no matching experiment run");
+
+    // Once it leaves Queued it has its run ID, a score of 0 until it
+    // finishes, and counters of 0.
     let run = client.poll(&notify).await;
-    assert_eq!(run["phase"], "Queued");
-    assert_eq!(run["experimentID"], "cart");
-    assert_eq!(run["resiliencyScore"], Value::Null);
+    assert_eq!(run["phase"], "Pending");
     assert_eq!(run["experimentRunID"], runs[0].run_id.as_str());
+    assert_eq!(run["resiliencyScore"], 0.0);
+    assert_eq!(
+        (&run["faultsPassed"], &run["totalFaults"]),
+        (&json!(0), &json!(0))
+    );
+    let body = client
+        .gql(by_run_id, json!({ "p": PROJECT, "r": runs[0].run_id }))
+        .await;
+    assert_eq!(
+        body["data"]["getExperimentRun"]["phase"], "Running",
+        "a poll by run ID counts too"
+    );
+    assert_eq!(sim.runs()[0].polls, 3);
 }
 
 #[tokio::test]
@@ -314,13 +453,33 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
     assert_eq!(
         seen,
         [
-            (json!("Queued"), Value::Null),
-            (json!("Pending"), Value::Null),
-            (json!("Running"), Value::Null),
+            (json!("Queued"), json!(0.0)),
+            (json!("Pending"), json!(0.0)),
+            (json!("Running"), json!(0.0)),
             (json!("Completed_With_Probe_Failure"), json!(50.0)),
             (json!("Completed_With_Probe_Failure"), json!(50.0)),
         ]
     );
+    assert!(!sim.runs()[0].chaos_running, "the run ended by itself");
+
+    // A run whose script ends in a phase that is not terminal never gets
+    // its score: ChaosCenter computes it on the completed event only.
+    let endless = Simulator::start(scenario(
+        "[[experiments]]\nid = \"endless\"\nphases = [\"Queued\", \"Running\"]\nresiliency_score = 80.0\n",
+    ))
+    .await
+    .expect("start");
+    let endless_client = Client::new(&endless);
+    let notify_endless = endless_client.trigger_ok("endless").await;
+    endless_client.poll(&notify_endless).await;
+    for _ in 0..3 {
+        let run = endless_client.poll(&notify_endless).await;
+        assert_eq!(
+            (&run["phase"], &run["resiliencyScore"]),
+            (&json!("Running"), &json!(0.0))
+        );
+    }
+    assert!(endless.runs()[0].chaos_running);
     let run = client.poll(&notify).await;
     let mut keys: Vec<_> = run.as_object().expect("object").keys().cloned().collect();
     keys.sort();
@@ -447,19 +606,42 @@ phases = ["Queued", "Running", "Completed"]
         .gql(POLL, json!({ "projectID": PROJECT, "notifyID": "nope" }))
         .await;
     assert_eq!(body["data"], Value::Null);
-    assert_eq!(body["errors"][0]["message"], "experiment run not found");
+    assert_eq!(body["errors"][0]["message"], "no matching experiment run");
     assert_eq!(body["errors"][0]["path"], json!(["getExperimentRun"]));
 
     let body = client.gql(POLL, json!({ "projectID": PROJECT })).await;
-    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "experimentRunID or notifyID not provided",
+        "{body}"
+    );
 
     // unlisted_polls: not found on the first poll, which still counts.
     let notify = client.trigger_ok("lag").await;
     let body = client
         .gql(POLL, json!({ "projectID": PROJECT, "notifyID": notify }))
         .await;
-    assert_eq!(body["errors"][0]["message"], "experiment run not found");
+    assert_eq!(body["errors"][0]["message"], "no matching experiment run");
     assert_eq!(client.poll(&notify).await["phase"], "Running");
+
+    // Both given: both must match.
+    let both = "query Q($p: ID!, $r: ID, $n: ID) {
+      getExperimentRun(projectID: $p, experimentRunID: $r, notifyID: $n) { experimentID } }";
+    let run_id = sim.runs()[0].run_id.clone();
+    let body = client
+        .gql(both, json!({ "p": PROJECT, "r": run_id, "n": "other" }))
+        .await;
+    assert_eq!(body["errors"][0]["message"], "no matching experiment run");
+    let body = client
+        .gql(both, json!({ "p": PROJECT, "r": run_id, "n": notify }))
+        .await;
+    assert_eq!(body["data"]["getExperimentRun"]["experimentID"], "lag");
+
+    // Both empty: nothing narrows the match, and the newest run answers.
+    client.trigger_ok("cart").await;
+    let body = client
+        .gql(both, json!({ "p": PROJECT, "r": "", "n": "" }))
+        .await;
+    assert_eq!(body["data"]["getExperimentRun"]["experimentID"], "cart");
 }
 
 #[tokio::test]
@@ -483,14 +665,21 @@ removed = true
     .expect("start");
     let client = Client::new(&sim);
 
+    let not_found = "could not get experiment run, error: mongo: no documents in result";
     let body = client.trigger("nope").await;
     assert_eq!(body["data"], Value::Null);
-    assert_eq!(body["errors"][0]["message"], "experiment nope not found");
+    assert_eq!(body["errors"][0]["message"], not_found);
     assert_eq!(body["errors"][0]["path"], json!(["runChaosExperiment"]));
+    assert_eq!(
+        client.trigger("gone").await["errors"][0]["message"],
+        not_found
+    );
 
     let body = client.trigger("offline").await;
-    assert_eq!(body["errors"][0]["message"], "infra is not active");
-    assert!(client.trigger("gone").await["errors"].is_array());
+    assert_eq!(
+        body["errors"][0]["message"],
+        "experiment re-run failed due to inactive infra"
+    );
     assert_eq!(client.trigger_ok("nightly").await, "");
 
     let body = client
@@ -500,69 +689,228 @@ removed = true
         )
         .await;
     assert_eq!(body["data"], Value::Null);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("other-project")),
-        "{body}"
+    assert_eq!(
+        body["errors"][0]["message"],
+        "permission_denied: rpc error: code = Unknown desc = auth gRPC - Unauthorized"
     );
     assert!(sim.runs().is_empty());
 }
 
+const STOP_BY_RUN: &str = "mutation S($p: ID!, $e: String!, $r: String) {
+  stopExperimentRuns(projectID: $p, experimentID: $e, experimentRunID: $r) }";
+
+/// The run with this notify ID, as the simulator sees it.
+fn run_of(sim: &Simulator, notify: &str) -> chaos_sim::RunSnapshot {
+    sim.runs()
+        .into_iter()
+        .find(|r| r.notify_id == notify)
+        .expect("run")
+}
+
+impl Client {
+    async fn stop_by_notify(&self, experiment: &str, notify: &str) -> Value {
+        self.gql(
+            STOP,
+            json!({ "projectID": PROJECT, "experimentID": experiment, "notifyID": notify }),
+        )
+        .await
+    }
+
+    async fn stop_by_run(&self, experiment: &str, run_id: &str) -> Value {
+        self.gql(
+            STOP_BY_RUN,
+            json!({ "p": PROJECT, "e": experiment, "r": run_id }),
+        )
+        .await
+    }
+}
+
+const STOPPED: &str = r#"{"data":{"stopExperimentRuns":true}}"#;
+
+fn stopped() -> Value {
+    serde_json::from_str(STOPPED).expect("JSON")
+}
+
 #[tokio::test]
-async fn stop_marks_the_run_stopped() {
+async fn a_stop_by_run_id_reaches_the_cluster() {
     let sim = Simulator::start(scenario("")).await.expect("start");
     let client = Client::new(&sim);
     let notify = client.trigger_ok("cart").await;
+    let other = client.trigger_ok("cart").await;
     client.poll(&notify).await;
+    let run_id = client.poll(&notify).await["experimentRunID"]
+        .as_str()
+        .expect("run ID once Pending")
+        .to_string();
 
-    let body = client
-        .gql(
-            STOP,
-            json!({ "projectID": PROJECT, "experimentID": "cart", "notifyID": notify }),
-        )
-        .await;
-    assert_eq!(body, json!({ "data": { "stopExperimentRuns": true } }));
+    assert_eq!(client.stop_by_run("cart", &run_id).await, stopped());
     for _ in 0..3 {
         let run = client.poll(&notify).await;
         assert_eq!(run["phase"], "Stopped");
-        assert_eq!(run["resiliencyScore"], Value::Null);
-        assert_eq!(run["faultsStopped"], 2);
+        assert_eq!(run["resiliencyScore"], 0.0);
+        assert_eq!(run["experimentRunID"], run_id.as_str());
     }
-    let runs = sim.runs();
-    assert!(runs[0].stopped);
-    assert_eq!(runs[0].phase, "Stopped");
+    let run = run_of(&sim, &notify);
+    assert!(run.stopped && !run.chaos_running);
+    let other = run_of(&sim, &other);
+    assert!(!other.stopped && other.chaos_running, "only that run");
     let stop = sim
         .requests()
         .into_iter()
         .find(|r| r.operation.as_deref() == Some("stopExperimentRuns"))
         .expect("recorded");
-    assert_eq!(stop.notify_ids, [notify]);
+    assert!(stop.notify_ids.is_empty());
 
-    // By run ID too.
-    let other = client.trigger_ok("cart").await;
-    let run_id = sim
-        .runs()
-        .into_iter()
-        .find(|r| r.notify_id == other)
-        .expect("run")
-        .run_id;
-    let by_run_id = "mutation S($p: ID!, $e: String!, $r: String) {
-      stopExperimentRuns(projectID: $p, experimentID: $e, experimentRunID: $r) }";
-    let body = client
-        .gql(by_run_id, json!({ "p": PROJECT, "e": "cart", "r": run_id }))
-        .await;
-    assert_eq!(body["data"]["stopExperimentRuns"], true);
-    assert!(sim.runs().iter().all(|r| r.stopped));
+    // A run ID nobody has stops nothing and is no error.
+    assert_eq!(client.stop_by_run("cart", "unknown").await, stopped());
+    let body = client.stop_by_run("nope", &run_id).await;
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(
+        body["errors"][0]["message"],
+        "mongo: no documents in result"
+    );
 
-    for variables in [
-        json!({ "projectID": PROJECT, "experimentID": "cart", "notifyID": "unknown" }),
-        json!({ "projectID": PROJECT, "experimentID": "nope", "notifyID": "unknown" }),
-    ] {
-        let body = client.gql(STOP, variables).await;
-        assert_eq!(body["data"], Value::Null);
-        assert!(body["errors"][0]["message"].is_string(), "{body}");
+    // From 3.29 on the server marks even a completed run Stopped; it keeps
+    // its score.
+    let done = client.trigger_ok("cart").await;
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        last = client.poll(&done).await;
     }
+    assert_eq!(last["phase"], "Completed_With_Probe_Failure");
+    let done_id = last["experimentRunID"]
+        .as_str()
+        .expect("run ID")
+        .to_string();
+    assert_eq!(client.stop_by_run("cart", &done_id).await, stopped());
+    let run = client.poll(&done).await;
+    assert_eq!(
+        (&run["phase"], &run["resiliencyScore"]),
+        (&json!("Stopped"), &json!(50.0))
+    );
+}
+
+#[tokio::test]
+async fn from_3_31_a_stop_by_notify_id_alone_only_marks_the_database() {
+    let sim = Simulator::start(scenario_with("server_version = \"3.31.0\"", ""))
+        .await
+        .expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    client.poll(&notify).await;
+    client.poll(&notify).await;
+
+    assert_eq!(client.stop_by_notify("cart", &notify).await, stopped());
+    let run = client.poll(&notify).await;
+    assert_eq!(run["phase"], "Stopped");
+    let snapshot = run_of(&sim, &notify);
+    assert!(snapshot.stopped);
+    assert!(snapshot.chaos_running, "no stop reached the cluster");
+    assert_eq!(client.stop_by_notify("cart", "unknown").await, stopped());
+
+    // No ID at all: every Running, Timeout or Queued run of the
+    // experiment, other people's included; a queued one (no run ID yet)
+    // only in the database.
+    let queued = client.trigger_ok("cart").await;
+    let foreign = sim.start_foreign_run("cart").expect("foreign run");
+    let all =
+        "mutation S($p: ID!, $e: String!) { stopExperimentRuns(projectID: $p, experimentID: $e) }";
+    let body = client.gql(all, json!({ "p": PROJECT, "e": "cart" })).await;
+    assert_eq!(body, stopped());
+    let foreign = run_of(&sim, &foreign.notify_id);
+    assert!(foreign.stopped && !foreign.chaos_running);
+    let queued = run_of(&sim, &queued);
+    assert!(queued.stopped && queued.chaos_running);
+    let body = client.gql(all, json!({ "p": PROJECT, "e": "cart" })).await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "no running, timeout, or queued experiments found"
+    );
+}
+
+#[tokio::test]
+async fn before_3_31_a_stop_without_run_id_stops_every_running_run() {
+    let sim = Simulator::start(scenario_with("server_version = \"3.30.0\"", ""))
+        .await
+        .expect("start");
+    let client = Client::new(&sim);
+    let body = client
+        .gql("{ getServerVersion { key value } }", json!({}))
+        .await;
+    assert_eq!(
+        body,
+        json!({ "data": { "getServerVersion": { "key": "version", "value": "3.30.0" } } })
+    );
+
+    let mine = client.trigger_ok("cart").await;
+    let foreign = sim.start_foreign_run("cart").expect("foreign run");
+    // The notify ID is ignored: this stops the other user's run, not mine.
+    assert_eq!(client.stop_by_notify("cart", &mine).await, stopped());
+    let foreign = run_of(&sim, &foreign.notify_id);
+    assert!(foreign.stopped && !foreign.chaos_running);
+    let snapshot = run_of(&sim, &mine);
+    assert!(!snapshot.stopped && snapshot.chaos_running);
+    assert_eq!(client.poll(&mine).await["phase"], "Queued");
+
+    // Mine is not Running yet (Queued, then Pending): nothing to stop.
+    let body = client.stop_by_notify("cart", &mine).await;
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(
+        body["errors"][0]["message"],
+        "no running or timeout experiments found"
+    );
+    // An empty run ID names no run and stops nothing.
+    assert_eq!(client.stop_by_run("cart", "").await, stopped());
+    assert!(!run_of(&sim, &mine).stopped);
+
+    client.poll(&mine).await;
+    assert_eq!(client.poll(&mine).await["phase"], "Running");
+    assert_eq!(client.stop_by_notify("cart", &mine).await, stopped());
+    assert_eq!(client.poll(&mine).await["phase"], "Stopped");
+    assert!(!run_of(&sim, &mine).chaos_running);
+}
+
+#[tokio::test]
+async fn before_3_29_the_phase_follows_a_stop_on_the_next_poll() {
+    let sim = Simulator::start(scenario_with("server_version = \"3.1.0\"", ""))
+        .await
+        .expect("start");
+    let client = Client::new(&sim);
+    let notify = client.trigger_ok("cart").await;
+    client.poll(&notify).await;
+    let run_id = client.poll(&notify).await["experimentRunID"]
+        .as_str()
+        .expect("run ID")
+        .to_string();
+    assert_eq!(client.stop_by_run("cart", &run_id).await, stopped());
+    let snapshot = run_of(&sim, &notify);
+    assert!(!snapshot.stopped && !snapshot.chaos_running);
+    assert_eq!(
+        snapshot.phase, "Pending",
+        "the cluster has not reported yet"
+    );
+    let run = client.poll(&notify).await;
+    assert_eq!(run["phase"], "Stopped");
+    assert_eq!(
+        (&run["faultsStopped"], &run["totalFaults"]),
+        (&json!(2), &json!(2))
+    );
+
+    // A run that had completed stays completed.
+    let done = client.trigger_ok("cart").await;
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        last = client.poll(&done).await;
+    }
+    let done_id = last["experimentRunID"]
+        .as_str()
+        .expect("run ID")
+        .to_string();
+    assert_eq!(client.stop_by_run("cart", &done_id).await, stopped());
+    assert_eq!(
+        client.poll(&done).await["phase"],
+        "Completed_With_Probe_Failure"
+    );
 }
 
 #[tokio::test]
@@ -601,17 +949,16 @@ removed = true
             "averageResiliencyScore": null,
         })
     );
-    assert_eq!(
-        get("gone").await["data"]["getExperiment"]["experimentDetails"]["isRemoved"],
-        true
-    );
+    let gone = get("gone").await;
+    assert_eq!(gone["data"], Value::Null);
+    assert_eq!(gone["errors"][0]["message"], "no matching experiments");
     assert_eq!(
         get("offline").await["data"]["getExperiment"]["experimentDetails"]["infra"]["isActive"],
         false
     );
     let unknown = get("nope").await;
     assert_eq!(unknown["data"], Value::Null);
-    assert_eq!(unknown["errors"][0]["message"], "experiment nope not found");
+    assert_eq!(unknown["errors"][0]["message"], "no matching experiments");
 
     // Reading the experiment counts no poll; a finished run feeds the average.
     let notify = client.trigger_ok("cart").await;
@@ -843,6 +1190,12 @@ async fn the_litmus_demo_scenario_has_a_passing_and_a_failing_experiment() {
     );
 }
 
+const LIST: &str = "query L($projectID: ID!, $request: ListExperimentRunRequest!) {
+  listExperimentRun(projectID: $projectID, request: $request) {
+    totalNoOfExperimentRuns
+    experimentRuns { experimentRunID experimentID notifyID phase createdAt runSequence createdBy { username } }
+  } }";
+
 #[tokio::test]
 async fn a_dropped_trigger_is_found_by_listing_the_runs() {
     let sim = Simulator::start(scenario(
@@ -857,6 +1210,10 @@ after_effect = true
     .await
     .expect("start");
     let client = Client::new(&sim);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
     let error = client
         .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
         .send()
@@ -867,36 +1224,48 @@ after_effect = true
     assert_eq!(runs.len(), 1, "the run was created before the drop");
 
     let second = client.trigger_ok("cart").await;
-    let list = "query L($projectID: ID!, $request: ListExperimentRunRequest!) {
-      listExperimentRun(projectID: $projectID, request: $request) {
-        totalNoOfExperimentRuns
-        experimentRuns { experimentRunID experimentID notifyID createdAt runSequence }
-      } }";
     let body = client
         .gql(
-            list,
+            LIST,
             json!({ "projectID": PROJECT, "request": { "experimentIDs": ["cart"] } }),
         )
         .await;
     let listed = &body["data"]["listExperimentRun"];
     assert_eq!(listed["totalNoOfExperimentRuns"], 2);
-    // Newest first.
-    assert_eq!(listed["experimentRuns"][0]["notifyID"], second.as_str());
-    assert_eq!(
-        listed["experimentRuns"][1]["notifyID"],
-        runs[0].notify_id.as_str()
+    // Newest first; never a notify ID or a creator in a listing.
+    let all = listed["experimentRuns"].as_array().expect("list");
+    assert!(
+        all.iter()
+            .all(|r| r["notifyID"].is_null() && r["createdBy"].is_null())
     );
-    assert_eq!(listed["experimentRuns"][1]["runSequence"], 1);
-    let created: u64 = listed["experimentRuns"][1]["createdAt"]
+    assert_eq!(all[1]["runSequence"], 1);
+    assert_eq!(all[0]["runSequence"], 2);
+    // The lost run is found by its experiment and creation time (Unix ms).
+    let created: u64 = all[1]["createdAt"]
         .as_str()
         .expect("string")
         .parse()
         .expect("Unix milliseconds");
-    assert!(created > 1_600_000_000_000);
+    assert!(created >= before, "{created} >= {before}");
+    assert_eq!(all[1]["phase"], "Queued");
+    assert_eq!(all[1]["experimentRunID"], "", "no run ID while Queued");
+
+    // Listing counts a poll for each run listed, so following a run by
+    // listing sees it move on and get its run ID.
+    let body = client
+        .gql(
+            LIST,
+            json!({ "projectID": PROJECT, "request": { "experimentIDs": ["cart"] } }),
+        )
+        .await;
+    let lost = &body["data"]["listExperimentRun"]["experimentRuns"][1];
+    assert_eq!(lost["phase"], "Pending");
+    assert_eq!(lost["experimentRunID"], runs[0].run_id.as_str());
+    assert!(sim.runs().iter().all(|r| r.polls == 2));
 
     let page = client
         .gql(
-            list,
+            LIST,
             json!({ "projectID": PROJECT, "request": {
                 "pagination": { "page": 1, "limit": 1 },
                 "sort": { "field": "TIME", "ascending": true },
@@ -906,9 +1275,116 @@ after_effect = true
     let page = &page["data"]["listExperimentRun"];
     assert_eq!(page["totalNoOfExperimentRuns"], 2);
     assert_eq!(page["experimentRuns"].as_array().expect("list").len(), 1);
-    assert_eq!(page["experimentRuns"][0]["notifyID"], second.as_str());
-    assert!(
-        sim.runs().iter().all(|r| r.polls == 0),
-        "listing counts no poll"
+    assert_eq!(page["experimentRuns"][0]["runSequence"], 2);
+    assert_eq!(run_of(&sim, &second).notify_id, second);
+}
+
+#[tokio::test]
+async fn listings_are_cut_at_15_and_miss_new_runs_for_unlisted_lists() {
+    let sim = Simulator::start(scenario(
+        r#"
+[[experiments]]
+id = "late"
+unlisted_lists = 2
+"#,
+    ))
+    .await
+    .expect("start");
+    let client = Client::new(&sim);
+    for _ in 0..16 {
+        client.trigger_ok("cart").await;
+    }
+    let body = client
+        .gql(LIST, json!({ "projectID": PROJECT, "request": {} }))
+        .await;
+    let listed = &body["data"]["listExperimentRun"];
+    assert_eq!(listed["totalNoOfExperimentRuns"], 16);
+    assert_eq!(listed["experimentRuns"].as_array().expect("list").len(), 15);
+
+    let late = client.trigger_ok("late").await;
+    let request = json!({ "projectID": PROJECT, "request": { "experimentIDs": ["late"] } });
+    for _ in 0..2 {
+        let body = client.gql(LIST, request.clone()).await;
+        assert_eq!(
+            body["data"]["listExperimentRun"]["totalNoOfExperimentRuns"],
+            0
+        );
+    }
+    assert_eq!(run_of(&sim, &late).polls, 0, "a hidden run counts no poll");
+    // getExperimentRun finds it all along.
+    assert_eq!(client.poll(&late).await["experimentID"], "late");
+    let body = client.gql(LIST, request).await;
+    assert_eq!(
+        body["data"]["listExperimentRun"]["totalNoOfExperimentRuns"],
+        1
     );
+}
+
+#[tokio::test]
+async fn tokens_expire_after_their_requests_and_a_login_renews() {
+    let sim = Simulator::start(scenario_with(
+        "token_valid_requests = 2\nrevoked_tokens = [\"old-token\"]",
+        "",
+    ))
+    .await
+    .expect("start");
+    let mut client = Client::new(&sim);
+    let expired = "permission_denied: rpc error: code = Unknown desc = Token is expired";
+    client.trigger_ok("cart").await;
+    client.trigger_ok("cart").await;
+    let body = client.trigger("cart").await;
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(body["errors"][0]["message"], expired);
+
+    let login: Value = client
+        .login("admin", "litmus")
+        .await
+        .json()
+        .await
+        .expect("json");
+    client.token = login["accessToken"].as_str().expect("token").to_string();
+    client.trigger_ok("cart").await;
+    client.trigger_ok("cart").await;
+    assert_eq!(
+        client.trigger("cart").await["errors"][0]["message"],
+        expired
+    );
+    assert_eq!(sim.runs().len(), 4);
+
+    // getServerVersion needs no token at all.
+    client.token = String::new();
+    let body = client
+        .gql("{ getServerVersion { key value } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["getServerVersion"]["value"], "3.31.0");
+
+    // A revoked token is the one HTTP 401, in plain text.
+    client.token = "old-token".into();
+    let response = client
+        .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.text().await.expect("text"),
+        "Error verifying JWT token: Token is revoked"
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_run_is_running_with_its_run_id_until_stopped() {
+    let sim = Simulator::start(scenario("")).await.expect("start");
+    let client = Client::new(&sim);
+    assert!(sim.start_foreign_run("nope").is_none());
+    let foreign = sim.start_foreign_run("cart").expect("foreign run");
+    assert!(foreign.foreign && foreign.chaos_running);
+    for _ in 0..6 {
+        let run = client.poll(&foreign.notify_id).await;
+        assert_eq!(run["phase"], "Running");
+        assert_eq!(run["experimentRunID"], foreign.run_id.as_str());
+    }
+    assert_eq!(client.stop_by_run("cart", &foreign.run_id).await, stopped());
+    let after = run_of(&sim, &foreign.notify_id);
+    assert!(after.stopped && !after.chaos_running);
 }

@@ -14,7 +14,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// One fault of a run, as found in its execution data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Fault {
     pub name: String,
     /// `Pass`, `Fail`, `Awaited`, `Stopped`, `N/A` or whatever the server said.

@@ -16,8 +16,9 @@ use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, newest_since, Candidate, ExperimentInfo, Fault, FoundRun, Infra, Platform,
-    PlatformError, RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
+    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
+    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -57,6 +58,14 @@ pub const LIST_RECENT_RUNS: &str = "query ListRecentWorkflowRuns($identifiers: I
   }
 }";
 
+/// An experiment's recent runs, newest first (the API's default order),
+/// for its baseline.
+pub const LIST_PAST_RUNS: &str = "query ListPastWorkflowRuns($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
+  listWorkflowRun(identifiers: $identifiers, request: $request) {
+    workflowRuns { workflowRunID workflowID phase resiliencyScore createdAt }
+  }
+}";
+
 /// Whether an experiment exists (dry run).
 pub const LIST_WORKFLOW: &str =
     "query ListWorkflow($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
@@ -71,6 +80,7 @@ pub const DOCUMENTS: &[&str] = &[
     LIST_WORKFLOW_RUN,
     LIST_WORKFLOW_RUN_EXECUTION_DATA,
     LIST_RECENT_RUNS,
+    LIST_PAST_RUNS,
     LIST_WORKFLOW,
 ];
 
@@ -200,7 +210,7 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
         out.push(RunStatus {
             notify_id,
             experiment_id: run.workflow_id,
-            run_id: run.workflow_run_id,
+            run_id: run_id(run.workflow_run_id),
             phase: run.phase.unwrap_or_default(),
             score,
             error: run.error_response.filter(|e| !e.trim().is_empty()),
@@ -322,23 +332,26 @@ impl Platform for Harness {
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
         let what = format!("runChaosExperiment for {experiment_id}");
-        let data: TriggerData = self
-            .query(
-                &what,
-                Mode::Trigger,
-                SMALL_BODY,
-                RUN_CHAOS_EXPERIMENT,
-                json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
-            )
-            .await?;
-        data.notify_id(&what, "Harness")
+        let answer = graphql::post_partial::<TriggerData>(
+            &self.http,
+            &self.query_url,
+            &what,
+            Mode::Trigger,
+            SMALL_BODY,
+            RUN_CHAOS_EXPERIMENT,
+            json!({ "workflowID": experiment_id, "identifiers": self.identifiers() }),
+            |r| self.headers(r),
+        )
+        .await
+        .map_err(auth_hint)?;
+        trigger_notify_id(answer, &what, "Harness")
     }
 
-    async fn find_run(
+    async fn find_runs(
         &self,
         experiment_id: &str,
         since: SystemTime,
-    ) -> Result<Option<FoundRun>, PlatformError> {
+    ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
         let runs = self
             .list_runs(
@@ -354,7 +367,7 @@ impl Platform for Harness {
             run_id: r.workflow_run_id,
             created_at: r.created_at,
         });
-        Ok(newest_since(candidates, experiment_id, since))
+        Ok(runs_since(candidates, experiment_id, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
@@ -393,6 +406,15 @@ impl Platform for Harness {
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
+        // The published API requires both IDs, and a stop naming no run
+        // stops every running run of the experiment: never send one.
+        let (Some(_), false) = (run.run_id.as_deref(), run.notify_id.is_empty()) else {
+            return Err(PlatformError::unusable(format!(
+                "stop (REST v2) for {}: the run's experimentRunId is not known yet, and a stop \
+                 without it could stop other runs of the experiment",
+                run.experiment_id
+            )));
+        };
         let url = self.stop_url(run)?;
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
@@ -418,6 +440,35 @@ impl Platform for Harness {
         }
     }
 
+    async fn recent_runs(
+        &self,
+        experiment_id: &str,
+        limit: u32,
+    ) -> Result<Vec<PastRun>, PlatformError> {
+        let what = format!("listWorkflowRun (recent runs of {experiment_id})");
+        let runs = self
+            .list_runs(
+                &what,
+                LIST_PAST_RUNS,
+                SMALL_BODY,
+                json!({ "workflowIDs": [experiment_id], "pagination": { "page": 0, "limit": limit } }),
+            )
+            .await?;
+        Ok(runs
+            .into_iter()
+            .filter(|r| r.workflow_id.as_deref() == Some(experiment_id))
+            .filter_map(|r| {
+                past_run(
+                    &what,
+                    r.workflow_run_id,
+                    r.phase,
+                    r.resiliency_score,
+                    r.created_at.as_ref(),
+                )
+            })
+            .collect())
+    }
+
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
         let what = format!("listWorkflow for {experiment_id}");
         let data: WorkflowsData = self
@@ -437,7 +488,7 @@ impl Platform for Harness {
             .flatten()
             .find(|w| w.workflow_id.as_deref() == Some(experiment_id));
         let Some(w) = found else {
-            return Err(PlatformError::unusable(format!(
+            return Err(PlatformError::new(ErrorKind::NotFound, format!(
                 "experiment {experiment_id} was not found in project {} (org {}); check experiment_id, project_id and org_id",
                 self.project_id, self.org_id
             )));
@@ -490,8 +541,8 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
     let what = operation;
     match operation {
         "runChaosExperiment" => {
-            let data: TriggerData = graphql::data(what, body)?;
-            data.notify_id(what, "Harness").map(|_| 1)
+            let answer = graphql::data_partial::<TriggerData>(what, body)?;
+            trigger_notify_id(answer, what, "Harness").map(|_| 1)
         }
         "listWorkflowRun" => parse_poll_answer(body, &["n-1", "n-2"]).map(|r| r.len()),
         "listWorkflowRunExecutionData" => {
@@ -514,9 +565,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
                 run_id: r.workflow_run_id,
                 created_at: r.created_at,
             });
-            Ok(usize::from(
-                newest_since(candidates, "exp", SystemTime::UNIX_EPOCH).is_some(),
-            ))
+            Ok(runs_since(candidates, "exp", SystemTime::UNIX_EPOCH).len())
         }
         "listWorkflow" => {
             let data: WorkflowsData = graphql::data(what, body)?;

@@ -21,8 +21,15 @@ pub use execution_data::Fault;
 /// What kind of failure a platform call ended in; decides what the gate does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// 401/403: the credentials are wrong; no retry.
+    /// 401/403, or a GraphQL error that says the credentials were refused
+    /// (ChaosCenter answers an invalid or expired token with HTTP 200 and
+    /// `permission_denied: ...`): no retry.
     Auth,
+    /// The platform's considered answer was a GraphQL error (not about
+    /// credentials): its messages are in the error; no retry.
+    Rejected,
+    /// The experiment (or run) named does not exist in the project.
+    NotFound,
     /// No usable answer after retries: connection errors, 5xx, 429.
     Unreachable,
     /// An answer that cannot be used: not JSON, GraphQL errors, missing
@@ -79,9 +86,31 @@ impl std::error::Error for PlatformError {}
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRef {
     pub experiment_id: String,
+    /// Empty for a run adopted from a listing that carries no notify ID
+    /// (ChaosCenter's `listExperimentRun`); the first poll by run ID fills
+    /// it in.
     pub notify_id: String,
-    /// The platform's run ID, once a poll has shown it.
+    /// The platform's run ID, once the platform has given one (ChaosCenter
+    /// answers `""` until the run leaves `Queued`: that is `None` here).
     pub run_id: Option<String>,
+}
+
+impl RunRef {
+    /// Whether a poll's answer is about this run: by notify ID when the
+    /// gate has one, otherwise by run ID.
+    pub fn matches(&self, status: &RunStatus) -> bool {
+        if !self.notify_id.is_empty() {
+            status.notify_id == self.notify_id
+        } else {
+            self.run_id.is_some() && status.run_id == self.run_id
+        }
+    }
+}
+
+/// A platform's run ID, where `""` (ChaosCenter's "not assigned yet") and
+/// whitespace mean none.
+pub(crate) fn run_id(raw: Option<String>) -> Option<String> {
+    raw.filter(|r| !r.trim().is_empty())
 }
 
 /// One run as a poll saw it.
@@ -102,8 +131,21 @@ pub struct RunStatus {
 /// A run a trigger may have started, found by looking at recent runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundRun {
-    pub notify_id: String,
+    /// `None` where the listing carries no notify ID (ChaosCenter).
+    pub notify_id: Option<String>,
+    /// `None` while the platform has not assigned one yet.
     pub run_id: Option<String>,
+    pub created_at: SystemTime,
+}
+
+/// A past run of an experiment, for its baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastRun {
+    pub run_id: Option<String>,
+    pub phase: String,
+    /// Checked to be within 0..=100.
+    pub score: Option<f64>,
+    pub created_at: Option<SystemTime>,
 }
 
 /// A stored experiment as a dry run checks it.
@@ -131,13 +173,14 @@ pub trait Platform: Sync {
         experiment_id: &str,
     ) -> impl Future<Output = Result<String, PlatformError>> + Send;
 
-    /// Looks for a run of `experiment_id` created at or after `since` (a
-    /// trigger whose answer was lost may have started it).
-    fn find_run(
+    /// Every run of `experiment_id` created at or after `since` (a trigger
+    /// whose answer was lost may have started one of them), newest first.
+    /// The gate decides which, if any, is its own.
+    fn find_runs(
         &self,
         experiment_id: &str,
         since: SystemTime,
-    ) -> impl Future<Output = Result<Option<FoundRun>, PlatformError>> + Send;
+    ) -> impl Future<Output = Result<Vec<FoundRun>, PlatformError>> + Send;
 
     /// The status of every run in `runs`; a run the platform does not list
     /// yet is left out of the answer.
@@ -152,8 +195,18 @@ pub trait Platform: Sync {
         run: &RunRef,
     ) -> impl Future<Output = Result<Vec<Fault>, PlatformError>> + Send;
 
-    /// Stops a run (one attempt; the gate bounds the time).
+    /// Stops a run (one attempt; the gate bounds the time). The run must
+    /// have its run ID: a stop that names no run stops other people's runs
+    /// or only marks the run stopped (see the fidelity record).
     fn stop(&self, run: &RunRef) -> impl Future<Output = Result<(), PlatformError>> + Send;
+
+    /// The experiment's most recent runs, newest first, at most `limit`,
+    /// read in one request (for its baseline).
+    fn recent_runs(
+        &self,
+        experiment_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<PastRun>, PlatformError>> + Send;
 
     /// Checks that an experiment exists (dry run).
     fn check_experiment(
@@ -189,25 +242,43 @@ struct TriggerAnswer {
     notify_id: Option<Value>,
 }
 
-impl TriggerData {
-    /// The notify ID; an empty one (a scheduled experiment) or none is an
-    /// error that says so.
-    pub(crate) fn notify_id(&self, what: &str, platform: &str) -> Result<String, PlatformError> {
-        let notify_id = self
-            .run_chaos_experiment
-            .as_ref()
-            .and_then(|r| r.notify_id.as_ref());
-        match notify_id.and_then(Value::as_str).map(str::trim) {
-            Some("") => Err(PlatformError::unusable(format!(
-                "{what}: {platform} returned an empty notify ID. Scheduled (cron) experiments \
-                 are started by their schedule and cannot be watched this way; trigger a \
-                 non-scheduled experiment."
-            ))),
-            Some(id) => Ok(id.to_string()),
-            None => Err(PlatformError::unusable(format!(
-                "{what}: the answer has no runChaosExperiment.notifyID"
-            ))),
+/// The notify ID of a trigger's answer. An empty one (a scheduled
+/// experiment) or none is an error that says so, carrying any `errors`
+/// the answer had. A notify ID next to `errors` means a run was started:
+/// it is returned, so that the gate watches it (or stops it), and the
+/// errors are logged.
+pub(crate) fn trigger_notify_id(
+    answer: crate::graphql::Partial<TriggerData>,
+    what: &str,
+    platform: &str,
+) -> Result<String, PlatformError> {
+    let notify_id = answer
+        .data
+        .run_chaos_experiment
+        .as_ref()
+        .and_then(|r| r.notify_id.as_ref());
+    match (
+        notify_id.and_then(Value::as_str).map(str::trim),
+        answer.errors,
+    ) {
+        (Some(id), errors) if !id.is_empty() => {
+            if let Some(e) = errors {
+                tracing::warn!(
+                    "{what}: the answer names run {id} and also carries errors ({}); watching the run",
+                    e.message
+                );
+            }
+            Ok(id.to_string())
         }
+        (_, Some(e)) => Err(e),
+        (Some(_), None) => Err(PlatformError::unusable(format!(
+            "{what}: {platform} returned an empty notify ID. Scheduled (cron) experiments \
+             are started by their schedule and cannot be watched this way; trigger a \
+             non-scheduled experiment."
+        ))),
+        (None, None) => Err(PlatformError::unusable(format!(
+            "{what}: the answer has no runChaosExperiment.notifyID"
+        ))),
     }
 }
 
@@ -240,32 +311,47 @@ pub(crate) struct Candidate {
     pub created_at: Option<Value>,
 }
 
-/// The newest run of `experiment_id` created at or after `since`.
-pub(crate) fn newest_since(
+/// The runs of `experiment_id` created at or after `since`, newest first.
+/// A listing without an experiment ID cannot be the gate's run.
+pub(crate) fn runs_since(
     candidates: impl IntoIterator<Item = Candidate>,
     experiment_id: &str,
     since: SystemTime,
-) -> Option<FoundRun> {
-    candidates
+) -> Vec<FoundRun> {
+    let mut found: Vec<FoundRun> = candidates
         .into_iter()
-        .filter(|c| {
-            c.experiment_id
-                .as_deref()
-                .is_none_or(|e| e == experiment_id)
-        })
+        .filter(|c| c.experiment_id.as_deref() == Some(experiment_id))
         .filter_map(|c| {
             let at = c.created_at.as_ref().and_then(created_at)?;
-            let notify_id = c.notify_id.filter(|n| !n.is_empty())?;
-            (at >= since).then_some((
-                at,
-                FoundRun {
-                    notify_id,
-                    run_id: c.run_id,
-                },
-            ))
+            (at >= since).then(|| FoundRun {
+                notify_id: c.notify_id.filter(|n| !n.trim().is_empty()),
+                run_id: run_id(c.run_id),
+                created_at: at,
+            })
         })
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, run)| run)
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.created_at));
+    found
+}
+
+/// A past run from a listing, with its score checked.
+pub(crate) fn past_run(
+    what: &str,
+    run_id_raw: Option<String>,
+    phase: Option<String>,
+    score: Option<f64>,
+    created: Option<&Value>,
+) -> Option<PastRun> {
+    let run_id = run_id(run_id_raw);
+    // A listing is read for context: a run with an impossible score is left
+    // out rather than failing the gate.
+    let score = checked_score(what, run_id.as_deref().unwrap_or("?"), score).ok()?;
+    Some(PastRun {
+        run_id,
+        phase: phase.unwrap_or_default(),
+        score,
+        created_at: created.and_then(created_at),
+    })
 }
 
 /// A run's `createdAt`: Unix milliseconds or seconds, as a string or a
@@ -306,26 +392,31 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_run_since_wins() {
+    fn runs_since_are_the_experiments_newest_first() {
         let c = |e: &str, n: &str, at: &str| Candidate {
             experiment_id: Some(e.to_string()),
             notify_id: Some(n.to_string()),
-            run_id: None,
+            run_id: Some(String::new()),
             created_at: Some(json!(at)),
         };
         let since = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let found = newest_since(
+        let found = runs_since(
             [
                 c("exp", "old", "1699999999000"),
                 c("exp", "new", "1700000005000"),
-                c("exp", "newer", "1700000009000"),
+                c("exp", "", "1700000009000"),
                 c("other", "x", "1700000010000"),
             ],
             "exp",
             since,
         );
-        assert_eq!(found.map(|f| f.notify_id).as_deref(), Some("newer"));
-        assert!(newest_since([c("exp", "old", "1")], "exp", since).is_none());
+        let ids: Vec<Option<&str>> = found.iter().map(|f| f.notify_id.as_deref()).collect();
+        assert_eq!(ids, [None, Some("new")]);
+        assert!(
+            found.iter().all(|f| f.run_id.is_none()),
+            "\"\" is no run ID"
+        );
+        assert!(runs_since([c("exp", "old", "1")], "exp", since).is_empty());
     }
 
     #[test]

@@ -61,6 +61,24 @@ impl Reporter for Console {
             return;
         }
         match event {
+            Event::BaselineRead {
+                experiment_id,
+                baseline,
+                wanted,
+            } => match baseline {
+                Some(b) => self.line(&format!(
+                    "{}: baseline {} (median of its last {} finished run(s) of {wanted} asked: {} {})",
+                    one_line(experiment_id),
+                    fmt_score(b.score),
+                    b.scores.len(),
+                    sparkline(&b.scores),
+                    b.scores.iter().map(|s| fmt_score(*s)).collect::<Vec<_>>().join(" ")
+                )),
+                None => self.line(&format!(
+                    "{}: no baseline, the experiment has no finished run with a score to compare with",
+                    one_line(experiment_id)
+                )),
+            },
             Event::Started {
                 platform,
                 endpoint,
@@ -212,6 +230,14 @@ impl Reporter for Console {
                 one_line(experiment_id),
                 one_line(notify_id)
             )),
+            Event::StopConfirmed {
+                experiment_id,
+                phase,
+            } => self.line(&format!(
+                "{} is over (phase {}): confirmed stopped",
+                one_line(experiment_id),
+                one_line(phase)
+            )),
             Event::Stopped {
                 experiment_id,
                 error,
@@ -297,6 +323,12 @@ impl Console {
 
     fn event_json(&mut self, event: &Event<'_>) {
         let v = match event {
+            Event::BaselineRead {
+                experiment_id,
+                baseline,
+                wanted,
+            } => json!({"event": "baseline", "experiment_id": experiment_id,
+                "baseline": baseline, "wanted": wanted}),
             Event::Started {
                 platform,
                 endpoint,
@@ -366,6 +398,11 @@ impl Console {
                 error,
             } => json!({"event": "stopped",
                 "experiment_id": experiment_id, "error": error}),
+            Event::StopConfirmed {
+                experiment_id,
+                phase,
+            } => json!({"event": "stop_confirmed",
+                "experiment_id": experiment_id, "phase": phase}),
             Event::Finished { report } => {
                 json!({"event": "finished", "verdict": report.outcome.verdict(),
                 "resilience_score": report.lowest_score(), "notify_ids": report.notify_ids(),
@@ -376,6 +413,18 @@ impl Console {
         };
         self.json(v);
     }
+}
+
+/// Scores 0 to 100 as a one-line chart of block characters, oldest first.
+pub fn sparkline(scores: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    scores
+        .iter()
+        .map(|s| {
+            let i = (s.clamp(0.0, 100.0) / 100.0 * 7.0).round() as usize;
+            BARS[i.min(7)]
+        })
+        .collect()
 }
 
 /// One sentence on how the gate ended.
@@ -401,15 +450,35 @@ pub fn summary(report: &GateReport) -> String {
         return "Dry run passed: the settings work and every experiment can run; nothing was triggered."
             .to_string();
     }
-    if o.failed {
-        let n = report
-            .experiments
-            .iter()
-            .filter(|e| e.verdict == crate::verdict::RunVerdict::Fail)
-            .count();
+    let count = |v: crate::verdict::RunVerdict| {
+        report.experiments.iter().filter(|e| e.verdict == v).count()
+    };
+    let total = report.experiments.len();
+    if o.failed || o.inconclusive {
+        let failed = count(crate::verdict::RunVerdict::Fail);
+        let inconclusive = count(crate::verdict::RunVerdict::Inconclusive);
+        let mut parts = Vec::new();
+        if failed > 0 {
+            parts.push(format!("{failed} of {total} run(s) failed"));
+        }
+        if inconclusive > 0 {
+            parts.push(format!(
+                "{inconclusive} of {total} run(s) were inconclusive (no probe was evaluated)"
+            ));
+        }
         return format!(
-            "Gate failed: {n} of {} run(s) did not meet the expected resilience score {t}.",
-            report.experiments.len()
+            "Gate failed: {} (expected resilience score {t}).",
+            parts.join("; ")
+        );
+    }
+    if o.warned {
+        let w = report
+            .warning_score
+            .map(|w| format!(", warning score {}", fmt_score(w)))
+            .unwrap_or_default();
+        return format!(
+            "Gate passed with a warning: {} of {total} run(s) scored below the expected resilience score {t}{w}.",
+            count(crate::verdict::RunVerdict::Warn)
         );
     }
     format!("Gate passed: every run met the expected resilience score {t}.")

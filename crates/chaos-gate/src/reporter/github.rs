@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use super::{append, Reporter};
 use crate::report::{Event, GateReport};
 use crate::settings::OnPlatformError;
-use crate::verdict::{fmt_score, RunVerdict};
+use crate::verdict::{fmt_score, ExitPolicy, RunVerdict};
 
 /// True when running as a GitHub Actions step.
 pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {
@@ -117,11 +117,76 @@ pub fn score_bar(score: f64) -> String {
 fn verdict_icon(v: RunVerdict) -> &'static str {
     match v {
         RunVerdict::Pass => "✅",
+        RunVerdict::Warn => "⚠️",
         RunVerdict::Fail => "❌",
+        RunVerdict::Inconclusive => "❔",
         RunVerdict::Timeout => "⏱️",
         RunVerdict::Error => "⚠️",
         RunVerdict::Cancelled => "🚫",
     }
+}
+
+/// An experiment's recent scores and this run's, as bars beside the
+/// threshold, the warning score and the baseline: plain Markdown table
+/// cells, which every Markdown renderer GitHub uses shows (a step summary
+/// does not run scripts or render every diagram kind).
+fn recent_scores(
+    e: &crate::report::ExperimentReport,
+    b: &crate::report::Baseline,
+    report: &GateReport,
+) -> String {
+    let mut s = format!(
+        "\n**{}**: recent scores {} beside the expected {}",
+        md(&e.experiment_id),
+        crate::reporter::console::sparkline(&b.scores),
+        fmt_score(report.threshold)
+    );
+    if let Some(w) = report.warning_score {
+        s.push_str(&format!(", warning score {}", fmt_score(w)));
+    }
+    s.push_str(&format!(" and baseline {}\n\n", fmt_score(b.score)));
+    s.push_str("| Run | Score | |\n|---|---|---|\n");
+    let n = b.scores.len();
+    for (i, score) in b.scores.iter().enumerate() {
+        let ago = n - i;
+        let run = b
+            .run_ids
+            .get(i)
+            .map(|r| format!("{} ({ago} before)", md(r)))
+            .unwrap_or_else(|| format!("{ago} before"));
+        s.push_str(&format!(
+            "| {run} | {} | {} |\n",
+            fmt_score(*score),
+            score_bar(*score)
+        ));
+    }
+    match e.score {
+        Some(score) => s.push_str(&format!(
+            "| **this run** | **{}** | {} {} |\n",
+            fmt_score(score),
+            score_bar(score),
+            verdict_icon(e.verdict)
+        )),
+        None => s.push_str("| **this run** | none | |\n"),
+    }
+    s.push_str(&format!(
+        "| expected | {} | {} |\n",
+        fmt_score(report.threshold),
+        score_bar(report.threshold)
+    ));
+    if let Some(w) = report.warning_score {
+        s.push_str(&format!(
+            "| warning | {} | {} |\n",
+            fmt_score(w),
+            score_bar(w)
+        ));
+    }
+    s.push_str(&format!(
+        "| baseline | {} | {} |\n",
+        fmt_score(b.score),
+        score_bar(b.score)
+    ));
+    s
 }
 
 /// Most fault rows in the summary (GitHub keeps 1 MiB per step).
@@ -160,6 +225,11 @@ pub fn summary_markdown(report: &GateReport) -> String {
             e.verdict
         ));
     }
+    for e in &report.experiments {
+        if let Some(b) = &e.baseline {
+            s.push_str(&recent_scores(e, b, report));
+        }
+    }
     let faults: Vec<_> = report
         .experiments
         .iter()
@@ -197,7 +267,7 @@ pub struct GitHub {
     out: Box<dyn Write>,
     output: Option<PathBuf>,
     summary: Option<PathBuf>,
-    on_platform_error: OnPlatformError,
+    policy: ExitPolicy,
     junit_path: PathBuf,
     group_open: bool,
 }
@@ -207,14 +277,14 @@ impl GitHub {
         out: Box<dyn Write>,
         output: Option<PathBuf>,
         summary: Option<PathBuf>,
-        on_platform_error: OnPlatformError,
+        policy: ExitPolicy,
         junit_path: PathBuf,
     ) -> GitHub {
         GitHub {
             out,
             output,
             summary,
-            on_platform_error,
+            policy,
             junit_path,
             group_open: false,
         }
@@ -256,15 +326,18 @@ impl Reporter for GitHub {
                     self.command("::endgroup::");
                     self.group_open = false;
                 }
-                let warn_only = self.on_platform_error == OnPlatformError::Warn;
+                let warn_only = self.policy.on_platform_error == OnPlatformError::Warn;
                 if let Some(e) = &report.outcome.platform_error {
                     let level = if warn_only { "warning" } else { "error" };
                     self.annotate(level, "chaos-gate platform error", e);
                 }
+                let not_enforced = report.outcome.failure_not_enforced(self.policy);
                 for e in &report.experiments {
                     let level = match e.verdict {
                         RunVerdict::Pass => continue,
+                        RunVerdict::Warn => "warning",
                         RunVerdict::Error if warn_only => "warning",
+                        RunVerdict::Fail | RunVerdict::Inconclusive if not_enforced => "warning",
                         _ => "error",
                     };
                     let title = format!("chaos-gate: {} {}", e.experiment_id, e.verdict);

@@ -124,7 +124,9 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     // The message says phase, score and threshold whatever the verdict; a
     // judged run's own message already does.
     let message = match e.verdict {
-        RunVerdict::Pass | RunVerdict::Fail => e.message.clone(),
+        RunVerdict::Pass | RunVerdict::Warn | RunVerdict::Fail | RunVerdict::Inconclusive => {
+            e.message.clone()
+        }
         _ => format!(
             "{}; phase {}, resilience score {}, expected {}",
             e.message,
@@ -142,7 +144,13 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     };
     let (outcome, system_out) = match e.verdict {
         RunVerdict::Pass => (Outcome::Passed, Some(body.clone())),
+        // A warning passes the job: a passing test case that says so.
+        RunVerdict::Warn => (
+            Outcome::Passed,
+            Some(format!("warning: {}\n{body}", e.message)),
+        ),
         RunVerdict::Fail => (problem("failure", "chaos-gate.score"), None),
+        RunVerdict::Inconclusive => (problem("failure", "chaos-gate.inconclusive"), None),
         RunVerdict::Timeout => (problem("failure", "chaos-gate.timeout"), None),
         RunVerdict::Error => (problem("error", "chaos-gate.platform-error"), None),
         RunVerdict::Cancelled => (problem("error", "chaos-gate.cancelled"), None),
@@ -156,7 +164,11 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     }
 }
 
-fn fault_case(experiment_id: &str, f: &crate::platform::Fault) -> Case {
+/// A fault's test case. A fault that did not pass is a `<failure>` only
+/// under a run that failed (a critical fault fails its run): under a run
+/// that passed or warned it is a passing case that says the score
+/// tolerated it, so the report tells the same story as the exit code.
+fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) -> Case {
     let verdict = f.verdict.as_deref().unwrap_or("none");
     let probe = f
         .probe_success_percentage
@@ -167,8 +179,15 @@ fn fault_case(experiment_id: &str, f: &crate::platform::Fault) -> Case {
     if let Some(step) = &f.fail_step {
         text.push_str(&format!(", failed step: {step}"));
     }
+    let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
+    if run_passed && f.outcome() == FaultOutcome::Failed {
+        text.push_str(&format!(
+            "; the run's verdict is {run}: its resilience score tolerated this fault"
+        ));
+    }
     let outcome = match f.outcome() {
         FaultOutcome::Passed => Outcome::Passed,
+        FaultOutcome::Failed if run_passed => Outcome::Passed,
         FaultOutcome::Failed => Outcome::Problem {
             element: "failure",
             kind: "chaos-gate.fault",
@@ -241,7 +260,11 @@ pub fn render(report: &GateReport) -> io::Result<Vec<u8>> {
     let mut cases = Vec::new();
     for e in &report.experiments {
         cases.push(experiment_case(e, report.threshold));
-        cases.extend(e.faults.iter().map(|f| fault_case(&e.experiment_id, f)));
+        cases.extend(
+            e.faults
+                .iter()
+                .map(|f| fault_case(&e.experiment_id, e.verdict, f)),
+        );
     }
     let count = |element: &str| {
         cases

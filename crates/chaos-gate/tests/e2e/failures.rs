@@ -82,7 +82,16 @@ async fn a_platform_that_never_answers_usably_is_an_error_not_a_timeout() {
         "{}",
         run.stdout
     );
-    assert!(sim.runs()[0].stopped, "the triggered run was stopped");
+    // No poll ever showed the run's ID; a stop without it would stop every
+    // running run of the experiment, so none is sent and the run is
+    // reported as possibly still running.
+    assert!(!sim.runs()[0].stopped, "no stop without the run's ID");
+    assert_eq!(count(&sim, "stop"), 0);
+    assert!(
+        run.stdout.contains("the chaos may still be running"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]

@@ -96,6 +96,8 @@ fn rows() -> Vec<Row> {
             ),
             code: 3,
             says: "project proj-test is archived",
+            // The failed poll, then one look for the run ID to stop it by.
+            polls: (2, 2),
             ..base()
         },
         Row {
@@ -131,6 +133,8 @@ fn rows() -> Vec<Row> {
             poll: run(json!("Completed"), json!(250.0)),
             code: 3,
             says: "resiliencyScore 250, outside 0..100",
+            // The failed poll, then one look for the run ID to stop it by.
+            polls: (2, 2),
             ..base()
         },
         Row {
@@ -138,6 +142,8 @@ fn rows() -> Vec<Row> {
             poll: run(json!("Completed"), json!(-1)),
             code: 3,
             says: "outside 0..100",
+            // The failed poll, then one look for the run ID to stop it by.
+            polls: (2, 2),
             ..base()
         },
         Row {
@@ -146,6 +152,8 @@ fn rows() -> Vec<Row> {
                 .set_body_raw(vec![b' '; 17 * 1024 * 1024], "application/json"),
             code: 3,
             says: "larger than 16 MiB",
+            // The failed poll, then one look for the run ID to stop it by.
+            polls: (2, 2),
             ..base()
         },
         Row {

@@ -29,11 +29,21 @@ fn schema() -> apollo_compiler::validation::Valid<Schema> {
 #[test]
 fn every_document_the_litmus_client_sends_validates_against_the_schema() {
     let schema = schema();
-    for doc in chaos_gate::platform::litmus::DOCUMENTS {
-        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, *doc, "doc.graphql") {
+    let polls: Vec<String> = [1, 3]
+        .map(chaos_gate::platform::litmus::poll_document)
+        .to_vec();
+    let docs = chaos_gate::platform::litmus::DOCUMENTS
+        .iter()
+        .copied()
+        .chain(polls.iter().map(String::as_str));
+    for doc in docs {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, doc, "doc.graphql") {
             panic!("{doc}\ndoes not validate: {e}");
         }
     }
+    // A stop always names the run (spec §3): the document passes it on.
+    let stop = chaos_gate::platform::litmus::STOP_EXPERIMENT_RUNS;
+    assert!(stop.contains("experimentRunID: $experimentRunID"), "{stop}");
 }
 
 fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
@@ -210,20 +220,19 @@ async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
         ))
         .mount(&server)
         .await;
-    query("GetExperimentRun(")
+    query("PollExperimentRuns(")
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"data": {"getExperimentRun": null}})),
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"r0": null}})),
         )
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
-    query("GetExperimentRun(")
+    query("PollExperimentRuns(")
         .respond_with(
             ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
-            "getExperimentRun": {"experimentRunID": "r-1", "experimentID": "exp",
-                                 "phase": "Completed", "resiliencyScore": 100}}})),
+            "r0": {"experimentRunID": "r-1", "experimentID": "exp", "notifyID": "n-1",
+                   "phase": "Completed", "resiliencyScore": 100}}})),
         )
         .with_priority(2)
         .mount(&server)
@@ -247,7 +256,7 @@ async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("GetExperimentRun("))
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("PollExperimentRuns("))
         .count();
     assert_eq!(polls, 3, "two unlisted polls, then the finished run");
 }
@@ -277,12 +286,15 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
         .with_priority(2)
         .mount(&server)
         .await;
+    // As ChaosCenter answers an expired token: HTTP 200 and a GraphQL
+    // error (401 is only for a revoked one).
     Mock::given(method("POST"))
         .and(path("/api/query"))
         .and(header("authorization", "Bearer expired-t0ken"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "token expired"})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "errors": [{"message": "permission_denied: rpc error: code = Unknown desc = token is expired", "path": ["runChaosExperiment"]}],
+            "data": null
+        })))
         .mount(&server)
         .await;
     let fresh = |needle: &'static str, body: serde_json::Value| {
@@ -298,8 +310,8 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     )
     .mount(&server)
     .await;
-    fresh("GetExperimentRun(", serde_json::json!({"data": {"getExperimentRun": {
-        "experimentRunID": "r-1", "experimentID": "exp", "phase": "Completed", "resiliencyScore": 100}}}))
+    fresh("PollExperimentRuns(", serde_json::json!({"data": {"r0": {
+        "experimentRunID": "r-1", "experimentID": "exp", "notifyID": "n-1", "phase": "Completed", "resiliencyScore": 100}}}))
         .mount(&server)
         .await;
     fresh(

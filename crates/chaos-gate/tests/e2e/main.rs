@@ -3,9 +3,11 @@
 
 mod common;
 mod failures;
+mod fidelity;
 mod hostile;
 mod hostile_net;
 mod hosts;
+mod judgement;
 mod litmus;
 mod matrix;
 mod modes;

@@ -230,7 +230,8 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
     assert!(ok.stdout.contains("Dry run passed"), "{}", ok.stdout);
     for (exp, says) in [
         ("missing", "missing was not found"),
-        ("gone", "has been removed"),
+        // ChaosCenter filters a removed experiment out: it is not found.
+        ("gone", "gone was not found"),
         ("idle", "is not active"),
     ] {
         let run = Gate::new(&sim, &format!("ready,{exp}"))
@@ -259,7 +260,8 @@ async fn a_litmus_dry_run_checks_and_triggers_nothing() {
         .assert_code(0);
     for (exp, says) in [
         ("missing", "missing was not found"),
-        ("gone", "has been removed"),
+        // ChaosCenter filters a removed experiment out: it is not found.
+        ("gone", "gone was not found"),
         ("idle", "is not active"),
     ] {
         let run = Gate::litmus(&sim, exp)

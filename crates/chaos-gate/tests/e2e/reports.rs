@@ -228,8 +228,8 @@ async fn github_outputs_summary_masks_and_annotations() {
     assert_eq!(
         results,
         serde_json::json!([
-            {"experiment_id": "cart", "notify_id": notify("cart"), "phase": "Completed_With_Probe_Failure", "resilience_score": 50.0, "verdict": "fail"},
-            {"experiment_id": "ok", "notify_id": notify("ok"), "phase": "Completed", "resilience_score": 100.0, "verdict": "pass"}
+            {"experiment_id": "cart", "notify_id": notify("cart"), "phase": "Completed_With_Probe_Failure", "resilience_score": 50.0, "verdict": "fail", "baseline_score": null, "stopped": null},
+            {"experiment_id": "ok", "notify_id": notify("ok"), "phase": "Completed", "resilience_score": 100.0, "verdict": "pass", "baseline_score": null, "stopped": null}
         ])
     );
 
@@ -411,7 +411,7 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
              resilience_score=100\n\
              notify_ids={notify}\n\
              junit_path=chaos-gate-junit.xml\n\
-             results=[{{\"experiment_id\":\"ok\",\"notify_id\":\"{notify}\",\"phase\":\"Completed\",\"resilience_score\":100.0,\"verdict\":\"pass\"}}]\n"
+             results=[{{\"experiment_id\":\"ok\",\"notify_id\":\"{notify}\",\"phase\":\"Completed\",\"resilience_score\":100.0,\"verdict\":\"pass\",\"baseline_score\":null,\"stopped\":null}}]\n"
         )
     );
     let link = format!(
