@@ -126,8 +126,8 @@ pub fn data<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<T, Platfor
     read(what, answer).map_err(|r| r.error)
 }
 
-/// Like [`data`], keeping `data` that came beside `errors` (see
-/// [`post_partial`]).
+/// Reads an answer that may carry `data` beside `errors` (a trigger's),
+/// the way [`post_partial`] does; for fuzz targets and property tests.
 pub fn data_partial<T: DeserializeOwned>(
     what: &str,
     answer: &[u8],

@@ -189,14 +189,7 @@ impl Http {
                     timed_out: false,
                 });
             }
-            // A stop (Write) is sent after the deadline and bounded by the
-            // gate's stop budget; capping it at the deadline would leave it
-            // 100 ms.
-            let timeout = if mode == Mode::Write {
-                REQUEST_TIMEOUT
-            } else {
-                REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE)
-            };
+            let timeout = REQUEST_TIMEOUT.min(self.time_left()).max(AFTER_DEADLINE);
             let mut result = attempt(what, build().timeout(timeout), cap, &read).await;
             if let Err(a) = &mut result {
                 if a.timed_out && self.time_left().is_zero() {
