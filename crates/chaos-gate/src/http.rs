@@ -222,6 +222,9 @@ async fn attempt<T>(
         maybe_sent: true,
         retry_after: None,
     })?;
+    // Before anything reads it: no secret the server quotes back can reach
+    // a report, a log or an output.
+    let body = crate::secret::redact_answer(body);
 
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         return Err(Attempt {

@@ -68,25 +68,54 @@ impl fmt::Display for RunVerdict {
     }
 }
 
-/// A score for people: `85`, `85.5`, `0.25`. The shortest exact form, so
-/// that 79.999 is never shown as 80 next to a threshold of 80.
+/// A score for people, the one place scores are formatted: `85`, `85.5`,
+/// `0.25`. At most two decimals, cut rather than rounded so that 79.999 is
+/// never shown as 80 next to a threshold of 80; never `-0`, and never the
+/// 300-digit expansion of a tiny or huge float a server may send.
 pub fn fmt_score(score: f64) -> String {
-    format!("{score}")
+    if !score.is_finite() || score.abs() >= 1e15 {
+        return format!("{score:e}");
+    }
+    // Six decimals first, so that float noise (0.29 is 0.28999…) does not
+    // lose a hundredth when the rest is cut.
+    let six = format!("{score:.6}");
+    let Some((int, frac)) = six.split_once('.') else {
+        return six;
+    };
+    let frac = frac.get(..2).unwrap_or(frac).trim_end_matches('0');
+    let text = if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text
+    }
 }
 
 /// Judges a finished run. `phase` must be of class `ScoreDecides` or `Fails`.
 pub fn judge(phase: &str, score: Option<f64>, threshold: f64) -> (RunVerdict, String) {
     let t = fmt_score(threshold);
+    // The phase comes from the platform: short, on one line.
+    let class = classify(phase);
+    let phase = &crate::text::shown(phase);
     let shown = score.map(fmt_score).unwrap_or_else(|| "none".to_string());
-    match (classify(phase), score) {
+    match (class, score) {
         (PhaseClass::ScoreDecides, Some(s)) if s >= threshold => (
             RunVerdict::Pass,
             format!("phase {phase}, resilience score {shown} meets the expected {t}"),
         ),
-        (PhaseClass::ScoreDecides, Some(_)) => (
-            RunVerdict::Fail,
-            format!("phase {phase}, resilience score {shown} is below the expected {t}"),
-        ),
+        (PhaseClass::ScoreDecides, Some(_)) => {
+            // Two decimals may show a score just below the threshold as
+            // equal to it: say so rather than contradict the verdict.
+            let by = if shown == t { " (by less than 0.01)" } else { "" };
+            (
+                RunVerdict::Fail,
+                format!("phase {phase}, resilience score {shown} is below the expected {t}{by}"),
+            )
+        }
         (PhaseClass::ScoreDecides, None) => (
             RunVerdict::Fail,
             format!("phase {phase}, but the run reported no resilience score (expected {t})"),
@@ -179,6 +208,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scores_have_at_most_two_decimals_and_no_negative_zero() {
+        for (score, want) in [
+            (100.0, "100"),
+            (85.5, "85.5"),
+            (0.25, "0.25"),
+            (0.29, "0.29"),
+            (79.999, "79.99"),
+            (66.666_666, "66.66"),
+            (-0.0, "0"),
+            (1e-320, "0"),
+            (5e-324, "0"),
+            (-1e-9, "0"),
+            (0.0, "0"),
+            (1e300, "1e300"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(fmt_score(score), want, "{score:?}");
+        }
+    }
+
+    #[test]
+    fn a_score_just_below_the_threshold_is_not_shown_as_meeting_it() {
+        let (v, m) = judge("Completed", Some(79.999), 80.0);
+        assert_eq!(v, RunVerdict::Fail);
+        assert!(m.contains("79.99 is below the expected 80"), "{m}");
+        let (_, m) = judge("Completed", Some(79.991), 79.995);
+        assert!(m.contains("(by less than 0.01)"), "{m}");
+    }
+
+    #[test]
+    fn a_huge_phase_is_cut_in_the_verdict_message() {
+        let phase = "X".repeat(1_000_000);
+        let (_, m) = judge(&phase, Some(50.0), 80.0);
+        assert!(m.len() < 400, "{}", m.len());
+        assert!(m.contains("1000000 characters in all"), "{m}");
+    }
+
+    #[test]
     fn phases_follow_the_table() {
         for p in ["Queued", "Pending", "Running", "Blocked", "NA", ""] {
             assert_eq!(classify(p), PhaseClass::Going, "{p}");
@@ -247,6 +314,6 @@ mod tests {
         assert_eq!(fmt_score(100.0), "100");
         assert_eq!(fmt_score(85.5), "85.5");
         assert_eq!(fmt_score(0.0), "0");
-        assert_eq!(fmt_score(79.999), "79.999");
+        assert_eq!(fmt_score(79.999), "79.99", "cut, never rounded up to 80");
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 mod failures;
 mod hostile;
+mod hostile_out;
 mod hosts;
 mod litmus;
 mod matrix;
