@@ -54,19 +54,19 @@ impl fmt::Display for Secret {
     }
 }
 
-/// The byte strings to look for in an answer: each secret as it is, and as
-/// it reads once and twice JSON-escaped (inside a JSON string, and inside
-/// a JSON document carried in a JSON string, as `executionData` is).
-fn patterns() -> Vec<Vec<u8>> {
+/// The strings to look for in an answer: each secret as it is, and as it
+/// reads once and twice JSON-escaped (inside a JSON string, and inside a
+/// JSON document carried in a JSON string, as `executionData` is).
+fn patterns() -> Vec<String> {
     let Ok(known) = KNOWN.read() else {
         return Vec::new();
     };
-    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for secret in known.iter() {
         let mut form = secret.clone();
         for _ in 0..3 {
-            if !out.iter().any(|p| p == form.as_bytes()) {
-                out.push(form.clone().into_bytes());
+            if !out.contains(&form) {
+                out.push(form.clone());
             }
             let quoted = serde_json::to_string(&form).unwrap_or_default();
             form = quoted
@@ -88,32 +88,39 @@ fn patterns() -> Vec<Vec<u8>> {
 ///
 /// In a JSON answer only string contents are touched (never a key, a
 /// number or the structure, so the answer still parses); any other answer
-/// is redacted wherever a value occurs.
+/// is redacted wherever a value occurs. An answer with no secret in it is
+/// returned as it came.
 pub fn redact_answer(body: Vec<u8>) -> Vec<u8> {
     let patterns = patterns();
-    let found: Vec<&[u8]> = patterns
+    let text = String::from_utf8_lossy(&body);
+    let found: Vec<&str> = patterns
         .iter()
-        .map(Vec::as_slice)
-        .filter(|p| memchr::memmem::find(&body, p).is_some())
+        .map(String::as_str)
+        .filter(|p| text.contains(p))
         .collect();
     if found.is_empty() {
         return body;
     }
-    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
+    let is_json = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
     let spans = if is_json {
-        string_spans(&body)
+        string_spans(text.as_bytes())
     } else {
-        vec![(0, body.len())]
+        vec![(0, text.len())]
     };
-    let mut out = Vec::with_capacity(body.len());
+    let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     for (start, end) in spans {
-        out.extend_from_slice(&body[copied..start]);
-        out.extend_from_slice(&replace_all(&body[start..end], &found));
+        // Both ends sit next to a `"` (or at the ends), so on character
+        // boundaries.
+        let (Some(before), Some(inside)) = (text.get(copied..start), text.get(start..end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(&replace_all(inside, &found));
         copied = end;
     }
-    out.extend_from_slice(&body[copied..]);
-    out
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out.into_bytes()
 }
 
 /// The byte ranges of the contents of JSON string values (not keys) in a
@@ -144,21 +151,12 @@ fn string_spans(json: &[u8]) -> Vec<(usize, usize)> {
     spans
 }
 
-fn replace_all(text: &[u8], patterns: &[&[u8]]) -> Vec<u8> {
-    let mut out = text.to_vec();
+fn replace_all(text: &str, patterns: &[&str]) -> String {
+    let mut out = text.to_string();
     for p in patterns {
-        if memchr::memmem::find(&out, p).is_none() {
-            continue;
+        if out.contains(p) {
+            out = out.replace(p, "***");
         }
-        let mut next = Vec::with_capacity(out.len());
-        let mut rest = out.as_slice();
-        while let Some(at) = memchr::memmem::find(rest, p) {
-            next.extend_from_slice(&rest[..at]);
-            next.extend_from_slice(b"***");
-            rest = &rest[at + p.len()..];
-        }
-        next.extend_from_slice(rest);
-        out = next;
     }
     out
 }
