@@ -687,6 +687,7 @@ async fn an_output_that_blocks_does_not_hold_the_exit_after_a_signal() {
             let _ = e.read_to_string(&mut stderr).await;
         }
         assert_eq!(code, Some(143), "{variable}: {stderr}");
+        eprintln!("{variable}: exited {took:?} after SIGTERM");
         assert!(
             took < Duration::from_secs(5),
             "{variable}: exited {took:?} after SIGTERM"
