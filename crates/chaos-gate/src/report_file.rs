@@ -203,6 +203,19 @@ mod tests {
 
     #[test]
     fn dev_null_is_written_into_not_replaced() {
+        // A node of the test's own first (when it may make one), so that a
+        // regression fails here rather than replace the machine's /dev/null.
+        let dir = tempfile::tempdir().unwrap();
+        let node = dir.path().join("null");
+        let made = std::process::Command::new("mknod")
+            .args(["-m", "666", node.to_str().unwrap(), "c", "1", "3"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            write_whole(&node, "the report", b"x".to_vec()).unwrap();
+            let meta = std::fs::symlink_metadata(&node).unwrap();
+            assert!(meta.file_type().is_char_device(), "a device was replaced");
+        }
         write_whole(Path::new("/dev/null"), "the report", b"x".to_vec()).unwrap();
         let meta = std::fs::metadata("/dev/null").unwrap();
         assert!(meta.file_type().is_char_device());
