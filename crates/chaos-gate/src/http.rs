@@ -358,6 +358,9 @@ async fn attempt<T>(
         retry_after: None,
         timed_out: e.timed_out,
     })?;
+    // Before anything reads it: no secret the server quotes back can reach
+    // a report, a log or an output.
+    let body = crate::secret::redact_answer(body);
 
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         return Err(Attempt {

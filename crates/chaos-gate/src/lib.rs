@@ -10,7 +10,10 @@
 //! - [`verdict`]: phases, scores and exit codes (§4, §5);
 //! - [`report`]: the events and the final report every reporter reads;
 //! - [`reporter`]: one module per output: console, JUnit, GitHub, GitLab,
-//!   Drone / Harness CI (§6).
+//!   Drone / Harness CI (§6), printing through [`output`] (stdout and
+//!   stderr, never a panic, never a stray workflow command) and writing
+//!   files through [`report_file`] (whole or appended, never destroying
+//!   what is there, never holding the exit).
 //!
 //! `main.rs` wires them together.
 
@@ -18,8 +21,10 @@ pub mod gate;
 pub mod graphql;
 pub mod http;
 pub mod logging;
+pub mod output;
 pub mod platform;
 pub mod report;
+pub mod report_file;
 pub mod reporter;
 pub mod secret;
 pub mod settings;

@@ -25,7 +25,8 @@ pub fn init(format: LogFormat) {
     let own_or_warning =
         filter_fn(|m| m.target().starts_with("chaos_gate") || *m.level() <= Level::WARN);
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        // Not `std::io::stderr`: a closed stderr must not fail a log call.
+        .with_writer(|| crate::output::LogWriter)
         .with_target(false);
     let _ = match format {
         LogFormat::Text => tracing_subscriber::registry()

@@ -2,38 +2,47 @@
 //! the gate and the reporters together, and turns the outcome into the exit
 //! code. Everything with logic in it lives in the library.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chaos_gate::gate::{self, Abort, Gate, Plan};
 use chaos_gate::http::Http;
+use chaos_gate::output::{eprint_line, Stdout};
 use chaos_gate::platform::harness::Harness;
 use chaos_gate::platform::litmus::Litmus;
 use chaos_gate::report::{Event, EventSink};
+use chaos_gate::report_file;
 use chaos_gate::reporter::{console::Console, drone, github, gitlab, junit::Junit, Reporters};
 use chaos_gate::settings::{self, OnPlatformError, PlatformKind, RawSettings, Settings};
 use chaos_gate::signals::Signals;
 
+// Nothing here prints with `println!`/`eprintln!`: they panic on a closed
+// or broken stream (exit 101). Everything goes through `output`, which
+// ignores write errors (spec §7).
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("--help" | "-h" | "help") => {
-            print!("{}", settings::help_text());
-            return ExitCode::SUCCESS;
-        }
-        Some("--version" | "-V") => {
-            println!("chaos-gate {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => {
-            eprintln!(
-                "error: chaos-gate takes no arguments (got {other:?}); its settings come from \
-                 the environment. Run `chaos-gate --help` to list them."
-            );
-            return ExitCode::from(2);
-        }
+    let stdout = Stdout::process();
+    let mut args = std::env::args_os().skip(1);
+    match args.next() {
         None => {}
+        Some(arg) => match arg.to_str() {
+            Some("--help" | "-h" | "help") => {
+                stdout.lines(&settings::help_text());
+                return ExitCode::SUCCESS;
+            }
+            Some("--version" | "-V") => {
+                stdout.line(&format!("chaos-gate {}", env!("CARGO_PKG_VERSION")));
+                return ExitCode::SUCCESS;
+            }
+            _ => {
+                eprint_line(&format!(
+                    "error: chaos-gate takes no arguments (got {arg:?}); its settings come from \
+                     the environment. Run `chaos-gate --help` to list them."
+                ));
+                return ExitCode::from(2);
+            }
+        },
     }
 
     let env = |name: &str| std::env::var(name).ok();
@@ -41,22 +50,25 @@ fn main() -> ExitCode {
     let on_github = github::detected(&env);
     if on_github {
         // Before anything else is printed: the runner masks from here on.
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(github::masks(&raw.secret_values()).as_bytes());
-        let _ = out.flush();
+        for secret in raw.secret_values() {
+            for value in github::mask_values(secret) {
+                stdout.workflow_command("add-mask", &[], &value);
+            }
+        }
     }
     let settings = match settings {
         Ok(s) => s,
         Err(errors) => {
             for w in &raw.warnings {
-                eprintln!("warning: {w}");
+                eprint_line(&format!("warning: {w}"));
             }
-            eprintln!("error: {errors}");
+            let text = errors.to_string();
+            for (i, line) in text.lines().enumerate() {
+                let prefix = if i == 0 { "error: " } else { "" };
+                eprint_line(&format!("{prefix}{line}"));
+            }
             if on_github {
-                println!(
-                    "::error title=chaos-gate settings::{}",
-                    github::escape_data(&errors.to_string())
-                );
+                stdout.workflow_command("error", &[("title", "chaos-gate settings")], &text);
             }
             return ExitCode::from(2);
         }
@@ -69,11 +81,13 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprint_line(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(3);
         }
     };
-    let code = runtime.block_on(run(&settings, &raw, on_github, &env));
+    let code = runtime.block_on(run(&settings, &raw, on_github, &env, stdout));
+    // Whatever is still blocked (a DNS look-up) must not hold the exit.
+    runtime.shutdown_background();
     ExitCode::from(u8::try_from(code).unwrap_or(3))
 }
 
@@ -82,12 +96,13 @@ fn reporters(
     settings: &Settings,
     on_github: bool,
     env: &dyn Fn(&str) -> Option<String>,
+    stdout: &Stdout,
 ) -> Reporters {
     let mut r = Reporters::default();
     r.push(Junit::new(settings.junit_path.clone()));
     if on_github {
         r.push(github::GitHub::new(
-            Box::new(std::io::stdout()),
+            stdout.clone(),
             env("GITHUB_OUTPUT")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -100,7 +115,7 @@ fn reporters(
     }
     if gitlab::detected(env) {
         r.push(gitlab::GitLab::new(
-            Box::new(std::io::stdout()),
+            stdout.clone(),
             PathBuf::from(gitlab::DOTENV_FILE),
         ));
     }
@@ -109,7 +124,7 @@ fn reporters(
         r.push(drone::Drone::new(drone_files));
     }
     r.push(Console::new(
-        Box::new(std::io::stdout()),
+        stdout.clone(),
         settings.log_format,
         settings.junit_path.clone(),
     ));
@@ -121,24 +136,33 @@ async fn run(
     raw: &RawSettings,
     on_github: bool,
     env: &dyn Fn(&str) -> Option<String>,
+    stdout: Stdout,
 ) -> i32 {
     // Installed before anything is triggered, so no signal is lost.
     let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot install signal handlers: {e}");
+            eprint_line(&format!("error: cannot install signal handlers: {e}"));
             return 3;
         }
     };
-    let mut reporters = reporters(settings, on_github, env);
+    let mut reporters = reporters(settings, on_github, env, &stdout);
     for w in &raw.warnings {
         reporters.emit(&Event::Warning { message: w });
     }
     let deadline = tokio::time::Instant::now() + settings.timeout;
+    // When a signal arrived: the files must be written by 5 s after it.
+    let signalled: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let signal_time = Arc::clone(&signalled);
     let abort = async move {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => Abort::Timeout,
-            s = signals.first() => Abort::Signal(s),
+            s = signals.first() => {
+                if let Ok(mut at) = signal_time.lock() {
+                    *at = Some(Instant::now());
+                }
+                Abort::Signal(s)
+            }
         }
     };
     let plan = Plan {
@@ -176,8 +200,14 @@ async fn run(
             message: "on_platform_error=warn: the platform error above does not fail this job",
         });
     }
+    // No output file may hold the exit (a FIFO nobody reads): the files
+    // get BUDGET from now, or from the signal if one came.
+    report_file::limit_to(Instant::now() + report_file::BUDGET);
+    if let Some(at) = signalled.lock().ok().and_then(|g| *g) {
+        report_file::limit_to(at + report_file::BUDGET);
+    }
     for e in reporters.finish(&report) {
-        eprintln!("error: {e}");
+        eprint_line(&format!("error: {e}"));
     }
     code
 }

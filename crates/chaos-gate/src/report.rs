@@ -83,12 +83,13 @@ pub struct GateReport {
     pub dry_run: bool,
 }
 
-/// One entry of the `results` output.
+/// One entry of the `results` output. Platform text is cut to
+/// [`crate::text::BOUNDED_MAX`] characters (GitHub keeps 1 MB per output).
 #[derive(Serialize)]
-struct ResultEntry<'a> {
-    experiment_id: &'a str,
-    notify_id: Option<&'a str>,
-    phase: Option<&'a str>,
+struct ResultEntry {
+    experiment_id: String,
+    notify_id: Option<String>,
+    phase: Option<String>,
     resilience_score: Option<f64>,
     verdict: RunVerdict,
     baseline_score: Option<f64>,
@@ -111,25 +112,29 @@ impl GateReport {
             .unwrap_or_default()
     }
 
-    /// The `notify_ids` output: comma-separated, in experiment order.
+    /// The `notify_ids` output: comma-separated, in experiment order, each
+    /// cut to [`crate::text::SHOWN_MAX`] characters (real ones are UUIDs).
     pub fn notify_ids(&self) -> String {
         self.experiments
             .iter()
             .filter_map(|e| e.notify_id.as_deref())
+            .map(|n| crate::text::cut(n, crate::text::SHOWN_MAX))
             .collect::<Vec<_>>()
             .join(",")
     }
 
     /// The `results` output: a JSON array, one object per experiment.
     pub fn results_json(&self) -> String {
+        use crate::text::bounded;
         let entries: Vec<ResultEntry> = self
             .experiments
             .iter()
             .map(|e| ResultEntry {
-                experiment_id: &e.experiment_id,
-                notify_id: e.notify_id.as_deref(),
-                phase: e.phase.as_deref(),
-                resilience_score: e.score,
+                experiment_id: bounded(&e.experiment_id),
+                notify_id: e.notify_id.as_deref().map(bounded),
+                phase: e.phase.as_deref().map(bounded),
+                // No negative zero: `-0.0 + 0.0` is `0.0`.
+                resilience_score: e.score.map(|s| s + 0.0),
                 verdict: e.verdict,
                 baseline_score: e.baseline.as_ref().map(|b| b.score),
                 stopped: e.stopped,

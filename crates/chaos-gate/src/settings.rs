@@ -17,6 +17,7 @@
 //! done here against the [`SETTINGS`] table, which is also what `--help`, the
 //! docs test and the CI-host files are checked against.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -535,6 +536,25 @@ pub fn header_problem(value: &str) -> Option<&'static str> {
     }
 }
 
+/// A value as it may be echoed: credentials written into a URL
+/// (`https://user:pass@host`) are replaced by `***`.
+fn without_credentials(value: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = value.find("://").map(|i| i + 3) else {
+        return Cow::Borrowed(value);
+    };
+    let authority_end = value[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(value.len(), |i| scheme_end + i);
+    match value[scheme_end..authority_end].rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}***{}",
+            &value[..scheme_end],
+            &value[scheme_end + at..]
+        )),
+        None => Cow::Borrowed(value),
+    }
+}
+
 /// Collects errors while parsing, so that all are reported together.
 struct Checker<'a> {
     raw: &'a RawSettings,
@@ -590,7 +610,7 @@ impl<'a> Checker<'a> {
                     let shown = if spec.secret {
                         String::new()
                     } else {
-                        format!("={:?}", v.value)
+                        format!("={:?}", without_credentials(&v.value))
                     };
                     self.fail(format!("{}{shown}", v.variable), e);
                     None
@@ -1084,6 +1104,15 @@ mod tests {
         assert!(parse_endpoint("http://chaos.example.com").is_err());
         assert!(parse_endpoint("ftp://chaos.example.com").is_err());
         assert!(parse_endpoint("https://chaos.example.com").is_ok());
+        assert_eq!(
+            without_credentials("https://us:pa ss@h.example/x@y"),
+            "https://***@h.example/x@y"
+        );
+        assert_eq!(
+            without_credentials("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
+        assert_eq!(without_credentials("not a url"), "not a url");
     }
 
     #[test]

@@ -82,10 +82,31 @@ impl fmt::Display for RunVerdict {
     }
 }
 
-/// A score for people: `85`, `85.5`, `0.25`. The shortest exact form, so
-/// that 79.999 is never shown as 80 next to a threshold of 80.
+/// A score for people, the one place scores are formatted: `85`, `85.5`,
+/// `0.25`. At most two decimals, cut rather than rounded so that 79.999 is
+/// never shown as 80 next to a threshold of 80; never `-0`, and never the
+/// 300-digit expansion of a tiny or huge float a server may send.
 pub fn fmt_score(score: f64) -> String {
-    format!("{score}")
+    if !score.is_finite() || score.abs() >= 1e15 {
+        return format!("{score:e}");
+    }
+    // Six decimals first, so that float noise (0.29 is 0.28999…) does not
+    // lose a hundredth when the rest is cut.
+    let six = format!("{score:.6}");
+    let Some((int, frac)) = six.split_once('.') else {
+        return six;
+    };
+    let frac = frac.get(..2).unwrap_or(frac).trim_end_matches('0');
+    let text = if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text
+    }
 }
 
 /// How finished runs are judged (spec §4), from the settings.
@@ -113,11 +134,22 @@ pub struct Evidence<'a> {
 /// must be of class `ScoreDecides` or `Fails`. The message names the
 /// numbers compared.
 pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
-    let phase = e.phase;
+    let class = classify(e.phase);
+    // The phase comes from the platform: short, on one line.
+    let phase = &crate::text::shown(e.phase);
     let t = fmt_score(rules.threshold);
     let shown = e.score.map(fmt_score).unwrap_or_else(|| "none".to_string());
+    // Two decimals may show a score just below a bound as equal to it: say
+    // so rather than contradict the verdict.
+    let by = |bound: &str| {
+        if shown == bound {
+            " (by less than 0.01)"
+        } else {
+            ""
+        }
+    };
     // 1. A phase that fails whatever the score.
-    if classify(phase) != PhaseClass::ScoreDecides {
+    if class != PhaseClass::ScoreDecides {
         return (
             RunVerdict::Fail,
             format!("phase {phase} fails the gate whatever the score (resilience score {shown}, expected {t})"),
@@ -132,7 +164,7 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
     };
     // 3. Probes required and none evaluated.
     if rules.require_probes {
-        let absent = phase.eq_ignore_ascii_case("Completed_With_Probe_Absent");
+        let absent = e.phase.eq_ignore_ascii_case("Completed_With_Probe_Absent");
         let none_evaluated = e.faults.is_some_and(|faults| {
             !faults.iter().any(|f| {
                 f.probe_success_percentage
@@ -175,16 +207,22 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
                     fmt_score(w)
                 ),
             ),
-            Some(w) => (
-                RunVerdict::Fail,
-                format!(
-                    "phase {phase}, resilience score {shown} is below the expected {t} and the warning score {}",
-                    fmt_score(w)
-                ),
-            ),
+            Some(w) => {
+                let w = fmt_score(w);
+                (
+                    RunVerdict::Fail,
+                    format!(
+                        "phase {phase}, resilience score {shown} is below the expected {t} and the warning score {w}{}",
+                        by(&w)
+                    ),
+                )
+            }
             None => (
                 RunVerdict::Fail,
-                format!("phase {phase}, resilience score {shown} is below the expected {t}"),
+                format!(
+                    "phase {phase}, resilience score {shown} is below the expected {t}{}",
+                    by(&t)
+                ),
             ),
         };
     }
@@ -385,6 +423,44 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_have_at_most_two_decimals_and_no_negative_zero() {
+        for (score, want) in [
+            (100.0, "100"),
+            (85.5, "85.5"),
+            (0.25, "0.25"),
+            (0.29, "0.29"),
+            (79.999, "79.99"),
+            (66.666_666, "66.66"),
+            (-0.0, "0"),
+            (1e-320, "0"),
+            (5e-324, "0"),
+            (-1e-9, "0"),
+            (0.0, "0"),
+            (1e300, "1e300"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(fmt_score(score), want, "{score:?}");
+        }
+    }
+
+    #[test]
+    fn a_score_just_below_the_threshold_is_not_shown_as_meeting_it() {
+        let (v, m) = judge(ev("Completed", Some(79.999)), &rules(80.0));
+        assert_eq!(v, RunVerdict::Fail);
+        assert!(m.contains("79.99 is below the expected 80"), "{m}");
+        let (_, m) = judge(ev("Completed", Some(79.991)), &rules(79.995));
+        assert!(m.contains("(by less than 0.01)"), "{m}");
+    }
+
+    #[test]
+    fn a_huge_phase_is_cut_in_the_verdict_message() {
+        let phase = "X".repeat(1_000_000);
+        let (_, m) = judge(ev(&phase, Some(50.0)), &rules(80.0));
+        assert!(m.len() < 400, "{}", m.len());
+        assert!(m.contains("1000000 characters in all"), "{m}");
+    }
 
     #[test]
     fn phases_follow_the_table() {
@@ -621,6 +697,6 @@ mod tests {
         assert_eq!(fmt_score(100.0), "100");
         assert_eq!(fmt_score(85.5), "85.5");
         assert_eq!(fmt_score(0.0), "0");
-        assert_eq!(fmt_score(79.999), "79.999");
+        assert_eq!(fmt_score(79.999), "79.99", "cut, never rounded up to 80");
     }
 }

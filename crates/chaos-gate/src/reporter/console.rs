@@ -2,31 +2,34 @@
 //! the gate runs, and a final table (spec §6). With `log_format=json` each
 //! of those is one JSON object per line instead.
 //!
-//! Every piece of platform text goes through [`one_line`], so it can neither
-//! start a new line (and with it a CI workflow command) nor move the cursor.
+//! Every piece of platform text goes through [`shown`] (or
+//! [`shown_message`] for messages that carry it), so it is short, cannot
+//! start a new line (and with it a CI workflow command) nor move the
+//! cursor; and every line goes through [`Stdout::line`], which makes sure
+//! of the same for the whole line.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::Reporter;
+use crate::output::Stdout;
 use crate::platform::execution_data::FaultOutcome;
 use crate::report::{Event, GateReport};
 use crate::settings::LogFormat;
-use crate::text::one_line;
+use crate::text::{shown, shown_message};
 use crate::verdict::fmt_score;
 
 /// Prints the gate's progress and final table.
 pub struct Console {
-    out: Box<dyn Write>,
+    out: Stdout,
     format: LogFormat,
     junit_path: PathBuf,
 }
 
 impl Console {
-    pub fn new(out: Box<dyn Write>, format: LogFormat, junit_path: PathBuf) -> Console {
+    pub fn new(out: Stdout, format: LogFormat, junit_path: PathBuf) -> Console {
         Console {
             out,
             format,
@@ -35,14 +38,34 @@ impl Console {
     }
 
     fn line(&mut self, text: &str) {
-        // A closed stdout (a CI runner going away) must not stop the gate
-        // from stopping its runs and writing its report.
-        let _ = writeln!(self.out, "{text}");
-        let _ = self.out.flush();
+        self.out.line(text);
     }
 
-    fn json(&mut self, value: serde_json::Value) {
+    fn json(&mut self, mut value: serde_json::Value) {
+        tidy_json(&mut value);
         self.line(&value.to_string());
+    }
+}
+
+/// The JSON log's one escaping point: every string cut to
+/// [`crate::text::MESSAGE_MAX`] characters (JSON escapes the rest), and no
+/// negative zero among the numbers.
+fn tidy_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let cut = crate::text::cut(s, crate::text::MESSAGE_MAX);
+            let cut = crate::secret::redact(&cut);
+            if cut.len() != s.len() || cut != s.as_str() {
+                *s = cut.into_owned();
+            }
+        }
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            *value = json!(0.0)
+        }
+        Value::Array(items) => items.iter_mut().for_each(tidy_json),
+        Value::Object(map) => map.values_mut().for_each(tidy_json),
+        _ => {}
     }
 }
 
@@ -68,7 +91,7 @@ impl Reporter for Console {
             } => match baseline {
                 Some(b) => self.line(&format!(
                     "{}: baseline {} (median of its last {} finished run(s) of {wanted} asked: {} {})",
-                    one_line(experiment_id),
+                    shown(experiment_id),
                     fmt_score(b.score),
                     b.scores.len(),
                     sparkline(&b.scores),
@@ -76,7 +99,7 @@ impl Reporter for Console {
                 )),
                 None => self.line(&format!(
                     "{}: no baseline, the experiment has no finished run with a score to compare with",
-                    one_line(experiment_id)
+                    shown(experiment_id)
                 )),
             },
             Event::Started {
@@ -91,7 +114,7 @@ impl Reporter for Console {
             } => {
                 let what = if *dry_run { "dry run" } else { "gate" };
                 let on = match attach {
-                    Some(n) => format!("the run with notify ID {}", one_line(n)),
+                    Some(n) => format!("the run with notify ID {}", shown(n)),
                     None => format!("{} experiment(s)", experiments.len()),
                 };
                 self.line(&format!(
@@ -114,13 +137,11 @@ impl Reporter for Console {
                 } else {
                     "triggered"
                 };
-                let link = link
-                    .map(|l| format!(" {}", one_line(l)))
-                    .unwrap_or_default();
+                let link = link.map(|l| format!(" {}", shown(l))).unwrap_or_default();
                 self.line(&format!(
                     "{how} {}: notify ID {}{link}",
-                    one_line(experiment_id),
-                    one_line(notify_id)
+                    shown(experiment_id),
+                    shown(notify_id)
                 ));
             }
             Event::Attached {
@@ -130,11 +151,11 @@ impl Reporter for Console {
                 let exp = if experiment_id.is_empty() {
                     String::new()
                 } else {
-                    format!(" of {}", one_line(experiment_id))
+                    format!(" of {}", shown(experiment_id))
                 };
                 self.line(&format!(
                     "watching the run{exp} with notify ID {} (nothing triggered)",
-                    one_line(notify_id)
+                    shown(notify_id)
                 ));
             }
             Event::Listed {
@@ -143,12 +164,10 @@ impl Reporter for Console {
                 link,
             } => {
                 let run = run_id
-                    .map(|r| format!(" as run {}", one_line(r)))
+                    .map(|r| format!(" as run {}", shown(r)))
                     .unwrap_or_default();
-                let link = link
-                    .map(|l| format!(": {}", one_line(l)))
-                    .unwrap_or_default();
-                self.line(&format!("{} is listed{run}{link}", one_line(experiment_id)));
+                let link = link.map(|l| format!(": {}", shown(l))).unwrap_or_default();
+                self.line(&format!("{} is listed{run}{link}", shown(experiment_id)));
             }
             Event::PhaseChanged {
                 experiment_id,
@@ -158,15 +177,15 @@ impl Reporter for Console {
             } => {
                 let to = if to.is_empty() { "(empty)" } else { to };
                 let from = from
-                    .map(|f| format!("{} -> ", one_line(if f.is_empty() { "(empty)" } else { f })))
+                    .map(|f| format!("{} -> ", shown(if f.is_empty() { "(empty)" } else { f })))
                     .unwrap_or_default();
                 let s = s
                     .map(|s| format!(" (score {})", fmt_score(s)))
                     .unwrap_or_default();
                 self.line(&format!(
                     "{}: phase {from}{}{s}",
-                    one_line(experiment_id),
-                    one_line(to)
+                    shown(experiment_id),
+                    shown(to)
                 ));
             }
             Event::Heartbeat {
@@ -179,10 +198,10 @@ impl Reporter for Console {
                     .map(|(e, p)| {
                         format!(
                             "{} {}",
-                            one_line(e),
+                            shown(e),
                             p.as_deref()
-                                .map(one_line)
-                                .unwrap_or("not listed yet".into())
+                                .map(shown)
+                                .unwrap_or_else(|| "not listed yet".into())
                         )
                     })
                     .collect();
@@ -193,13 +212,15 @@ impl Reporter for Console {
                     runs.join(", ")
                 ));
             }
-            Event::Warning { message } => self.line(&format!("warning: {}", one_line(message))),
+            Event::Warning { message } => {
+                self.line(&format!("warning: {}", shown_message(message)))
+            }
             Event::RunFinished { report } => {
                 self.line(&format!(
                     "{}: {} ({})",
-                    one_line(&report.experiment_id),
+                    shown(&report.experiment_id),
                     report.verdict,
-                    one_line(&report.message)
+                    shown_message(&report.message)
                 ));
             }
             Event::Checked {
@@ -207,18 +228,16 @@ impl Reporter for Console {
                 name,
                 problem,
             } => {
-                let name = name
-                    .map(|n| format!(" ({})", one_line(n)))
-                    .unwrap_or_default();
+                let name = name.map(|n| format!(" ({})", shown(n))).unwrap_or_default();
                 match problem {
                     None => self.line(&format!(
                         "{}{name}: exists and can run",
-                        one_line(experiment_id)
+                        shown(experiment_id)
                     )),
                     Some(p) => self.line(&format!(
                         "{}{name}: {}",
-                        one_line(experiment_id),
-                        one_line(p)
+                        shown(experiment_id),
+                        shown_message(p)
                     )),
                 }
             }
@@ -227,26 +246,26 @@ impl Reporter for Console {
                 notify_id,
             } => self.line(&format!(
                 "stopping {} (notify ID {})",
-                one_line(experiment_id),
-                one_line(notify_id)
+                shown(experiment_id),
+                shown(notify_id)
             )),
             Event::StopConfirmed {
                 experiment_id,
                 phase,
             } => self.line(&format!(
                 "{} is over (phase {}): confirmed stopped",
-                one_line(experiment_id),
-                one_line(phase)
+                shown(experiment_id),
+                shown(phase)
             )),
             Event::Stopped {
                 experiment_id,
                 error,
             } => match error {
-                None => self.line(&format!("stopped {}", one_line(experiment_id))),
+                None => self.line(&format!("stopped {}", shown(experiment_id))),
                 Some(e) => self.line(&format!(
                     "could not stop {}: {}; stop it in the platform's UI",
-                    one_line(experiment_id),
-                    one_line(e)
+                    shown(experiment_id),
+                    shown_message(e)
                 )),
             },
             Event::Finished { report } => self.table(report),
@@ -265,17 +284,12 @@ impl Console {
         ]];
         for e in &report.experiments {
             rows.push([
-                one_line(&e.experiment_id).into_owned(),
+                shown(&e.experiment_id),
                 e.notify_id
                     .as_deref()
-                    .map(one_line)
-                    .unwrap_or("-".into())
-                    .into_owned(),
-                e.phase
-                    .as_deref()
-                    .map(one_line)
-                    .unwrap_or("-".into())
-                    .into_owned(),
+                    .map(shown)
+                    .unwrap_or_else(|| "-".into()),
+                e.phase.as_deref().map(shown).unwrap_or_else(|| "-".into()),
                 score(e.score),
                 e.verdict.to_string(),
             ]);
@@ -283,18 +297,22 @@ impl Console {
                 let probe = f
                     .probe_success_percentage
                     .as_deref()
-                    .map(|p| format!("probe {}%", one_line(p)))
+                    .map(|p| format!("probe {}%", shown(p)))
                     .unwrap_or_default();
-                let verdict = f.verdict.as_deref().map(one_line).unwrap_or("-".into());
+                let verdict = f
+                    .verdict
+                    .as_deref()
+                    .map(shown)
+                    .unwrap_or_else(|| "-".into());
                 let mark = match f.outcome() {
                     FaultOutcome::Passed => "pass",
                     FaultOutcome::Failed => "fail",
                     FaultOutcome::NotDecided => "-",
                 };
                 rows.push([
-                    format!("  fault {}", one_line(&f.name)),
+                    format!("  fault {}", shown(&f.name)),
                     String::new(),
-                    verdict.into_owned(),
+                    verdict,
                     probe,
                     mark.to_string(),
                 ]);
@@ -432,13 +450,13 @@ pub fn summary(report: &GateReport) -> String {
     let o = &report.outcome;
     let t = fmt_score(report.threshold);
     if let Some(why) = &o.invalid {
-        return format!("Dry run failed: {}", one_line(why));
+        return format!("Dry run failed: {}", shown_message(why));
     }
     if let Some(s) = o.cancelled {
         return format!("Gate cancelled by {}.", s.name());
     }
     if let Some(e) = &o.platform_error {
-        return format!("Gate error: {}", one_line(e));
+        return format!("Gate error: {}", shown_message(e));
     }
     if o.timed_out {
         return format!(

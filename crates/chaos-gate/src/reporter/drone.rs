@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
-use super::{append, dotenv_pairs, Reporter};
+use super::{dotenv_text, Reporter};
 use crate::report::GateReport;
+use crate::report_file;
 
 /// The output files named by the environment (either or both).
 pub fn output_files(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
@@ -32,13 +33,11 @@ impl Drone {
 
 impl Reporter for Drone {
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
-        let text: String = dotenv_pairs(report)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}\n"))
-            .collect();
+        let text = dotenv_text(report);
         let mut result = Ok(());
         for f in &self.files {
-            result = result.and(append(f, &text));
+            let written = report_file::append(f, "the output variables", text.clone());
+            result = result.and(written);
         }
         result
     }

@@ -10,12 +10,15 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
 use std::path::PathBuf;
 
-use super::{append, Reporter};
+use super::Reporter;
+use crate::output::Stdout;
+pub use crate::output::{escape_data, escape_property};
 use crate::report::{Event, GateReport};
+use crate::report_file;
 use crate::settings::OnPlatformError;
+use crate::text::{shown, shown_message};
 use crate::verdict::{fmt_score, ExitPolicy, RunVerdict};
 
 /// True when running as a GitHub Actions step.
@@ -25,39 +28,33 @@ pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {
         || env("GITHUB_STEP_SUMMARY").is_some()
 }
 
-/// Escapes workflow-command data: `%`, CR and LF.
-pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a workflow-command property: data escapes plus `:` and `,`.
-pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
 /// The `::add-mask::` lines for every secret (and each of its lines, since
 /// GitHub masks line by line in logs).
 pub fn masks(secrets: &[&str]) -> String {
     let mut out = String::new();
     for s in secrets {
-        let mut values = vec![s.to_string()];
-        if s.contains(['\n', '\r']) {
-            values.extend(
-                s.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(String::from),
-            );
-        }
-        for v in values {
+        for v in mask_values(s) {
             out.push_str("::add-mask::");
             out.push_str(&escape_data(&v));
             out.push('\n');
         }
     }
     out
+}
+
+/// The values to mask for one secret: itself, and each of its lines.
+pub fn mask_values(secret: &str) -> Vec<String> {
+    let mut values = vec![secret.to_string()];
+    if secret.contains(['\n', '\r']) {
+        values.extend(
+            secret
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+    }
+    values
 }
 
 /// A delimiter for a multi-line output that does not occur in the value.
@@ -87,8 +84,14 @@ pub fn output_line(name: &str, value: &str) -> String {
     }
 }
 
-/// Markdown-safe table cell text.
+/// Platform text in a Markdown table cell: cut like on the console (GitHub
+/// keeps 1 MiB of summary per step), then escaped.
 fn md(text: &str) -> String {
+    md_escape(&shown(text))
+}
+
+/// Markdown-safe table cell text.
+fn md_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -199,7 +202,7 @@ pub fn summary_markdown(report: &GateReport) -> String {
     s.push_str(&format!(
         "### chaos-gate: {}\n\n{}\n\n",
         report.outcome.verdict(),
-        md(&headline)
+        md_escape(&shown_message(&headline))
     ));
     s.push_str("| Experiment | Notify ID | Phase | Resilience score | Expected | Verdict |\n");
     s.push_str("|---|---|---|---|---|---|\n");
@@ -209,11 +212,10 @@ pub fn summary_markdown(report: &GateReport) -> String {
             None => "none".to_string(),
         };
         let name = match &e.link {
-            Some(l) => format!(
-                "[{}]({})",
-                md(&e.experiment_id),
-                l.replace(['(', ')', ' '], "")
-            ),
+            Some(l) => match md_link(l) {
+                Some(l) => format!("[{}]({l})", md(&e.experiment_id)),
+                None => md(&e.experiment_id),
+            },
             None => md(&e.experiment_id),
         };
         s.push_str(&format!(
@@ -262,9 +264,36 @@ pub fn summary_markdown(report: &GateReport) -> String {
     s
 }
 
+/// A link target for Markdown: an http(s) URL only, percent-encoded so
+/// that nothing in it can end the link or the table row; `None` otherwise.
+fn md_link(link: &str) -> Option<String> {
+    let url = url::Url::parse(link).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let text = url.as_str();
+    if text.chars().count() > crate::text::BOUNDED_MAX {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '|' => out.push_str("%7C"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            ' ' => out.push_str("%20"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
 /// GitHub's outputs, summary and workflow commands.
 pub struct GitHub {
-    out: Box<dyn Write>,
+    out: Stdout,
     output: Option<PathBuf>,
     summary: Option<PathBuf>,
     policy: ExitPolicy,
@@ -274,7 +303,7 @@ pub struct GitHub {
 
 impl GitHub {
     pub fn new(
-        out: Box<dyn Write>,
+        out: Stdout,
         output: Option<PathBuf>,
         summary: Option<PathBuf>,
         policy: ExitPolicy,
@@ -290,18 +319,11 @@ impl GitHub {
         }
     }
 
-    fn command(&mut self, line: &str) {
-        let _ = writeln!(self.out, "{line}");
-        let _ = self.out.flush();
-    }
-
+    /// An annotation; the message is cut like any platform text shown to
+    /// people, and escaped by the workflow-command writer.
     fn annotate(&mut self, level: &str, title: &str, message: &str) {
-        let line = format!(
-            "::{level} title={}::{}",
-            escape_property(title),
-            escape_data(message)
-        );
-        self.command(&line);
+        self.out
+            .workflow_command(level, &[("title", title)], &shown_message(message));
     }
 }
 
@@ -313,17 +335,17 @@ impl Reporter for GitHub {
                 platform,
                 ..
             } => {
-                let line = format!(
-                    "::group::chaos-gate: {} experiment(s) on {platform}",
+                let title = format!(
+                    "chaos-gate: {} experiment(s) on {platform}",
                     experiments.len()
                 );
-                self.command(&escape_data(&line));
+                self.out.workflow_command("group", &[], &title);
                 self.group_open = true;
             }
             Event::Warning { message } => self.annotate("warning", "chaos-gate", message),
             Event::Finished { report } => {
                 if self.group_open {
-                    self.command("::endgroup::");
+                    self.out.workflow_command("endgroup", &[], "");
                     self.group_open = false;
                 }
                 let warn_only = self.policy.on_platform_error == OnPlatformError::Warn;
@@ -340,7 +362,7 @@ impl Reporter for GitHub {
                         RunVerdict::Fail | RunVerdict::Inconclusive if not_enforced => "warning",
                         _ => "error",
                     };
-                    let title = format!("chaos-gate: {} {}", e.experiment_id, e.verdict);
+                    let title = format!("chaos-gate: {} {}", shown(&e.experiment_id), e.verdict);
                     self.annotate(level, &title, &e.message);
                 }
             }
@@ -360,10 +382,14 @@ impl Reporter for GitHub {
                 &self.junit_path.display().to_string(),
             ));
             text.push_str(&output_line("results", &report.results_json()));
-            result = append(path, &text);
+            result = report_file::append(path, "the step outputs (GITHUB_OUTPUT)", text);
         }
         if let Some(path) = &self.summary {
-            let written = append(path, &summary_markdown(report));
+            let written = report_file::append(
+                path,
+                "the step summary (GITHUB_STEP_SUMMARY)",
+                summary_markdown(report),
+            );
             result = result.and(written);
         }
         result
@@ -412,5 +438,16 @@ mod tests {
         assert_eq!(score_bar(54.0), "█████░░░░░");
         assert_eq!(score_bar(0.0), "░░░░░░░░░░");
         assert_eq!(md("a|b<script>"), "a\\|b&lt;script&gt;");
+        assert_eq!(md("a\n| x |"), "a\\\\n\\| x \\|");
+        assert!(md(&"x".repeat(100_000)).len() < 300);
+        assert_eq!(
+            md_link("https://h/a b(c)|<d>").as_deref(),
+            Some("https://h/a%20b%28c%29%7C%3Cd%3E")
+        );
+        assert_eq!(md_link("javascript:alert(1)"), None);
+        assert_eq!(
+            md_link("https://h/x\n| y |").as_deref(),
+            Some("https://h/x%7C%20y%20%7C")
+        );
     }
 }

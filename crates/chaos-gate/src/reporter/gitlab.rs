@@ -5,12 +5,13 @@
 //! variables of later jobs (`CHAOS_GATE_VERDICT`, ...); chaos-gate ignores
 //! those names when it reads its own settings.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{dotenv_pairs, write_atomically, Reporter};
+use super::{dotenv_text, Reporter};
+use crate::output::Stdout;
 use crate::report::{Event, GateReport};
+use crate::report_file;
 
 /// True when running in a GitLab CI job.
 pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {
@@ -31,23 +32,18 @@ fn now() -> u64 {
 
 /// GitLab's outputs.
 pub struct GitLab {
-    out: Box<dyn Write>,
+    out: Stdout,
     dotenv: PathBuf,
     open: bool,
 }
 
 impl GitLab {
-    pub fn new(out: Box<dyn Write>, dotenv: PathBuf) -> GitLab {
+    pub fn new(out: Stdout, dotenv: PathBuf) -> GitLab {
         GitLab {
             out,
             dotenv,
             open: false,
         }
-    }
-
-    fn raw(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{text}");
-        let _ = self.out.flush();
     }
 }
 
@@ -56,16 +52,11 @@ impl Reporter for GitLab {
         match event {
             Event::Started { experiments, .. } => {
                 let header = format!("chaos-gate: watching {} experiment(s)", experiments.len());
-                let line = format!(
-                    "\x1b[0Ksection_start:{}:{SECTION}[collapsed=true]\r\x1b[0K{header}",
-                    now()
-                );
-                self.raw(&line);
+                self.out.gitlab_section_start(now(), SECTION, &header);
                 self.open = true;
             }
             Event::Finished { .. } if self.open => {
-                let line = format!("\x1b[0Ksection_end:{}:{SECTION}\r\x1b[0K", now());
-                self.raw(&line);
+                self.out.gitlab_section_end(now(), SECTION);
                 self.open = false;
             }
             _ => {}
@@ -73,10 +64,10 @@ impl Reporter for GitLab {
     }
 
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
-        let text: String = dotenv_pairs(report)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}\n"))
-            .collect();
-        write_atomically(&self.dotenv, text.as_bytes())
+        report_file::write_whole(
+            &self.dotenv,
+            "the dotenv report",
+            dotenv_text(report).into_bytes(),
+        )
     }
 }

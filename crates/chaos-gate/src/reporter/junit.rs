@@ -18,9 +18,11 @@ use anyhow::Context;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{write_atomically, Reporter};
+use super::Reporter;
 use crate::platform::execution_data::FaultOutcome;
 use crate::report::{ExperimentReport, GateReport};
+use crate::report_file;
+use crate::text::bounded;
 use crate::verdict::{fmt_score, RunVerdict};
 
 /// Writes the JUnit file at the end of the gate.
@@ -37,12 +39,14 @@ impl Junit {
 impl Reporter for Junit {
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let xml = render(report).context("cannot render the JUnit report")?;
-        write_atomically(&self.path, &xml).with_context(|| {
-            format!(
-                "the JUnit report (junit_path) was not written to {}",
-                self.path.display()
-            )
-        })
+        report_file::write_whole(&self.path, "the JUnit report (junit_path)", xml).with_context(
+            || {
+                format!(
+                    "the JUnit report (junit_path) was not written to {}",
+                    self.path.display()
+                )
+            },
+        )
     }
 }
 
@@ -68,6 +72,11 @@ fn xml_attr(text: &str) -> String {
 /// pattern requires (a float's shortest form can have seventeen).
 fn junit_time(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
+}
+
+/// Platform text in a name or attribute: short (XML escapes the rest).
+fn name(text: &str) -> String {
+    crate::secret::redact(&crate::text::cut(text, crate::text::SHOWN_MAX)).into_owned()
 }
 
 fn score(s: Option<f64>) -> String {
@@ -101,21 +110,21 @@ struct Case {
 /// The detail lines of an experiment, for failure bodies and system-out.
 fn details(e: &ExperimentReport, threshold: f64) -> String {
     let mut lines = vec![
-        format!("experiment: {}", e.experiment_id),
+        format!("experiment: {}", bounded(&e.experiment_id)),
         format!("verdict: {}", e.verdict),
-        format!("phase: {}", e.phase.as_deref().unwrap_or("none")),
+        format!("phase: {}", bounded(e.phase.as_deref().unwrap_or("none"))),
         format!("resilience score: {}", score(e.score)),
         format!("expected resilience score: {}", fmt_score(threshold)),
-        format!("reason: {}", e.message),
+        format!("reason: {}", bounded(&e.message)),
     ];
     if let Some(n) = &e.notify_id {
-        lines.push(format!("notify ID: {n}"));
+        lines.push(format!("notify ID: {}", bounded(n)));
     }
     if let Some(r) = &e.run_id {
-        lines.push(format!("run ID: {r}"));
+        lines.push(format!("run ID: {}", bounded(r)));
     }
     if let Some(l) = &e.link {
-        lines.push(format!("link: {l}"));
+        lines.push(format!("link: {}", bounded(l)));
     }
     lines.join("\n")
 }
@@ -125,12 +134,12 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     // judged run's own message already does.
     let message = match e.verdict {
         RunVerdict::Pass | RunVerdict::Warn | RunVerdict::Fail | RunVerdict::Inconclusive => {
-            e.message.clone()
+            bounded(&e.message)
         }
         _ => format!(
             "{}; phase {}, resilience score {}, expected {}",
-            e.message,
-            e.phase.as_deref().unwrap_or("none"),
+            bounded(&e.message),
+            name(e.phase.as_deref().unwrap_or("none")),
             score(e.score),
             fmt_score(threshold)
         ),
@@ -156,7 +165,7 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
         RunVerdict::Cancelled => (problem("error", "chaos-gate.cancelled"), None),
     };
     Case {
-        name: e.experiment_id.clone(),
+        name: name(&e.experiment_id),
         classname: "chaos-gate".to_string(),
         time: e.duration,
         outcome,
@@ -169,15 +178,18 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
 /// that passed or warned it is a passing case that says the score
 /// tolerated it, so the report tells the same story as the exit code.
 fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) -> Case {
-    let verdict = f.verdict.as_deref().unwrap_or("none");
+    let verdict = name(f.verdict.as_deref().unwrap_or("none"));
     let probe = f
         .probe_success_percentage
         .as_deref()
-        .map(|p| format!("{p}%"))
+        .map(|p| format!("{}%", name(p)))
         .unwrap_or_else(|| "none".to_string());
-    let mut text = format!("fault {}: verdict {verdict}, probe success {probe}", f.name);
+    let mut text = format!(
+        "fault {}: verdict {verdict}, probe success {probe}",
+        name(&f.name)
+    );
     if let Some(step) = &f.fail_step {
-        text.push_str(&format!(", failed step: {step}"));
+        text.push_str(&format!(", failed step: {}", bounded(step)));
     }
     let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
     if run_passed && f.outcome() == FaultOutcome::Failed {
@@ -204,8 +216,8 @@ fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) 
         _ => Some(text),
     };
     Case {
-        name: f.name.clone(),
-        classname: format!("chaos-gate.{experiment_id}"),
+        name: name(&f.name),
+        classname: format!("chaos-gate.{}", name(experiment_id)),
         time: f.duration.unwrap_or_default(),
         outcome,
         system_out,

@@ -6,9 +6,6 @@
 //! order, which is what puts GitHub's `::endgroup::` before the console's
 //! final table.
 
-use std::io::Write;
-use std::path::Path;
-
 use crate::report::{Event, EventSink, GateReport};
 
 pub mod console;
@@ -61,52 +58,45 @@ impl EventSink for Reporters {
 }
 
 /// The `CHAOS_GATE_*` keys of GitLab's dotenv report and Drone's output
-/// file, one line each. Values are put on one line: neither format has a
-/// way to carry a newline.
+/// file, one line each. Values are the one escaping point of the dotenv
+/// format: neither it nor Drone's has a way to carry a newline or any other
+/// control character, so each becomes a space, and platform text is cut to
+/// [`crate::text::SHOWN_MAX`] characters per notify ID.
 pub fn dotenv_pairs(report: &GateReport) -> Vec<(&'static str, String)> {
-    let clean = |s: String| s.replace(['\r', '\n'], " ");
     vec![
         ("CHAOS_GATE_VERDICT", report.outcome.verdict().to_string()),
         ("CHAOS_GATE_RESILIENCE_SCORE", report.score_output()),
-        ("CHAOS_GATE_NOTIFY_IDS", clean(report.notify_ids())),
+        ("CHAOS_GATE_NOTIFY_IDS", dotenv_value(&report.notify_ids())),
     ]
 }
 
-/// Appends `text` to the file at `path` (the CI hosts' output files are
-/// shared by every step, so they are appended to, never replaced).
-pub fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {} to append outputs", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write outputs to {}", path.display()))
+/// A value on one `KEY=VALUE` line.
+pub fn dotenv_value(text: &str) -> String {
+    text.split(',')
+        .map(|id| crate::text::cut(id, crate::text::SHOWN_MAX).into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
-/// Writes a whole file or nothing: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes)
-        .with_context(|| format!("cannot write {}", tmp.display()))
-        .and_then(|_| {
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// The `KEY=VALUE` lines of [`dotenv_pairs`].
+pub fn dotenv_text(report: &GateReport) -> String {
+    dotenv_pairs(report)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_values_stay_on_their_line() {
+        assert_eq!(dotenv_value("a\nB=1\r\u{1b}[0K,c"), "a B=1  [0K,c");
+        let long = "n".repeat(5000);
+        assert!(dotenv_value(&format!("{long},x")).len() < 300);
     }
-    result
 }

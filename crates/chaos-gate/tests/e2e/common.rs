@@ -171,7 +171,7 @@ impl Gate {
         self.dir.path().join(name)
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
         c.args(args)
             .env_clear()

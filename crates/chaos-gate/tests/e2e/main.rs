@@ -6,6 +6,7 @@ mod failures;
 mod fidelity;
 mod hostile;
 mod hostile_net;
+mod hostile_out;
 mod hosts;
 mod judgement;
 mod litmus;

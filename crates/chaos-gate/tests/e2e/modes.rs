@@ -7,7 +7,7 @@ use crate::common::*;
 
 /// Starts a run behind the gate's back, as a retried job or another tool
 /// would, and returns its notify ID.
-async fn start_elsewhere(sim: &chaos_sim::Simulator, experiment: &str, litmus: bool) -> String {
+pub async fn start_elsewhere(sim: &chaos_sim::Simulator, experiment: &str, litmus: bool) -> String {
     let client = reqwest::Client::new();
     let request = if litmus {
         client
