@@ -332,11 +332,17 @@ impl<'a, P: Platform> Gate<'a, P> {
     fn apply(&mut self, statuses: &[RunStatus]) -> (bool, Vec<usize>) {
         let mut changed = false;
         let mut finished = Vec::new();
+        // Matched by hash, not by scanning: per-poll work stays linear.
+        let by_id: std::collections::HashMap<&str, &RunStatus> = statuses
+            .iter()
+            .rev() // the first answer for a run wins, as before
+            .map(|s| (s.notify_id.as_str(), s))
+            .collect();
         for (i, w) in self.watched.iter_mut().enumerate() {
             if w.result.is_some() {
                 continue;
             }
-            let Some(s) = statuses.iter().find(|s| s.notify_id == w.run.notify_id) else {
+            let Some(&s) = by_id.get(w.run.notify_id.as_str()) else {
                 continue;
             };
             if s.run_id.is_some() {
@@ -415,7 +421,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             .iter()
             .map(|&i| self.watched[i].run.clone())
             .collect();
-        let reads = futures_util::future::join_all(refs.iter().map(|r| platform.faults(r)));
+        let reads = platform.faults_of(&refs);
         let faults = tokio::select! {
             biased;
             a = &mut self.abort => return Err(End::Abort(a)),
@@ -574,11 +580,13 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     fn report(self) -> GateReport {
         let mut experiments: Vec<ExperimentReport> = Vec::new();
+        let mut by_experiment = std::collections::HashMap::new();
+        for w in self.watched.iter().rev() {
+            by_experiment.insert(w.run.experiment_id.as_str(), w);
+        }
         for id in &self.plan.experiments {
-            if let Some(r) = self
-                .watched
-                .iter()
-                .find(|w| &w.run.experiment_id == id)
+            if let Some(r) = by_experiment
+                .get(id.as_str())
                 .and_then(|w| w.result.clone())
             {
                 experiments.push(r);
