@@ -65,6 +65,18 @@ impl Http {
     /// Builds the client: rustls with the system roots plus `ca_cert`,
     /// proxies from `HTTPS_PROXY` / `NO_PROXY`.
     pub fn new(ca_cert: Option<&[u8]>, deadline: Instant) -> Result<Http, PlatformError> {
+        Http::for_endpoint(None, ca_cert, deadline)
+    }
+
+    /// [`Http::new`] for requests to `endpoint` only: the system's roots
+    /// are not loaded when nothing will need them (plain HTTP, which is
+    /// only allowed on loopback, and no HTTPS proxy), so the first request
+    /// leaves about 1.5 ms sooner; `ca_cert` is trusted either way.
+    pub fn for_endpoint(
+        endpoint: Option<&reqwest::Url>,
+        ca_cert: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<Http, PlatformError> {
         let ca_cert = match ca_cert {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| PlatformError::new(ErrorKind::Unusable, format!("ca_cert: {e}")))?,
@@ -86,7 +98,12 @@ impl Http {
         // The system's roots from its one bundle file when there is one;
         // should any of its certificates not load, the native store as a
         // whole, the way reqwest reads it.
-        let client = match system_bundle() {
+        let system = if endpoint.is_some_and(|e| !needs_roots(e)) {
+            Some(Vec::new())
+        } else {
+            system_bundle()
+        };
+        let client = match system {
             Some(system) => builder()
                 .tls_built_in_root_certs(false)
                 .add_roots(system)
@@ -236,6 +253,22 @@ fn system_bundle() -> Option<Vec<reqwest::Certificate>> {
     reqwest::Certificate::from_pem_bundle(&pem)
         .ok()
         .filter(|c| !c.is_empty())
+}
+
+/// Whether requests to `endpoint` may need the system's roots: it is HTTPS,
+/// or a proxy is set (an HTTPS proxy needs them even for a plain endpoint).
+fn needs_roots(endpoint: &reqwest::Url) -> bool {
+    endpoint.scheme() != "http"
+        || [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|p| !p.is_empty()))
 }
 
 /// Adds certificates as roots.

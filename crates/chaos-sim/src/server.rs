@@ -279,6 +279,7 @@ async fn handle(
         at_unix_ms: now_ms(),
         response_bytes: 0,
         at_unix_us: now_us(),
+        answered_at_unix_us: 0,
         connection,
         request_wire_bytes: head_bytes + req.body.len() as u64,
         response_wire_bytes: 0,

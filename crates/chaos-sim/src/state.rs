@@ -38,6 +38,11 @@ pub struct RecordedRequest {
     pub response_bytes: u64,
     /// When the request arrived, in microseconds since the Unix epoch.
     pub at_unix_us: u64,
+    /// When its answer was ready to be written, in microseconds since the
+    /// Unix epoch (0 while building it, or when none was sent): the time the
+    /// simulator took is `answered_at_unix_us - at_unix_us`, which a
+    /// benchmark subtracts to get a client's own time.
+    pub answered_at_unix_us: u64,
     /// Which TCP connection carried it: connections are numbered from 0 in
     /// the order accepted, so the distinct values count the connections.
     pub connection: u64,
@@ -260,6 +265,7 @@ impl State {
         if let Some(r) = lock(&self.requests).get_mut(index) {
             r.response_bytes = response_bytes;
             r.response_wire_bytes = response_wire_bytes;
+            r.answered_at_unix_us = now_us();
         }
     }
 

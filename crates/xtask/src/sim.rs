@@ -118,6 +118,8 @@ pub struct Recorded {
     pub wire_bytes: u64,
     /// When it arrived, in microseconds since the Unix epoch.
     pub at_unix_us: u64,
+    /// When the simulator had its answer ready (0 if none was sent).
+    pub answered_at_unix_us: u64,
     /// Which TCP connection carried it (numbered in the order accepted).
     pub connection: u64,
 }
@@ -144,6 +146,7 @@ impl Recorded {
             wire_bytes: v["request_wire_bytes"].as_u64().unwrap_or(0)
                 + v["response_wire_bytes"].as_u64().unwrap_or(0),
             at_unix_us: v["at_unix_us"].as_u64().unwrap_or(0),
+            answered_at_unix_us: v["answered_at_unix_us"].as_u64().unwrap_or(0),
             connection: v["connection"].as_u64().unwrap_or(0),
         }
     }

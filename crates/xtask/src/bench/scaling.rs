@@ -27,6 +27,9 @@ struct Point {
     connections: usize,
     /// From the last run first shown finished to the gate's exit.
     latency: Duration,
+    /// The same from the answer that showed it to the exit, less the time
+    /// the simulator spent on the requests in between: the gate's own time.
+    own: Duration,
     /// Status-poll requests over status polls.
     requests_per_poll: f64,
     wire_per_poll: f64,
@@ -51,13 +54,14 @@ impl Bench {
                 &format!("N = {n}"),
                 format!(
                     "CPU/poll {:.2} ms; peak RSS {}; {} connection(s); {:.2} status requests/poll; \
-                     {:.0} B/poll on the wire; last run finished -> exit {}",
+                     {:.0} B/poll on the wire; last run finished -> exit {} (the gate's own time {})",
                     point.cpu_per_poll.as_secs_f64() * 1000.0,
                     rss(&point.peak),
                     point.connections,
                     point.requests_per_poll,
                     point.wire_per_poll,
                     ms(point.latency),
+                    ms(point.own),
                 ),
             );
             points.push(point);
@@ -127,10 +131,14 @@ impl Bench {
                 (large.peak.max_rss_bytes as f64) < 40.0 * MB,
             );
             table.check(
-                "last run finished -> exit, N = 5,000",
-                ms(large.latency),
+                "gate's own time, last run finished -> exit, N = 5,000",
+                format!(
+                    "{} ({} wall, with the simulator building 5,000 answers)",
+                    ms(large.own),
+                    ms(large.latency)
+                ),
                 "< 250 ms",
-                large.latency < Duration::from_millis(250),
+                large.own < Duration::from_millis(250),
             );
         }
         Ok(())
@@ -148,7 +156,8 @@ impl Bench {
         let short = self.scenario(&format!("scale-{n}-short"), &experiments(SHORT_POLLS))?;
         let long = self.scenario(&format!("scale-{n}-long"), &experiments(LONG_POLLS))?;
         let joined = ids.join(",");
-        let (mut short_cpu, mut long_cpu, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut short_cpu, mut long_cpu) = (Vec::new(), Vec::new());
+        let (mut latencies, mut owns) = (Vec::new(), Vec::new());
         let mut peak: Option<Usage> = None;
         let (mut connections, mut requests_per_poll, mut wire_per_poll) = (0, 0.0, 0.0);
         for i in 0..reps {
@@ -180,6 +189,7 @@ impl Bench {
             if polls.iter().any(|p| p.notify_ids.len() != n) {
                 return Err(format!("{name}: a status poll did not name all {n} runs"));
             }
+            owns.push(own_time(&requests, &polls, &usage));
             requests_per_poll = polls.len() as f64 / LONG_POLLS as f64;
             wire_per_poll =
                 polls.iter().map(|p| p.wire_bytes).sum::<u64>() as f64 / polls.len().max(1) as f64;
@@ -197,6 +207,7 @@ impl Bench {
             peak: peak.ok_or("no run measured")?,
             connections,
             latency: child::median(&mut latencies),
+            own: child::median(&mut owns),
             requests_per_poll,
             wire_per_poll,
         })
@@ -314,6 +325,43 @@ impl Bench {
     }
 }
 
+/// From the simulator having the last status poll's answer ready to the
+/// gate's exit, less the time the simulator spent on the requests that
+/// came after it (their `at` to `answered_at` windows, overlaps counted
+/// once): what the gate itself took to read that answer, ask for and read
+/// the execution data, judge, report and exit.
+fn own_time(requests: &[Recorded], polls: &[&Recorded], usage: &Usage) -> Duration {
+    let last_answer = polls
+        .iter()
+        .map(|p| p.answered_at_unix_us)
+        .max()
+        .unwrap_or(0);
+    let exit = usage.started_at_unix_us + u64::try_from(usage.wall.as_micros()).unwrap_or(0);
+    let mut windows: Vec<(u64, u64)> = requests
+        .iter()
+        .filter(|r| r.at_unix_us >= last_answer && r.answered_at_unix_us > r.at_unix_us)
+        .map(|r| (r.at_unix_us, r.answered_at_unix_us.min(exit)))
+        .collect();
+    Duration::from_micros(
+        exit.saturating_sub(last_answer)
+            .saturating_sub(covered(&mut windows)),
+    )
+}
+
+/// The length of the union of the windows.
+fn covered(windows: &mut [(u64, u64)]) -> u64 {
+    windows.sort_unstable();
+    let (mut total, mut end) = (0, 0);
+    for &(a, b) in windows.iter() {
+        let a = a.max(end);
+        if b > a {
+            total += b - a;
+            end = b;
+        }
+    }
+    total
+}
+
 /// The least-squares slope of `y` on `x`; `None` for fewer than two points.
 fn slope(points: &[(f64, f64)]) -> Option<f64> {
     if points.len() < 2 {
@@ -332,6 +380,12 @@ fn slope(points: &[(f64, f64)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_windows_count_once() {
+        assert_eq!(covered(&mut [(10, 20), (15, 25), (30, 31), (0, 5)]), 21);
+        assert_eq!(covered(&mut []), 0);
+    }
 
     #[test]
     fn slope_of_a_power_law_is_its_exponent() {
