@@ -179,16 +179,35 @@ impl<'a, P: Platform> Gate<'a, P> {
             .started_at
             .checked_sub(CLOCK_SKEW)
             .unwrap_or(self.started_at);
-        let triggers = futures_util::future::join_all(
-            self.plan
-                .experiments
-                .iter()
-                .map(|e| trigger_once(platform, e, since)),
-        );
+        // At most MAX_IN_FLIGHT triggers at a time (the connection bound);
+        // once aborted, a trigger not yet sent is not sent at all, and only
+        // those sent (`sent[i]`) can have started a run to look for.
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let halt = &AtomicBool::new(false);
+        let sent: &Vec<AtomicBool> = &self
+            .plan
+            .experiments
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let triggers =
+            futures_util::StreamExt::collect::<Vec<_>>(futures_util::StreamExt::buffered(
+                futures_util::stream::iter(self.plan.experiments.iter().enumerate().map(
+                    |(i, e)| async move {
+                        if halt.load(Relaxed) {
+                            return None;
+                        }
+                        sent[i].store(true, Relaxed);
+                        Some(trigger_once(platform, e, since).await)
+                    },
+                )),
+                crate::http::MAX_IN_FLIGHT,
+            ));
         tokio::pin!(triggers);
         let (results, aborted) = tokio::select! {
             biased;
             a = &mut self.abort => {
+                halt.store(true, Relaxed);
                 // Let triggers already on the wire answer briefly, so their
                 // runs can be stopped rather than left behind.
                 let r = tokio::time::timeout(TRIGGER_GRACE, &mut triggers).await.ok();
@@ -198,8 +217,8 @@ impl<'a, P: Platform> Gate<'a, P> {
         };
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {
-            match results.get(i) {
-                Some(Ok(t)) => {
+            match results.get(i).map(Option::as_ref) {
+                Some(Some(Ok(t))) => {
                     self.sink.emit(&Event::Triggered {
                         experiment_id,
                         notify_id: &t.notify_id,
@@ -212,7 +231,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                         t.run_id.clone(),
                     ));
                 }
-                Some(Err(e)) => {
+                Some(Some(Err(e))) => {
                     self.unstarted.push((
                         experiment_id.clone(),
                         RunVerdict::Error,
@@ -220,11 +239,16 @@ impl<'a, P: Platform> Gate<'a, P> {
                     ));
                     failure.get_or_insert_with(|| e.clone());
                 }
-                None => {
+                Some(None) | None => {
                     // The trigger was cut before it answered: it may still
                     // have started a run. Look for one briefly, so that it
                     // is stopped with the others rather than left going.
-                    if let Some(found) = self.find_cut_trigger(experiment_id, since).await {
+                    // A trigger never sent has nothing to look for.
+                    let found = match sent[i].load(Relaxed) {
+                        true => self.find_cut_trigger(experiment_id, since).await,
+                        false => None,
+                    };
+                    if let Some(found) = found {
                         self.sink.emit(&Event::Triggered {
                             experiment_id,
                             notify_id: &found.notify_id,
