@@ -261,16 +261,35 @@ impl<'a, P: Platform> Gate<'a, P> {
             .started_at
             .checked_sub(CLOCK_SKEW)
             .unwrap_or(self.started_at);
-        let triggers = futures_util::future::join_all(
-            self.plan
-                .experiments
-                .iter()
-                .map(|e| trigger_once(platform, e, since)),
-        );
+        // At most MAX_IN_FLIGHT triggers at a time (the connection bound);
+        // once aborted, a trigger not yet sent is not sent at all, and only
+        // those sent (`sent[i]`) can have started a run to look for.
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let halt = &AtomicBool::new(false);
+        let sent: &Vec<AtomicBool> = &self
+            .plan
+            .experiments
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let triggers =
+            futures_util::StreamExt::collect::<Vec<_>>(futures_util::StreamExt::buffered(
+                futures_util::stream::iter(self.plan.experiments.iter().enumerate().map(
+                    |(i, e)| async move {
+                        if halt.load(Relaxed) {
+                            return None;
+                        }
+                        sent[i].store(true, Relaxed);
+                        Some(trigger_once(platform, e, since).await)
+                    },
+                )),
+                crate::http::MAX_IN_FLIGHT,
+            ));
         tokio::pin!(triggers);
         let (results, aborted) = tokio::select! {
             biased;
             a = &mut self.abort => {
+                halt.store(true, Relaxed);
                 // Let triggers already on the wire answer briefly, so their
                 // runs can be stopped rather than left behind.
                 let r = tokio::time::timeout(TRIGGER_GRACE, &mut triggers).await.ok();
@@ -283,10 +302,18 @@ impl<'a, P: Platform> Gate<'a, P> {
         let too_late = |r: &Result<Started, PlatformError>| {
             r.as_ref().is_err_and(|e| e.kind == ErrorKind::TooLate)
         };
-        let aborted = aborted.or(results.iter().any(too_late).then_some(Abort::Timeout));
+        let aborted = aborted.or(results
+            .iter()
+            .flatten()
+            .any(too_late)
+            .then_some(Abort::Timeout));
         let mut failure = None;
         for (i, experiment_id) in self.plan.experiments.iter().enumerate() {
-            match results.get(i).filter(|r| !too_late(r)) {
+            match results
+                .get(i)
+                .and_then(Option::as_ref)
+                .filter(|r| !too_late(r))
+            {
                 Some(Ok(t)) => {
                     self.sink.emit(&Event::Triggered {
                         experiment_id,
@@ -312,7 +339,12 @@ impl<'a, P: Platform> Gate<'a, P> {
                     // The trigger was cut before it answered: it may still
                     // have started a run. Look for one briefly, so that it
                     // is stopped with the others rather than left going.
-                    if let Some(found) = self.find_cut_trigger(experiment_id, since).await {
+                    // A trigger never sent has nothing to look for.
+                    let found = match sent[i].load(Relaxed) {
+                        true => self.find_cut_trigger(experiment_id, since).await,
+                        false => None,
+                    };
+                    if let Some(found) = found {
                         let notify_id = found.notify_id.unwrap_or_default();
                         self.sink.emit(&Event::Triggered {
                             experiment_id,
@@ -491,7 +523,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             .iter()
             .map(|&i| self.watched[i].run.clone())
             .collect();
-        let reads = futures_util::future::join_all(refs.iter().map(|r| platform.faults(r)));
+        let reads = platform.faults_of(&refs);
         let faults = tokio::select! {
             biased;
             a = &mut self.abort => return Err(End::Abort(a)),
@@ -780,11 +812,13 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     fn report(self) -> GateReport {
         let mut experiments: Vec<ExperimentReport> = Vec::new();
+        let mut by_experiment = std::collections::HashMap::new();
+        for w in self.watched.iter().rev() {
+            by_experiment.insert(w.run.experiment_id.as_str(), w);
+        }
         for id in &self.plan.experiments {
-            if let Some(r) = self
-                .watched
-                .iter()
-                .find(|w| &w.run.experiment_id == id)
+            if let Some(r) = by_experiment
+                .get(id.as_str())
                 .and_then(|w| w.result.clone())
             {
                 experiments.push(r);

@@ -181,7 +181,12 @@ async fn run(
         stop_on_abort: settings.stop_on_abort,
         endpoint: settings.endpoint.as_str().trim_end_matches('/').to_string(),
     };
-    let report = match Http::new(settings.ca_cert.as_deref(), deadline) {
+    let http = Http::for_endpoint(
+        Some(&settings.endpoint),
+        settings.ca_cert.as_deref(),
+        deadline,
+    );
+    let report = match http {
         Ok(http) => run_gate(settings, http, &plan, &mut reporters, abort).await,
         Err(e) => gate::failed_to_start(settings.platform.name(), &plan, &e.message),
     };

@@ -189,6 +189,7 @@ pub(crate) fn execution_data(exp: &Experiment, run: &Run, view: &RunView) -> Str
     );
     root_node["children"] = Value::Array(children);
     nodes.insert(root.clone(), root_node);
+    filler_nodes(&mut nodes, &root, &started, exp.execution_data_nodes_bytes);
 
     let message = match stage {
         Stage::Stopped => "Stopped with strategy 'Stop'",
@@ -211,6 +212,44 @@ pub(crate) fn execution_data(exp: &Experiment, run: &Run, view: &RunView) -> Str
         "nodes": nodes,
     });
     padded(doc, "", "simPadding", exp.execution_data_pad_bytes)
+}
+
+/// Adds Argo step and pod nodes (no `chaosData`) until the nodes take about
+/// `target` bytes once serialized.
+fn filler_nodes(
+    nodes: &mut serde_json::Map<String, Value>,
+    root: &str,
+    started: &str,
+    target: usize,
+) {
+    let mut size: usize = nodes
+        .iter()
+        .map(|(k, v)| k.len() + v.to_string().len() + 4)
+        .sum();
+    let mut i = 0usize;
+    while size < target {
+        let id = format!("{root}-{}", 10_000 + i);
+        let node = json!({
+            "id": id,
+            "name": format!("{root}[{}].step-{i}", i / 8),
+            "displayName": format!("step-{i}"),
+            "type": if i.is_multiple_of(2) { "Pod" } else { "StepGroup" },
+            "templateName": "run-step",
+            "templateScope": "local/",
+            "phase": "Succeeded",
+            "boundaryID": root,
+            "startedAt": started,
+            "finishedAt": started,
+            "progress": "1/1",
+            "resourcesDuration": { "cpu": 3, "memory": 3 },
+            "outputs": { "exitCode": "0", "parameters": [{ "name": "result", "value": "ok" }] },
+            "children": [format!("{root}-{}", 10_001 + i)],
+            "hostNodeName": "worker-1",
+        });
+        size += id.len() + node.to_string().len() + 4;
+        nodes.insert(id, node);
+        i += 1;
+    }
 }
 
 /// How many faults passed, failed, are awaited, were stopped, and are
@@ -381,6 +420,17 @@ mod tests {
         let m = manifest(&e);
         assert_eq!(m.len(), 20_000);
         serde_json::from_str::<Value>(&m).expect("manifest is JSON");
+    }
+
+    #[test]
+    fn node_filler_reaches_about_the_target_with_many_nodes() {
+        let e = exp("execution_data_nodes_bytes = 200000");
+        let r = run();
+        let data = execution_data(&e, &r, &r.view(&e));
+        assert!((200_000..210_000).contains(&data.len()), "{}", data.len());
+        let doc: Value = serde_json::from_str(&data).expect("JSON");
+        assert!(doc["nodes"].as_object().expect("nodes").len() > 300);
+        assert_eq!(chaos_nodes(&data).len(), e.faults.len());
     }
 
     #[test]

@@ -284,8 +284,13 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
         filter("workflowIDs"),
         filter("workflowRunIDs"),
     );
-    let matches = |want: &Option<Vec<String>>, have: &str| {
-        want.as_ref().is_none_or(|w| w.iter().any(|x| x == have))
+    // Hash sets: a poll naming thousands of runs is matched in linear time.
+    let sets = |want: Option<Vec<String>>| {
+        want.map(|w| w.into_iter().collect::<std::collections::HashSet<String>>())
+    };
+    let (notify_ids, workflow_ids, run_ids) = (sets(notify_ids), sets(workflow_ids), sets(run_ids));
+    let matches = |want: &Option<std::collections::HashSet<String>>, have: &str| {
+        want.as_ref().is_none_or(|w| w.contains(have))
     };
 
     // A lookup (no notify IDs) does not see a run still in its

@@ -250,6 +250,11 @@ pub struct Experiment {
     /// measure what a client pays for asking for it.
     #[serde(default)]
     pub execution_data_pad_bytes: usize,
+    /// Grows the generated `executionData` to about this many bytes with
+    /// Argo step and pod nodes (no `chaosData`), the shape of a large real
+    /// workflow: many small objects rather than one long string.
+    #[serde(default)]
+    pub execution_data_nodes_bytes: usize,
     /// Size the generated `workflowManifest` is padded to.
     #[serde(default = "default_manifest_bytes")]
     pub manifest_bytes: usize,

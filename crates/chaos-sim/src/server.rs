@@ -26,8 +26,8 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::scenario::{Inject, Platform, Scenario};
-use crate::state::{RecordedRequest, RunSnapshot, State, now_ms};
-use crate::{harness, litmus};
+use crate::state::{RecordedRequest, RunSnapshot, State, now_ms, now_us};
+use crate::{harness, litmus, wire};
 
 /// Largest request body accepted; a client never needs more, and the cap
 /// keeps a runaway test from exhausting memory.
@@ -226,9 +226,11 @@ async fn answer(
 
 async fn handle(
     state: Arc<State>,
+    connection: u64,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     let (parts, body) = request.into_parts();
+    let head_bytes = wire::request_head(&parts);
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
@@ -276,6 +278,11 @@ async fn handle(
         notify_ids: call.notify_ids.clone(),
         at_unix_ms: now_ms(),
         response_bytes: 0,
+        at_unix_us: now_us(),
+        answered_at_unix_us: 0,
+        connection,
+        request_wire_bytes: head_bytes + req.body.len() as u64,
+        response_wire_bytes: 0,
     });
     let inject = call
         .operation
@@ -311,8 +318,10 @@ async fn handle(
     }
     match reply {
         Some(reply) => {
-            state.answered(recorded, reply.body.len() as u64);
-            Ok(to_response(reply))
+            let body = reply.body.len() as u64;
+            let response = to_response(reply);
+            state.answered(recorded, body, wire::response(&response, body));
+            Ok(response)
         }
         None => Err(DropConnection),
     }
@@ -499,8 +508,9 @@ async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let state = state.clone();
+                let connection = state.connection();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(state.clone(), req));
+                    let service = service_fn(move |req| handle(state.clone(), connection, req));
                     // An error here is a client going away or an injected
                     // drop; either way the connection is simply closed.
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;

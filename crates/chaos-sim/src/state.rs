@@ -36,6 +36,21 @@ pub struct RecordedRequest {
     /// 0 for a dropped connection or while the answer is still being built.
     /// What a client pays for its selection: benchmarks divide it by polls.
     pub response_bytes: u64,
+    /// When the request arrived, in microseconds since the Unix epoch.
+    pub at_unix_us: u64,
+    /// When its answer was ready to be written, in microseconds since the
+    /// Unix epoch (0 while building it, or when none was sent): the time the
+    /// simulator took is `answered_at_unix_us - at_unix_us`, which a
+    /// benchmark subtracts to get a client's own time.
+    pub answered_at_unix_us: u64,
+    /// Which TCP connection carried it: connections are numbered from 0 in
+    /// the order accepted, so the distinct values count the connections.
+    pub connection: u64,
+    /// Bytes of the request on the wire: request line, headers, body.
+    pub request_wire_bytes: u64,
+    /// Bytes of the answer on the wire: status line, headers (those hyper
+    /// adds included), body; 0 like `response_bytes` when none was sent.
+    pub response_wire_bytes: u64,
 }
 
 /// The state of one run, as a test sees it.
@@ -375,12 +390,21 @@ pub(crate) struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     calls: Mutex<HashMap<String, u32>>,
     seed: AtomicU64,
+    /// Connections accepted so far.
+    connections: AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning: a panic in one handler must not turn
 /// every later request into a panic too.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -404,7 +428,13 @@ impl State {
             requests: Mutex::new(Vec::new()),
             calls: Mutex::new(HashMap::new()),
             seed: AtomicU64::new(seed),
+            connections: AtomicU64::new(0),
         }
+    }
+
+    /// Numbers a newly accepted connection.
+    pub fn connection(&self) -> u64 {
+        self.connections.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Records a request and returns its index, for [`State::answered`].
@@ -415,9 +445,11 @@ impl State {
     }
 
     /// Notes the size of the body sent in answer to request `index`.
-    pub fn answered(&self, index: usize, response_bytes: u64) {
+    pub fn answered(&self, index: usize, response_bytes: u64, response_wire_bytes: u64) {
         if let Some(r) = lock(&self.requests).get_mut(index) {
             r.response_bytes = response_bytes;
+            r.response_wire_bytes = response_wire_bytes;
+            r.answered_at_unix_us = now_us();
         }
     }
 

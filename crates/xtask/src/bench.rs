@@ -19,6 +19,7 @@
 //! run fails when a target is not met, so a regression shows.
 
 mod child;
+mod scaling;
 mod scenario;
 mod table;
 
@@ -99,9 +100,11 @@ pub fn run(options: Options) -> Result<(), String> {
     let mut table = Table::default();
     println!("\n==> measuring");
     bench.ordinary_run(&mut table)?;
-    bench.requests_per_poll(&mut table)?;
+    bench.first_request_and_wire(&mut table)?;
+    bench.scaling(&mut table)?;
     bench.decision_latency(&mut table)?;
     bench.large_execution_data(&mut table)?;
+    bench.argo_execution_data(&mut table)?;
     bench.start_up(&mut table)?;
     bench.long_gate_cpu(&mut table)?;
     bench.size(&mut table)?;
@@ -148,7 +151,7 @@ struct Bench {
 impl Bench {
     /// Builds what is measured and creates target/bench.
     fn prepare(options: Options) -> Result<Bench, String> {
-        let root = crate::root();
+        let root = crate::root()?;
         let target = target_dir(&root);
         let out = target.join("bench");
         for dir in ["scenarios", "logs", "junit"] {
@@ -406,66 +409,6 @@ impl Bench {
                 ms(gate_cpu)
             ),
         );
-        Ok(())
-    }
-
-    /// Status-poll requests per poll round for N experiments: one request
-    /// naming every run, whatever N.
-    fn requests_per_poll(&self, table: &mut Table) -> Result<(), String> {
-        let ns: &[usize] = if self.options.quick {
-            &[1, 10]
-        } else {
-            &[1, 10, 100]
-        };
-        let max = ns.iter().copied().max().unwrap_or(1);
-        let ids: Vec<String> = (0..max).map(|i| format!("bench-many-{i:03}")).collect();
-        let experiments: Vec<Experiment> = ids
-            .iter()
-            .map(|id| Experiment::new(id.clone(), 3, 1))
-            .collect();
-        let path = self.scenario("many", &experiments)?;
-        for &n in ns {
-            let name = format!("many-{n}");
-            let sim = self.start_sim(&path, &name)?;
-            self.expect(
-                &mut self.gate(&sim.url, &ids[..n].join(","), "0.2s", &name)?,
-                0,
-                &name,
-            )?;
-            let requests = sim.requests()?;
-            let runs = sim.runs()?;
-            let polls: Vec<&Recorded> = requests.iter().filter(|r| r.is_status_poll()).collect();
-            // A round polls every pending run once, so the run polled most
-            // often was polled once per round.
-            let rounds = runs
-                .iter()
-                .map(|run| {
-                    polls
-                        .iter()
-                        .filter(|p| p.notify_ids.contains(&run.notify_id))
-                        .count()
-                })
-                .max()
-                .unwrap_or(0);
-            if runs.len() != n || rounds == 0 {
-                return Err(format!(
-                    "{name}: {} runs, {rounds} poll rounds recorded",
-                    runs.len()
-                ));
-            }
-            let all_named = polls.iter().all(|p| p.notify_ids.len() == n);
-            let per_round = polls.len() as f64 / rounds as f64;
-            table.check(
-                &format!("requests per poll, N = {n}"),
-                format!(
-                    "{per_round:.2} ({} requests over {rounds} polls; {} named all {n} runs)",
-                    polls.len(),
-                    if all_named { "each" } else { "NOT each" }
-                ),
-                "1",
-                polls.len() == rounds && all_named,
-            );
-        }
         Ok(())
     }
 

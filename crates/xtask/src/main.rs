@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "bench" => bench::Options::parse(&args[1..]).and_then(bench::run),
-        "settings" => settings::run(&root(), &args[1..]),
+        "settings" => root().and_then(|r| settings::run(&r, &args[1..])),
         // The bench runs each measured command through this (bench/child.rs).
         bench::MEASURE_TASK => return bench::measure_main(&args[1..]),
         _ => Err(format!("unknown task {task:?}. {TASKS}")),
@@ -52,13 +52,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (this crate lives in crates/xtask).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
+/// The workspace root of the checkout the command is run in, as cargo finds
+/// it from the current directory (`cargo xtask` runs from anywhere inside
+/// the workspace). Not CARGO_MANIFEST_DIR: that path is fixed when xtask is
+/// compiled, so a copied checkout whose target/ holds a built xtask would
+/// run (and build, and bench) the original tree instead of itself.
+fn root() -> Result<PathBuf, String> {
+    let out = Command::new(cargo())
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .map_err(|e| format!("cannot run cargo locate-project: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo locate-project --workspace failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    manifest
+        .parent()
+        .filter(|p| p.join("crates").join("xtask").is_dir())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .ok_or_else(|| {
+            format!(
+                "{} is not this project's workspace (no crates/xtask next to it); \
+                 run cargo xtask inside the chaos-gate checkout",
+                manifest.display()
+            )
+        })
 }
 
 fn cargo() -> String {
@@ -66,7 +87,7 @@ fn cargo() -> String {
 }
 
 fn demo() -> Result<(), String> {
-    let root = root();
+    let root = root()?;
     println!("==> building chaos-gate and chaos-sim");
     let status = Command::new(cargo())
         .current_dir(&root)

@@ -113,6 +113,15 @@ pub struct Recorded {
     pub document: String,
     pub notify_ids: Vec<String>,
     pub response_bytes: u64,
+    /// Both directions on the wire: request line, headers and body, and the
+    /// same of the answer.
+    pub wire_bytes: u64,
+    /// When it arrived, in microseconds since the Unix epoch.
+    pub at_unix_us: u64,
+    /// When the simulator had its answer ready (0 if none was sent).
+    pub answered_at_unix_us: u64,
+    /// Which TCP connection carried it (numbered in the order accepted).
+    pub connection: u64,
 }
 
 impl Recorded {
@@ -134,6 +143,11 @@ impl Recorded {
                 })
                 .unwrap_or_default(),
             response_bytes: v["response_bytes"].as_u64().unwrap_or(0),
+            wire_bytes: v["request_wire_bytes"].as_u64().unwrap_or(0)
+                + v["response_wire_bytes"].as_u64().unwrap_or(0),
+            at_unix_us: v["at_unix_us"].as_u64().unwrap_or(0),
+            answered_at_unix_us: v["answered_at_unix_us"].as_u64().unwrap_or(0),
+            connection: v["connection"].as_u64().unwrap_or(0),
         }
     }
 
@@ -162,7 +176,6 @@ impl Recorded {
 /// One run as the simulator sees it.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
-    pub notify_id: String,
     /// When a poll first served the run a terminal phase.
     pub terminal_at_unix_ms: Option<u64>,
 }
@@ -170,7 +183,6 @@ pub struct RunRecord {
 impl RunRecord {
     fn from_json(v: &Value) -> RunRecord {
         RunRecord {
-            notify_id: v["notify_id"].as_str().unwrap_or("").to_string(),
             terminal_at_unix_ms: v["terminal_at_unix_ms"].as_u64(),
         }
     }

@@ -127,9 +127,13 @@ impl<'de> Deserialize<'de> for Nodes {
                 f.write_str("a map of nodes")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Nodes, A::Error> {
+                // Only nodes with chaosData are kept: an Argo workflow has
+                // many more nodes (steps, pods) than faults.
                 let mut nodes = BTreeMap::new();
                 while let Some((k, v)) = a.next_entry::<String, NodeValue>()? {
-                    nodes.insert(k, v);
+                    if v.0.as_ref().is_some_and(|n| n.chaos_data.is_some()) {
+                        nodes.insert(k, v);
+                    }
                 }
                 Ok(Nodes(nodes))
             }
@@ -186,8 +190,51 @@ struct NodeChaosData(Option<ChaosData>);
 
 impl<'de> Deserialize<'de> for NodeChaosData {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(NodeChaosData(serde_json::from_value(v).ok()))
+        Ok(NodeChaosData(d.deserialize_any(ObjectOnly::new())?))
+    }
+}
+
+/// Reads a `T` from a JSON object and skips anything else as absent,
+/// without building an intermediate `Value`: node-heavy documents (an Argo
+/// workflow with thousands of step and pod nodes) are read at the speed of
+/// the parser, in no more memory than the faults take.
+struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+impl<T> ObjectOnly<T> {
+    fn new() -> Self {
+        ObjectOnly(std::marker::PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(a)).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Option<T>, A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
     }
 }
 
@@ -202,8 +249,7 @@ struct NodeValue(Option<Node>);
 
 impl<'de> Deserialize<'de> for NodeValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(NodeValue(serde_json::from_value(v).ok()))
+        Ok(NodeValue(d.deserialize_any(ObjectOnly::new())?))
     }
 }
 

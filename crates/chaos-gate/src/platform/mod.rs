@@ -195,6 +195,17 @@ pub trait Platform: Sync {
         run: &RunRef,
     ) -> impl Future<Output = Result<Vec<Fault>, PlatformError>> + Send;
 
+    /// The faults of several finished runs, one result per run in the
+    /// order given. A platform that can read many runs in one request does
+    /// so (Harness); the default reads them one by one, all at once, which
+    /// the transport's connection bound keeps in check.
+    fn faults_of(
+        &self,
+        runs: &[RunRef],
+    ) -> impl Future<Output = Vec<Result<Vec<Fault>, PlatformError>>> + Send {
+        futures_util::future::join_all(runs.iter().map(|r| self.faults(r)))
+    }
+
     /// Stops a run (one attempt; the gate bounds the time). The run must
     /// have its run ID: a stop that names no run stops other people's runs
     /// or only marks the run stopped (see the fidelity record).

@@ -290,3 +290,34 @@ async fn a_signal_during_the_trigger_waits_for_its_answer_and_stops_the_run() {
 async fn a_signal_during_a_hanging_trigger_finds_its_run_and_stops_it() {
     cancelled_during_the_trigger(20_000).await;
 }
+
+/// Triggers go out at most 8 at a time (the connection bound); a signal
+/// while many are still queued sends none of those, and every run the sent
+/// ones started is stopped, within 5 s.
+#[tokio::test]
+async fn a_signal_while_triggers_are_queued_sends_no_more_and_stops_what_started() {
+    let ids: Vec<String> = (0..40).map(|i| format!("exp-{i:02}")).collect();
+    let mut body: String = ids
+        .iter()
+        .map(|id| experiment(id, &["Running"], None))
+        .collect();
+    body.push_str(
+        "[[inject]]\noperation = \"runChaosExperiment\"\nafter_effect = true\ndelay_ms = 800\n",
+    );
+    let sim = sim(&body).await;
+    let (mut child, _dir) = Gate::new(&sim, &ids.join(",")).spawn();
+    eventually(
+        Duration::from_secs(20),
+        "the first triggers to arrive",
+        || count(&sim, "runChaosExperiment") >= 1,
+    )
+    .await;
+    let (code, took) = signal_and_wait(&mut child, "TERM").await;
+    assert_eq!(code, Some(143));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let sent = count(&sim, "runChaosExperiment");
+    assert!((1..=8).contains(&sent), "{sent} triggers sent");
+    let runs = sim.runs();
+    assert_eq!(runs.len(), sent, "one run per trigger sent");
+    assert!(runs.iter().all(|r| r.stopped), "every started run stopped");
+}

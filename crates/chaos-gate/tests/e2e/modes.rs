@@ -87,9 +87,7 @@ async fn fifty_harness_experiments_share_one_status_request_per_poll() {
     for p in &polls {
         let body: Value = serde_json::from_str(&p.body).expect("JSON");
         assert_eq!(
-            body["variables"]["request"]["notifyIDs"]
-                .as_array()
-                .map(Vec::len),
+            body["variables"]["r"]["notifyIDs"].as_array().map(Vec::len),
             Some(50)
         );
     }

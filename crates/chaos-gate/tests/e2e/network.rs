@@ -75,6 +75,42 @@ async fn ca_cert_trusts_a_private_certificate_and_without_it_the_gate_exits_3() 
     );
 }
 
+/// The system's store, read from one bundle file (SSL_CERT_FILE here, the
+/// distribution's bundle otherwise) or, when SSL_CERT_DIR is set, from the
+/// directory as well: a CA a company added there is trusted without
+/// ca_cert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_in_the_system_store_is_trusted_from_its_bundle_file_or_directory() {
+    let sim = sim(PASSING).await;
+    let (port, pem) = tls_front(sim.addr()).await;
+    let endpoint = format!("https://localhost:{port}");
+
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
+    let bundle = gate.path("bundle.pem");
+    // A bundle as update-ca-certificates writes it: the public roots, then
+    // the one the company added.
+    let public = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
+    std::fs::write(&bundle, format!("{public}\n{pem}")).expect("write bundle");
+    let run = gate
+        .env("SSL_CERT_FILE", bundle.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(0);
+
+    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
+    let dir = gate.path("certs");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("company.pem"), &pem).expect("write CA");
+    let empty = gate.path("empty.pem");
+    std::fs::write(&empty, "").expect("write");
+    let run = gate
+        .env("SSL_CERT_DIR", dir.to_str().expect("utf-8"))
+        .env("SSL_CERT_FILE", empty.to_str().expect("utf-8"))
+        .run()
+        .await;
+    run.assert_code(0);
+}
+
 #[tokio::test]
 async fn a_ca_cert_that_is_not_pem_is_bad_input() {
     let sim = sim(PASSING).await;

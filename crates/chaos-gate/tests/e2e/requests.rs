@@ -57,7 +57,10 @@ async fn requests_have_the_documented_url_headers_and_variables() {
             assert_eq!(r.path, "/gateway/chaos/manager/api/query");
             assert_eq!(r.query, format!("accountIdentifier={ACCOUNT}"));
             assert_eq!(header(r, "content-type"), Some("application/json"));
-            let ids = &body(r)["variables"]["identifiers"];
+            // The status poll names its variables $i and $r (it is sent
+            // on every poll, so every byte counts); the rest in full.
+            let vars = &body(r)["variables"];
+            let ids = vars.get("identifiers").unwrap_or(&vars["i"]);
             assert_eq!(ids["orgIdentifier"], "org-9");
             assert_eq!(ids["accountIdentifier"], ACCOUNT);
             assert_eq!(ids["projectIdentifier"], PROJECT);
@@ -70,7 +73,7 @@ async fn requests_have_the_documented_url_headers_and_variables() {
     assert_eq!(poll.operation.as_deref(), Some("listWorkflowRun"));
     let notify = sim.runs()[0].notify_id.clone();
     assert_eq!(
-        body(poll)["variables"]["request"]["notifyIDs"],
+        body(poll)["variables"]["r"]["notifyIDs"],
         serde_json::json!([notify])
     );
 }
@@ -123,7 +126,7 @@ async fn one_status_request_per_poll_carries_every_notify_id() {
         .collect();
     assert!(light.len() >= 4, "polled until the end");
     for r in &light {
-        let n = crate::requests::body(r)["variables"]["request"]["notifyIDs"]
+        let n = crate::requests::body(r)["variables"]["r"]["notifyIDs"]
             .as_array()
             .map(Vec::len);
         assert_eq!(n, Some(5), "every notify ID in the one request: {}", r.body);
@@ -188,4 +191,71 @@ async fn a_heartbeat_is_printed_while_nothing_changes() {
     run.assert_code(0);
     assert!(run.stdout.contains("still waiting after"), "{}", run.stdout);
     assert!(run.stdout.contains("exp Running"), "{}", run.stdout);
+}
+
+/// Spec §8 with 200 experiments: one status request per poll naming every
+/// run, one request for the execution data of all of them, every trigger
+/// sent once, and a small fixed number of connections (requests queue for
+/// a slot rather than each opening its own).
+#[tokio::test]
+async fn many_experiments_cost_one_poll_request_one_execution_data_read_and_few_connections() {
+    const N: usize = 200;
+    let phases = ["Queued", "Running", "Completed"];
+    let ids: Vec<String> = (0..N).map(|i| format!("exp-{i:03}")).collect();
+    let body: String = ids
+        .iter()
+        .map(|id| experiment(id, &phases, Some(100.0)))
+        .collect();
+    let sim = sim(&body).await;
+    Gate::new(&sim, &ids.join(",")).run().await.assert_code(0);
+    let requests = sim.requests();
+    assert_eq!(count(&sim, "runChaosExperiment"), N, "each trigger once");
+    let (heavy, light): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("listWorkflowRun"))
+        .partition(|r| r.body.contains("executionData"));
+    assert_eq!(light.len(), phases.len(), "one status request per poll");
+    for r in &light {
+        assert_eq!(r.notify_ids.len(), N, "every run in the one poll");
+    }
+    assert_eq!(heavy.len(), 1, "the execution data of all runs at once");
+    assert_eq!(heavy[0].notify_ids.len(), N);
+    let connections: std::collections::BTreeSet<u64> =
+        requests.iter().map(|r| r.connection).collect();
+    assert!(
+        connections.len() <= 16,
+        "{} connections for {} requests",
+        connections.len(),
+        requests.len()
+    );
+    assert!(sim.runs().iter().all(|r| r.phase == "Completed"));
+}
+
+/// A status poll for one run, both directions on the wire: under 900
+/// bytes (only the fields read are asked for, in compact query text).
+#[tokio::test]
+async fn a_status_poll_for_one_run_is_under_900_bytes_on_the_wire() {
+    let sim = sim(&experiment("exp", &["Running", "Completed"], Some(100.0))).await;
+    Gate::new(&sim, "exp").run().await.assert_code(0);
+    let polls: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.operation.as_deref() == Some("listWorkflowRun") && !r.body.contains("executionData")
+        })
+        .collect();
+    assert!(!polls.is_empty());
+    for r in &polls {
+        let wire = r.request_wire_bytes + r.response_wire_bytes;
+        eprintln!(
+            "poll: {} + {} = {wire} B on the wire",
+            r.request_wire_bytes, r.response_wire_bytes
+        );
+        assert!(
+            wire <= 900,
+            "{wire} B ({} + {}): {r:?}",
+            r.request_wire_bytes,
+            r.response_wire_bytes
+        );
+    }
 }

@@ -35,6 +35,9 @@ pub struct Usage {
     /// When `wait4` returned, in milliseconds since the Unix epoch: the
     /// same clock the simulator stamps its records with.
     pub exited_at_unix_ms: u64,
+    /// Just before the child was spawned, in microseconds since the Unix
+    /// epoch (the simulator's `at_unix_us` clock).
+    pub started_at_unix_us: u64,
     /// User plus system CPU time.
     pub cpu: Duration,
     /// Peak resident set size, in bytes.
@@ -87,10 +90,11 @@ pub fn measure_main(args: &[String]) -> ExitCode {
     let spawner_rss_bytes = own_peak_rss().unwrap_or(0);
     let result = measure(Command::new(program).args(rest)).and_then(|usage| {
         let text = format!(
-            "code={}\nwall_ns={}\nexited_at_unix_ms={}\ncpu_ns={}\nmax_rss_bytes={}\nspawner_rss_bytes={spawner_rss_bytes}\n",
+            "code={}\nwall_ns={}\nexited_at_unix_ms={}\nstarted_at_unix_us={}\ncpu_ns={}\nmax_rss_bytes={}\nspawner_rss_bytes={spawner_rss_bytes}\n",
             usage.code.map_or("signal".to_string(), |c| c.to_string()),
             usage.wall.as_nanos(),
             usage.exited_at_unix_ms,
+            usage.started_at_unix_us,
             usage.cpu.as_nanos(),
             usage.max_rss_bytes,
         );
@@ -108,6 +112,10 @@ pub fn measure_main(args: &[String]) -> ExitCode {
 /// Spawns `command`, waits for it with `wait4`, and returns its usage.
 fn measure(command: &mut Command) -> Result<Usage, String> {
     let program = command.get_program().to_string_lossy().into_owned();
+    let started_at_unix_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
     let started = Instant::now();
     let child = command
         .spawn()
@@ -123,6 +131,7 @@ fn measure(command: &mut Command) -> Result<Usage, String> {
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
         wall,
         exited_at_unix_ms,
+        started_at_unix_us,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         // Linux reports ru_maxrss in kibibytes.
         max_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
@@ -145,6 +154,7 @@ fn parse_report(text: &str) -> Result<Usage, String> {
         code: value("code")?.parse().ok(),
         wall: Duration::from_nanos(number("wall_ns")?),
         exited_at_unix_ms: number("exited_at_unix_ms")?,
+        started_at_unix_us: number("started_at_unix_us").unwrap_or(0),
         cpu: Duration::from_nanos(number("cpu_ns")?),
         max_rss_bytes: number("max_rss_bytes")?,
         spawner_rss_bytes: number("spawner_rss_bytes")?,

@@ -35,6 +35,7 @@ pub struct Experiment {
     phases: Vec<&'static str>,
     faults: usize,
     execution_data_pad_bytes: usize,
+    execution_data_nodes_bytes: usize,
 }
 
 impl Experiment {
@@ -55,7 +56,16 @@ impl Experiment {
             phases,
             faults,
             execution_data_pad_bytes: 0,
+            execution_data_nodes_bytes: 0,
         }
+    }
+
+    /// Grows the run's `executionData` to about `bytes` with Argo step and
+    /// pod nodes (the simulator's `execution_data_nodes_bytes`): the
+    /// node-heavy shape of a large real workflow.
+    pub fn with_argo_execution_data(mut self, bytes: usize) -> Experiment {
+        self.execution_data_nodes_bytes = bytes;
+        self
     }
 
     /// Pads the run's `executionData` to about `bytes` (the simulator's
@@ -78,6 +88,13 @@ impl Experiment {
                 s,
                 "execution_data_pad_bytes = {}",
                 self.execution_data_pad_bytes
+            );
+        }
+        if self.execution_data_nodes_bytes > 0 {
+            let _ = writeln!(
+                s,
+                "execution_data_nodes_bytes = {}",
+                self.execution_data_nodes_bytes
             );
         }
         for i in 0..self.faults {
