@@ -83,17 +83,32 @@ pub const LIST_EXPERIMENT_RUN: &str =
 /// `getExperimentRun`, each with its own `$r<i>` (run ID) and `$n<i>`
 /// (notify ID) variables.
 pub fn poll_document(n: usize) -> String {
+    aliased_runs("PollExperimentRuns", n, RUN_FIELDS)
+}
+
+/// The execution data of `n` finished runs in one document, aliased as
+/// [`poll_document`] is.
+pub fn execution_data_document(n: usize) -> String {
+    aliased_runs(
+        "GetExperimentRunsExecutionData",
+        n,
+        "experimentRunID executionData",
+    )
+}
+
+/// `n` aliases `r0`, `r1`, ... of `getExperimentRun`, selecting `fields`.
+fn aliased_runs(operation: &str, n: usize, fields: &str) -> String {
     use std::fmt::Write;
     let mut vars = String::from("$projectID: ID!");
-    let mut fields = String::new();
+    let mut selection = String::new();
     for i in 0..n {
         let _ = write!(vars, ", $r{i}: ID, $n{i}: ID");
         let _ = write!(
-            fields,
-            " r{i}: getExperimentRun(projectID: $projectID, experimentRunID: $r{i}, notifyID: $n{i}) {{ {RUN_FIELDS} }}"
+            selection,
+            " r{i}: getExperimentRun(projectID: $projectID, experimentRunID: $r{i}, notifyID: $n{i}) {{ {fields} }}"
         );
     }
-    format!("query PollExperimentRuns({vars}) {{{fields} }}")
+    format!("query {operation}({vars}) {{{selection} }}")
 }
 
 /// An experiment's recent runs, newest first, for its baseline.
@@ -299,6 +314,25 @@ impl Litmus {
     /// One poll of every run in one request; when the server cannot answer
     /// one of them (its errors null the whole `data`), each is asked alone.
     async fn poll_runs(&self, runs: &[RunRef]) -> Result<Vec<Option<WireRun>>, PlatformError> {
+        self.runs_by_alias(
+            runs,
+            &poll_document(runs.len()),
+            GET_EXPERIMENT_RUN,
+            SMALL_BODY,
+        )
+        .await
+    }
+
+    /// `document` (aliases `r0`, `r1`, ... of `getExperimentRun`) for every
+    /// run in one request; when the server cannot answer one of them (its
+    /// errors null the whole `data`), each is asked alone with `single`.
+    async fn runs_by_alias(
+        &self,
+        runs: &[RunRef],
+        document: &str,
+        single: &str,
+        cap: usize,
+    ) -> Result<Vec<Option<WireRun>>, PlatformError> {
         let mut variables = serde_json::Map::new();
         variables.insert("projectID".into(), json!(self.project_id));
         for (i, r) in runs.iter().enumerate() {
@@ -308,13 +342,7 @@ impl Litmus {
         }
         let what = format!("getExperimentRun for {} run(s)", runs.len());
         let answer: Result<HashMap<String, Option<WireRun>>, PlatformError> = self
-            .query(
-                &what,
-                Mode::Read,
-                SMALL_BODY,
-                &poll_document(runs.len()),
-                Value::Object(variables),
-            )
+            .query(&what, Mode::Read, cap, document, Value::Object(variables))
             .await;
         match answer {
             Ok(mut by_alias) => Ok((0..runs.len())
@@ -324,7 +352,7 @@ impl Litmus {
                 tracing::debug!("{}; asking each run on its own", e.message);
                 let one = |r| async move {
                     let what = format!("getExperimentRun for {}", describe(r));
-                    match self.get_run(&what, GET_EXPERIMENT_RUN, SMALL_BODY, r).await {
+                    match self.get_run(&what, single, cap, r).await {
                         // A run the server has no answer for is left out,
                         // as a run not listed yet is (§4); the others are
                         // still judged.
@@ -551,6 +579,41 @@ impl Platform for Litmus {
                 parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
             }
             None => Ok(Vec::new()),
+        }
+    }
+
+    async fn faults_of(&self, runs: &[RunRef]) -> Vec<Result<Vec<Fault>, PlatformError>> {
+        if runs.len() < 2 {
+            let mut out = Vec::new();
+            for r in runs {
+                out.push(self.faults(r).await);
+            }
+            return out;
+        }
+        // Every finished run's execution data in one request.
+        let answers = self
+            .runs_by_alias(
+                runs,
+                &execution_data_document(runs.len()),
+                GET_EXPERIMENT_RUN_EXECUTION_DATA,
+                EXECUTION_DATA_BODY,
+            )
+            .await;
+        match answers {
+            Ok(wires) => runs
+                .iter()
+                .zip(wires)
+                .map(|(r, wire)| match wire.and_then(|w| w.execution_data) {
+                    Some(ExecutionData(parsed)) => parsed.map_err(|e| {
+                        PlatformError::unusable(format!(
+                            "getExperimentRun (execution data of {}): {e}",
+                            describe(r)
+                        ))
+                    }),
+                    None => Ok(Vec::new()),
+                })
+                .collect(),
+            Err(e) => runs.iter().map(|_| Err(e.clone())).collect(),
         }
     }
 

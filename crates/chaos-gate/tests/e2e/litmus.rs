@@ -31,7 +31,9 @@ fn every_document_the_litmus_client_sends_validates_against_the_schema() {
     let schema = schema();
     let polls: Vec<String> = [1, 3]
         .map(chaos_gate::platform::litmus::poll_document)
-        .to_vec();
+        .into_iter()
+        .chain([1, 3].map(chaos_gate::platform::litmus::execution_data_document))
+        .collect();
     let docs = chaos_gate::platform::litmus::DOCUMENTS
         .iter()
         .copied()
@@ -336,4 +338,112 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
         triggers, 2,
         "the refused trigger was sent again with the new token"
     );
+}
+
+/// Spec §8 on ChaosCenter: every run of the gate in one status request per
+/// poll (aliases of getExperimentRun), and the execution data of runs that
+/// finished together in one request.
+#[tokio::test]
+async fn litmus_polls_all_runs_in_one_request_and_reads_execution_data_together() {
+    const N: usize = 30;
+    let body: String = (0..N)
+        .map(|i| experiment(&format!("exp-{i}"), &["Running", "Completed"], Some(100.0)))
+        .collect();
+    let sim = litmus_sim(&body).await;
+    let ids: Vec<String> = (0..N).map(|i| format!("exp-{i}")).collect();
+    let run = Gate::litmus(&sim, &ids.join(",")).run().await;
+    run.assert_code(0);
+    let requests = sim.requests();
+    let polls: Vec<_> = requests
+        .iter()
+        .filter(|r| r.body.contains("PollExperimentRuns("))
+        .collect();
+    assert_eq!(polls.len(), 2, "Running, then Completed: two polls");
+    for p in &polls {
+        assert_eq!(
+            p.body.matches("getExperimentRun(").count(),
+            N,
+            "every run in the one request"
+        );
+    }
+    let reads = requests
+        .iter()
+        .filter(|r| r.body.contains("GetExperimentRunsExecutionData("))
+        .count();
+    assert_eq!(
+        reads, 1,
+        "the execution data of all {N} runs in one request"
+    );
+    assert_eq!(count(&sim, "runChaosExperiment"), N);
+}
+
+/// One run the server cannot answer nulls the whole aliased answer
+/// (`getExperimentRun` is non-null in the schema): the poll then asks each
+/// run on its own, and the runs it can answer are still judged.
+#[tokio::test]
+async fn a_batched_poll_that_errors_falls_back_to_one_request_per_run() {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let query = |needle: &'static str| {
+        Mock::given(method("POST"))
+            .and(path("/api/query"))
+            .and(body_string_contains(needle))
+    };
+    query("RunChaosExperiment(")
+        .and(body_string_contains("\"a\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-a"}}}),
+        ))
+        .mount(&server)
+        .await;
+    query("RunChaosExperiment(")
+        .and(body_string_contains("\"b\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-b"}}}),
+        ))
+        .mount(&server)
+        .await;
+    query("PollExperimentRuns(")
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "errors": [{"message": "no matching experiment run", "path": ["r1"]}],
+            "data": null
+        })))
+        .mount(&server)
+        .await;
+    for (notify, exp) in [("n-a", "a"), ("n-b", "b")] {
+        query("GetExperimentRun(")
+            .and(body_string_contains(notify))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+                "getExperimentRun": {"experimentRunID": format!("r-{exp}"), "experimentID": exp,
+                                     "notifyID": notify, "phase": "Completed", "resiliencyScore": 100}}})),
+            )
+            .mount(&server)
+            .await;
+    }
+    query("GetExperimentRunsExecutionData(")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+            "r0": {"experimentRunID": "r-a", "executionData": ""},
+            "r1": {"experimentRunID": "r-b", "executionData": ""}}})),
+        )
+        .mount(&server)
+        .await;
+    let run = Gate::litmus_at(&server.uri(), "a,b")
+        .without("CHAOS_GATE_USERNAME")
+        .without("CHAOS_GATE_PASSWORD")
+        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .run()
+        .await;
+    run.assert_code(0);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let count = |needle: &str| {
+        requests
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(needle))
+            .count()
+    };
+    assert_eq!(count("PollExperimentRuns("), 1);
+    assert_eq!(count("query GetExperimentRun("), 2, "each run alone");
 }
