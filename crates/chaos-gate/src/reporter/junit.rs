@@ -117,6 +117,19 @@ fn details(e: &ExperimentReport, threshold: f64) -> String {
         format!("expected resilience score: {}", fmt_score(threshold)),
         format!("reason: {}", bounded(&e.message)),
     ];
+    if let Some(b) = &e.baseline {
+        let scores: Vec<String> = b.scores.iter().map(|s| fmt_score(*s)).collect();
+        lines.push(format!(
+            "baseline: {} (median of {} past run(s), oldest first: {})",
+            fmt_score(b.score),
+            b.scores.len(),
+            scores.join(", ")
+        ));
+        if !b.run_ids.is_empty() {
+            let ids: Vec<String> = b.run_ids.iter().map(|r| bounded(r)).collect();
+            lines.push(format!("baseline runs: {}", ids.join(", ")));
+        }
+    }
     if let Some(n) = &e.notify_id {
         lines.push(format!("notify ID: {}", bounded(n)));
     }
