@@ -30,18 +30,11 @@ pub async fn post<T: DeserializeOwned>(
     variables: Value,
     auth: impl Fn(RequestBuilder) -> RequestBuilder,
 ) -> Result<T, PlatformError> {
-    send(
-        http,
-        url,
-        what,
-        mode,
-        cap,
-        document,
-        variables,
-        auth,
-        |answer| read(what, answer),
-    )
-    .await
+    let answer = post_partial(http, url, what, mode, cap, document, variables, auth).await?;
+    match answer.errors {
+        Some(e) => Err(e),
+        None => Ok(answer.data),
+    }
 }
 
 /// Like [`post`], but an answer that carries `errors` *and* `data` gives
@@ -58,32 +51,6 @@ pub async fn post_partial<T: DeserializeOwned>(
     variables: Value,
     auth: impl Fn(RequestBuilder) -> RequestBuilder,
 ) -> Result<Partial<T>, PlatformError> {
-    send(
-        http,
-        url,
-        what,
-        mode,
-        cap,
-        document,
-        variables,
-        auth,
-        |answer| read_partial(what, answer),
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn send<R>(
-    http: &Http,
-    url: &Url,
-    what: &str,
-    mode: Mode,
-    cap: usize,
-    document: &str,
-    variables: Value,
-    auth: impl Fn(RequestBuilder) -> RequestBuilder,
-    accept: impl Fn(&[u8]) -> Result<R, Rejected>,
-) -> Result<R, PlatformError> {
     let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
         .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
     http.send(
@@ -95,7 +62,7 @@ async fn send<R>(
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
         },
-        accept,
+        |answer| read_partial(what, answer),
     )
     .await
 }
