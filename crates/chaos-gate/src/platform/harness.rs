@@ -7,6 +7,8 @@
 //! experiments the gate runs. `executionData` is asked for once per run,
 //! after it finished.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
@@ -15,10 +17,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
+use super::inputs::RuntimeInputs;
 use super::{
     checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
-    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun, Platform, PlatformError, Probe,
+    RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -73,6 +76,14 @@ pub const LIST_WORKFLOW: &str =
   }
 }";
 
+/// An experiment's ID (UUID) from its identity.
+pub const LIST_WORKFLOW_BY_IDENTITY: &str =
+    "query ListWorkflowByIdentity($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
+  listWorkflow(identifiers: $identifiers, request: $request) {
+    workflows { workflowID identity name isRemoved infra { infraID isActive } }
+  }
+}";
+
 /// Every GraphQL document this client can send, for schema tests.
 pub const DOCUMENTS: &[&str] = &[
     RUN_CHAOS_EXPERIMENT,
@@ -81,7 +92,19 @@ pub const DOCUMENTS: &[&str] = &[
     LIST_RECENT_RUNS,
     LIST_PAST_RUNS,
     LIST_WORKFLOW,
+    LIST_WORKFLOW_BY_IDENTITY,
 ];
+
+/// Whether an `experiment_id` entry is an experiment ID (a UUID) rather
+/// than an identity (spec §2: anything that is not a UUID).
+pub fn is_uuid(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
 
 /// A Harness chaos client for one account, organization and project.
 pub struct Harness {
@@ -92,6 +115,11 @@ pub struct Harness {
     account_id: String,
     org_id: String,
     project_id: String,
+    runtime_inputs: Option<RuntimeInputs>,
+    input_set: Option<String>,
+    /// Identity → experiment ID (UUID), learnt from trigger answers, polls
+    /// (`workflowID`) and look-ups: stops, links and listings need the ID.
+    ids: Mutex<HashMap<String, String>>,
 }
 
 impl Harness {
@@ -115,7 +143,185 @@ impl Harness {
             account_id,
             org_id,
             project_id,
+            runtime_inputs: None,
+            input_set: None,
+            ids: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Runs every experiment with these runtime inputs and input set.
+    pub fn with_inputs(
+        mut self,
+        runtime_inputs: Option<RuntimeInputs>,
+        input_set: Option<String>,
+    ) -> Harness {
+        self.runtime_inputs = runtime_inputs;
+        self.input_set = input_set;
+        self
+    }
+
+    /// `{endpoint}/gateway/chaos/manager/api/rest/v2/<segments>` with the
+    /// scope query parameters; each segment is encoded as one path segment.
+    fn rest(&self, segments: &[&str]) -> Url {
+        let mut url = base(&self.endpoint, "rest");
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("v2").extend(segments);
+        }
+        url.query_pairs_mut()
+            .append_pair("accountIdentifier", &self.account_id)
+            .append_pair("organizationIdentifier", &self.org_id)
+            .append_pair("projectIdentifier", &self.project_id);
+        url
+    }
+
+    /// The experiment ID (UUID) of an `experiment_id` entry, where known.
+    fn known_id(&self, experiment_id: &str) -> Option<String> {
+        if is_uuid(experiment_id) {
+            return Some(experiment_id.to_string());
+        }
+        self.ids.lock().ok()?.get(experiment_id).cloned()
+    }
+
+    fn learn_id(&self, identity: &str, id: &str) {
+        if is_uuid(identity) || id.trim().is_empty() {
+            return;
+        }
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(identity.to_string(), id.to_string());
+        }
+    }
+
+    /// The experiment ID of an entry, looking an identity up with
+    /// `listWorkflow(identities)` when it is not known yet.
+    async fn experiment_uuid(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        if let Some(id) = self.known_id(experiment_id) {
+            return Ok(id);
+        }
+        let w = self.workflow_by_identity(experiment_id).await?;
+        w.workflow_id.ok_or_else(|| {
+            PlatformError::unusable(format!(
+                "listWorkflow for identity {experiment_id}: the answer has no workflowID"
+            ))
+        })
+    }
+
+    async fn workflow_by_identity(&self, identity: &str) -> Result<Workflow, PlatformError> {
+        let what = format!("listWorkflow for identity {identity}");
+        let data: WorkflowsData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_WORKFLOW_BY_IDENTITY,
+                json!({ "identifiers": self.identifiers(), "request": { "identities": [identity] } }),
+            )
+            .await?;
+        let list = graphql::field(&what, data.list_workflow, "listWorkflow")?;
+        let found = list
+            .workflows
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .find(|w| w.identity.as_deref() == Some(identity));
+        let Some(w) = found else {
+            return Err(PlatformError::new(ErrorKind::NotFound, format!(
+                "experiment {identity} (an identity: not a UUID) was not found in project {} (org {}); \
+                 check experiment_id, project_id and org_id",
+                self.project_id, self.org_id
+            )));
+        };
+        if let Some(id) = &w.workflow_id {
+            self.learn_id(identity, id);
+        }
+        Ok(w)
+    }
+
+    /// Triggers through REST v2 (`runChaosV2Experiment`, reference A1):
+    /// for an identity, runtime inputs or an input set.
+    async fn trigger_v2(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        let identity = !is_uuid(experiment_id);
+        let what = format!("run (REST v2) for {experiment_id}");
+        let body = match (&self.runtime_inputs, &self.input_set) {
+            (Some(inputs), Some(set)) => {
+                // Harness ignores inputsetIdentity when runtimeInputs is
+                // sent (A1): merge here, so the settings override the set.
+                let stored = self.input_set_inputs(experiment_id, set).await?;
+                json!({ "runtimeInputs": inputs.over(&stored).to_wire() })
+            }
+            (Some(inputs), None) => json!({ "runtimeInputs": inputs.to_wire() }),
+            (None, Some(set)) => json!({ "inputsetIdentity": set }),
+            (None, None) => json!({}),
+        };
+        let mut url = self.rest(&["experiments", experiment_id, "run"]);
+        url.query_pairs_mut()
+            .append_pair("isIdentity", if identity { "true" } else { "false" })
+            .append_pair("isOnboardingRun", "false");
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let answer: RunAnswer = self
+            .http
+            .send(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |b| Ok(RunAnswer::read(b)),
+            )
+            .await
+            .map_err(auth_hint)?;
+        if let Some(id) = answer.experiment_id.as_deref().filter(|i| is_uuid(i)) {
+            self.learn_id(experiment_id, id);
+        }
+        match answer.notify_id {
+            Some(n) if !n.trim().is_empty() => Ok(n.trim().to_string()),
+            Some(_) => Err(PlatformError::unusable(format!(
+                "{what}: Harness returned an empty notify ID. Scheduled (cron) experiments are \
+                 started by their schedule and cannot be watched this way; trigger a \
+                 non-scheduled experiment."
+            ))),
+            None => Err(PlatformError::unusable(format!(
+                "{what}: the answer has no notifyID"
+            ))),
+        }
+    }
+
+    /// A stored input set's values (`GET .../inputsets/{id}`, A5).
+    async fn input_set_inputs(
+        &self,
+        experiment_id: &str,
+        set: &str,
+    ) -> Result<RuntimeInputs, PlatformError> {
+        let what = format!("input set {set} of {experiment_id}");
+        let mut url = self.rest(&["experiments", experiment_id, "inputsets", set]);
+        url.query_pairs_mut().append_pair(
+            "isIdentity",
+            if is_uuid(experiment_id) { "false" } else { "true" },
+        );
+        let spec: Option<String> = self
+            .http
+            .send(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                || self.headers(self.http.client().get(url.clone())),
+                |b| {
+                    let v: Value = serde_json::from_slice(b).unwrap_or(Value::Null);
+                    Ok(get_ci(&v, "data")
+                        .and_then(|d| get_ci(d, "spec"))
+                        .and_then(Value::as_str)
+                        .map(String::from))
+                },
+            )
+            .await
+            .map_err(auth_hint)?;
+        let spec = spec.ok_or_else(|| {
+            PlatformError::unusable(format!("{what}: the answer has no data.spec"))
+        })?;
+        RuntimeInputs::from_spec(&spec)
+            .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
     }
 
     fn identifiers(&self) -> Value {
@@ -245,6 +451,7 @@ struct WorkflowList {
 struct Workflow {
     #[serde(rename = "workflowID")]
     workflow_id: Option<String>,
+    identity: Option<String>,
     name: Option<String>,
     is_removed: Option<bool>,
     infra: Option<Infra>,
@@ -255,6 +462,80 @@ struct Workflow {
 #[serde(rename_all = "camelCase")]
 struct StopAnswer {
     is_stopped: Option<bool>,
+}
+
+/// A key of a JSON object, matched without regard to case: Harness's own
+/// clients decode REST answers case-insensitively, and its sources
+/// disagree on `notifyID` / `notifyId` (reference A0, A1).
+fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn text_ci(v: &Value, key: &str) -> Option<String> {
+    match get_ci(v, key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// The answer of `runChaosV2Experiment`: `notifyID` (swagger) or
+/// `notifyId` (Harness's MCP server), and where given the run and the
+/// experiment's ID.
+struct RunAnswer {
+    notify_id: Option<String>,
+    experiment_id: Option<String>,
+}
+
+impl RunAnswer {
+    fn read(body: &[u8]) -> RunAnswer {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        // Some gateways wrap answers in `data`.
+        let v = match get_ci(&v, "data") {
+            Some(d) if d.is_object() => d,
+            _ => &v,
+        };
+        RunAnswer {
+            notify_id: match get_ci(v, "notifyID") {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            },
+            experiment_id: text_ci(v, "experimentID"),
+        }
+    }
+}
+
+/// The probes of `getProbesInExperiment` (`POST rest/v2/probes/experiment-run`,
+/// reference A3): `{data: [{notifyId, experimentRunId, faultName, name,
+/// mode, status: {verdict, description}}]}`.
+fn probes_from(body: &[u8]) -> Result<Vec<Probe>, String> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON ({e})"))?;
+    let Some(items) = get_ci(&v, "data").and_then(Value::as_array) else {
+        return Err("the answer has no data array".to_string());
+    };
+    Ok(items
+        .iter()
+        .filter(|p| p.is_object())
+        .map(|p| {
+            let status = get_ci(p, "status");
+            Probe {
+                notify_id: text_ci(p, "notifyId"),
+                run_id: text_ci(p, "experimentRunId"),
+                fault: text_ci(p, "faultName").unwrap_or_default(),
+                name: text_ci(p, "name")
+                    .or_else(|| text_ci(p, "probeId"))
+                    .unwrap_or_else(|| "(unnamed probe)".to_string()),
+                mode: text_ci(p, "mode"),
+                verdict: status.and_then(|s| text_ci(s, "verdict")),
+                description: status.and_then(|s| text_ci(s, "description")),
+            }
+        })
+        .collect())
 }
 
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
@@ -295,6 +576,9 @@ impl Platform for Harness {
     }
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        if !is_uuid(experiment_id) || self.runtime_inputs.is_some() || self.input_set.is_some() {
+            return self.trigger_v2(experiment_id).await;
+        }
         let what = format!("runChaosExperiment for {experiment_id}");
         let answer = graphql::post_partial::<TriggerData>(
             &self.http,
@@ -317,12 +601,13 @@ impl Platform for Harness {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
+        let uuid = self.experiment_uuid(experiment_id).await?;
         let runs = self
             .list_runs(
                 &what,
                 LIST_RECENT_RUNS,
                 SMALL_BODY,
-                json!({ "workflowIDs": [experiment_id] }),
+                json!({ "workflowIDs": [uuid] }),
             )
             .await?;
         let candidates = runs.into_iter().map(|r| Candidate {
@@ -331,7 +616,7 @@ impl Platform for Harness {
             run_id: r.workflow_run_id,
             created_at: r.created_at,
         });
-        Ok(runs_since(candidates, experiment_id, since))
+        Ok(runs_since(candidates, &uuid, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
@@ -344,7 +629,80 @@ impl Platform for Harness {
                 json!({ "notifyIDs": ids }),
             )
             .await?;
-        statuses(wire, &ids)
+        let statuses = statuses(wire, &ids)?;
+        for r in runs.iter().filter(|r| !is_uuid(&r.experiment_id)) {
+            if let Some(id) = statuses
+                .iter()
+                .find(|s| r.matches(s))
+                .and_then(|s| s.experiment_id.as_deref())
+            {
+                self.learn_id(&r.experiment_id, id);
+            }
+        }
+        Ok(statuses)
+    }
+
+    async fn probes(&self, runs: &[RunRef]) -> Result<Option<Vec<Probe>>, PlatformError> {
+        let notify_ids: Vec<&str> = runs
+            .iter()
+            .map(|r| r.notify_id.as_str())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if notify_ids.is_empty() {
+            return Ok(None);
+        }
+        let what = "probe results (REST v2 getProbesInExperiment)";
+        let url = self.rest(&["probes", "experiment-run"]);
+        let body = serde_json::to_vec(&json!({ "notifyIds": notify_ids })).unwrap_or_default();
+        let probes = self
+            .http
+            .send(
+                what,
+                Mode::Read,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |b| {
+                    probes_from(b).map_err(|e| crate::http::Rejected {
+                        error: PlatformError::unusable(format!("{what}: {e}")),
+                        retry: true,
+                    })
+                },
+            )
+            .await
+            .map_err(auth_hint)?;
+        Ok(Some(probes))
+    }
+
+    async fn check_inputs(&self, experiment_id: &str) -> Result<Vec<InputProblem>, PlatformError> {
+        let what = format!("variables (REST v2) of {experiment_id}");
+        let mut url = self.rest(&["experiments", experiment_id, "variables"]);
+        url.query_pairs_mut().append_pair(
+            "isIdentity",
+            if is_uuid(experiment_id) { "false" } else { "true" },
+        );
+        let declared: Value = self
+            .http
+            .send(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                || self.headers(self.http.client().get(url.clone())),
+                |b| Ok(serde_json::from_slice(b).unwrap_or(Value::Null)),
+            )
+            .await
+            .map_err(auth_hint)?;
+        let mut given = RuntimeInputs::default();
+        if let Some(set) = &self.input_set {
+            given = self.input_set_inputs(experiment_id, set).await?;
+        }
+        if let Some(inputs) = &self.runtime_inputs {
+            given = inputs.over(&given);
+        }
+        Ok(input_problems(experiment_id, &declared, &given))
     }
 
     async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
@@ -379,18 +737,16 @@ impl Platform for Harness {
                 run.experiment_id
             )));
         };
-        let mut url = base(
-            &self.endpoint,
-            &format!("rest/v2/experiment/{}/stop", run.experiment_id),
-        );
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("accountIdentifier", &self.account_id)
-                .append_pair("organizationIdentifier", &self.org_id)
-                .append_pair("projectIdentifier", &self.project_id);
-            q.append_pair("experimentRunId", run_id)
-                .append_pair("notifyId", &run.notify_id);
-        }
+        // The stop endpoint wants the experiment's ID, never its identity
+        // (reference A4): learnt from the trigger or the polls.
+        let uuid = match self.known_id(&run.experiment_id) {
+            Some(id) => id,
+            None => self.experiment_uuid(&run.experiment_id).await?,
+        };
+        let mut url = self.rest(&["experiment", &uuid, "stop"]);
+        url.query_pairs_mut()
+            .append_pair("experimentRunId", run_id)
+            .append_pair("notifyId", &run.notify_id);
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
         let stopped = self
@@ -426,17 +782,18 @@ impl Platform for Harness {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listWorkflowRun (recent runs of {experiment_id})");
+        let uuid = self.experiment_uuid(experiment_id).await?;
         let runs = self
             .list_runs(
                 &what,
                 LIST_PAST_RUNS,
                 SMALL_BODY,
-                json!({ "workflowIDs": [experiment_id], "pagination": { "page": 0, "limit": limit } }),
+                json!({ "workflowIDs": [uuid], "pagination": { "page": 0, "limit": limit } }),
             )
             .await?;
         Ok(runs
             .into_iter()
-            .filter(|r| r.workflow_id.as_deref() == Some(experiment_id))
+            .filter(|r| r.workflow_id.as_deref() == Some(uuid.as_str()))
             .filter_map(|r| {
                 past_run(
                     &what,
@@ -450,6 +807,15 @@ impl Platform for Harness {
     }
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
+        if !is_uuid(experiment_id) {
+            let w = self.workflow_by_identity(experiment_id).await?;
+            return Ok(ExperimentInfo {
+                experiment_id: experiment_id.to_string(),
+                name: w.name,
+                removed: w.is_removed.unwrap_or(false),
+                infra_active: w.infra.and_then(|i| i.is_active),
+            });
+        }
         let what = format!("listWorkflow for {experiment_id}");
         let data: WorkflowsData = self
             .query(
@@ -487,14 +853,103 @@ impl Platform for Harness {
 
     fn run_link(&self, run: &RunRef) -> Option<String> {
         let run_id = run.run_id.as_deref()?;
+        let experiment = self.known_id(&run.experiment_id)?;
         let mut url = self.endpoint.clone();
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!(
-            "{prefix}/ng/account/{}/module/chaos/orgs/{}/projects/{}/experiments/{}/runs/{}",
-            self.account_id, self.org_id, self.project_id, run.experiment_id, run_id
-        ));
+        url.set_query(None);
+        {
+            let mut path = url.path_segments_mut().ok()?;
+            path.pop_if_empty().extend([
+                "ng",
+                "account",
+                &self.account_id,
+                "module",
+                "chaos",
+                "orgs",
+                &self.org_id,
+                "projects",
+                &self.project_id,
+                "experiments",
+                &experiment,
+                "runs",
+                run_id,
+            ]);
+        }
         Some(url.to_string())
     }
+}
+
+/// What a dry run finds wrong with the inputs given, against the answer of
+/// `getChaosV2ExperimentVariables` (`{experiment: [Variable], tasks:
+/// {task: [Variable]}}`, reference A5): a required variable with neither a
+/// value nor a default that the inputs leave unset, and a given input the
+/// experiment does not declare.
+fn input_problems(experiment_id: &str, declared: &Value, given: &RuntimeInputs) -> Vec<InputProblem> {
+    let vars = |v: Option<&Value>| -> Vec<(String, bool, bool)> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|var| {
+                        let name = text_ci(var, "name")?;
+                        let required = get_ci(var, "required").and_then(Value::as_bool) == Some(true);
+                        let set = |k: &str| {
+                            get_ci(var, k).is_some_and(|x| match x {
+                                Value::Null => false,
+                                Value::String(s) => !s.trim().is_empty(),
+                                _ => true,
+                            })
+                        };
+                        Some((name, required, set("value") || set("default")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut places: Vec<(Option<String>, Vec<(String, bool, bool)>)> =
+        vec![(None, vars(get_ci(declared, "experiment")))];
+    if let Some(tasks) = get_ci(declared, "tasks").and_then(Value::as_object) {
+        for (task, list) in tasks {
+            places.push((Some(task.clone()), vars(Some(list))));
+        }
+    }
+    let place = |task: &Option<String>, name: &str| match task {
+        Some(t) => format!("input {name} of task {t}"),
+        None => format!("input {name}"),
+    };
+    let mut problems = Vec::new();
+    for (task, list) in &places {
+        for (name, required, has_value) in list {
+            let given_here = given
+                .names()
+                .any(|(t, n)| t == task.as_deref() && n == name);
+            if *required && !has_value && !given_here {
+                problems.push(InputProblem {
+                    missing_required: true,
+                    message: format!(
+                        "{experiment_id}: required runtime {} has no value; give it in \
+                         runtime_inputs (or the input_set)",
+                        place(task, name)
+                    ),
+                });
+            }
+        }
+    }
+    for (task, name) in given.names() {
+        let declared_here = places.iter().any(|(t, list)| {
+            t.as_deref() == task && list.iter().any(|(n, _, _)| n == name)
+        });
+        if !declared_here {
+            let task = task.map(String::from);
+            problems.push(InputProblem {
+                missing_required: false,
+                message: format!(
+                    "{experiment_id}: runtime {} is not declared by the experiment; check its \
+                     spelling in runtime_inputs",
+                    place(&task, name)
+                ),
+            });
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

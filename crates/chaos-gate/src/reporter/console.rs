@@ -254,6 +254,38 @@ impl Reporter for Console {
     }
 }
 
+/// Whether a run got a verdict on its results (not a timeout, an error or
+/// a cancellation).
+fn judged(v: crate::verdict::RunVerdict) -> bool {
+    use crate::verdict::RunVerdict as V;
+    matches!(v, V::Pass | V::Warn | V::Fail | V::Inconclusive)
+}
+
+/// A probe's row of the final table, under its fault.
+fn probe_row(p: &crate::platform::Probe) -> [String; 5] {
+    let mark = match p.outcome() {
+        FaultOutcome::Passed => "pass",
+        FaultOutcome::Failed => "fail",
+        FaultOutcome::NotDecided => "-",
+    };
+    let mut verdict = p.verdict.as_deref().map(one_line).unwrap_or("-".into()).into_owned();
+    if let Some(d) = &p.description {
+        if p.outcome() != FaultOutcome::Passed {
+            verdict.push_str(&format!(": {}", crate::text::snippet(&one_line(d), 80)));
+        }
+    }
+    [
+        format!("    probe {}", crate::text::snippet(&one_line(&p.name), 60)),
+        String::new(),
+        verdict,
+        p.mode
+            .as_deref()
+            .map(|m| format!("mode {}", one_line(m)))
+            .unwrap_or_default(),
+        mark.to_string(),
+    ]
+}
+
 impl Console {
     fn table(&mut self, report: &GateReport) {
         let mut rows = vec![[
@@ -297,6 +329,25 @@ impl Console {
                     verdict.into_owned(),
                     probe,
                     mark.to_string(),
+                ]);
+                for p in e.probes.iter().flatten().filter(|p| p.fault == f.name) {
+                    rows.push(probe_row(p));
+                }
+            }
+            let probes = e.probes.as_deref().unwrap_or_default();
+            for p in probes
+                .iter()
+                .filter(|p| !e.faults.iter().any(|f| f.name == p.fault))
+            {
+                rows.push(probe_row(p));
+            }
+            if e.probes.is_none() && judged(e.verdict) {
+                rows.push([
+                    "  (no probe results from the platform)".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
                 ]);
             }
         }

@@ -258,7 +258,54 @@ pub fn summary_markdown(report: &GateReport) -> String {
             ));
         }
     }
+    s.push_str(&probe_rows(report));
     s.push('\n');
+    s
+}
+
+/// The probe table of the summary, and a line for each judged run whose
+/// platform reported no probe results.
+fn probe_rows(report: &GateReport) -> String {
+    let mut s = String::new();
+    let probes: Vec<_> = report
+        .experiments
+        .iter()
+        .flat_map(|e| e.probes.iter().flatten().map(move |p| (e, p)))
+        .collect();
+    if !probes.is_empty() {
+        s.push_str("\n| Experiment | Fault | Probe | Mode | Verdict | Description |\n");
+        s.push_str("|---|---|---|---|---|---|\n");
+        for (e, p) in probes.iter().take(MAX_FAULT_ROWS) {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                md(&e.experiment_id),
+                md(if p.fault.is_empty() { "-" } else { &p.fault }),
+                md(&p.name),
+                md(p.mode.as_deref().unwrap_or("-")),
+                md(p.verdict.as_deref().unwrap_or("-")),
+                md(&crate::text::snippet(p.description.as_deref().unwrap_or(""), 200)),
+            ));
+        }
+        if probes.len() > MAX_FAULT_ROWS {
+            s.push_str(&format!(
+                "\n{} more probes are in the JUnit report.\n",
+                probes.len() - MAX_FAULT_ROWS
+            ));
+        }
+    }
+    for e in &report.experiments {
+        if e.probes.is_none()
+            && matches!(
+                e.verdict,
+                RunVerdict::Pass | RunVerdict::Warn | RunVerdict::Fail | RunVerdict::Inconclusive
+            )
+        {
+            s.push_str(&format!(
+                "\nNo probe results were reported by the platform for {}.\n",
+                md(&e.experiment_id)
+            ));
+        }
+    }
     s
 }
 
