@@ -510,6 +510,10 @@ impl<'a, P: Platform> Gate<'a, P> {
                     .cloned()
                     .collect::<Vec<_>>()
             });
+            // An empty list says nothing about this run's probes: judged as
+            // a platform that reports none (the faults' probe success
+            // percentages decide rule 3).
+            let run_probes = run_probes.filter(|p| !p.is_empty());
             match faults {
                 Ok(faults) => {
                     // Probe statuses the execution data carries (ChaosCenter)
@@ -1152,8 +1156,24 @@ pub async fn dry_run<P: Platform>(
     let checks = futures_util::future::join_all(plan.experiments.iter().map(|e| async move {
         let info = platform.check_experiment(e).await?;
         // The runtime inputs, before anything runs: only for an
-        // experiment that exists.
-        let inputs = platform.check_inputs(e).await?;
+        // experiment that exists and could run. A platform that cannot
+        // say which inputs it declares is a warning, not a failure.
+        let inputs = if info.removed || info.infra_active == Some(false) {
+            Vec::new()
+        } else {
+            match platform.check_inputs(e).await {
+                Ok(problems) => problems,
+                Err(err) if err.kind == ErrorKind::Auth => return Err(err),
+                Err(err) => vec![crate::platform::InputProblem {
+                    missing_required: false,
+                    message: format!(
+                        "{e}: the experiment's runtime inputs could not be read, so the inputs \
+                         given were not checked ({})",
+                        err.message
+                    ),
+                }],
+            }
+        };
         Ok::<_, crate::platform::PlatformError>((info, inputs))
     }));
     let mut outcome = Outcome::default();

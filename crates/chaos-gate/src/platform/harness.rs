@@ -225,8 +225,8 @@ impl Harness {
             .find(|w| w.identity.as_deref() == Some(identity));
         let Some(w) = found else {
             return Err(PlatformError::new(ErrorKind::NotFound, format!(
-                "experiment {identity} (an identity: not a UUID) was not found in project {} (org {}); \
-                 check experiment_id, project_id and org_id",
+                "experiment {identity} was not found in project {} (org {}) (not a UUID, so it \
+                 was looked up as an experiment identity); check experiment_id, project_id and org_id",
                 self.project_id, self.org_id
             )));
         };

@@ -341,7 +341,7 @@ impl Console {
             {
                 rows.push(probe_row(p));
             }
-            if e.probes.is_none() && judged(e.verdict) {
+            if e.probes.is_none() && e.phase.is_some() && judged(e.verdict) {
                 rows.push([
                     "  (no probe results from the platform)".to_string(),
                     String::new(),

@@ -295,6 +295,7 @@ fn probe_rows(report: &GateReport) -> String {
     }
     for e in &report.experiments {
         if e.probes.is_none()
+            && e.phase.is_some()
             && matches!(
                 e.verdict,
                 RunVerdict::Pass | RunVerdict::Warn | RunVerdict::Fail | RunVerdict::Inconclusive
