@@ -518,10 +518,8 @@ impl<'a, P: Platform> Gate<'a, P> {
                 Ok(faults) => {
                     // Probe statuses the execution data carries (ChaosCenter)
                     // stand in where the platform has no probe endpoint.
-                    let from_faults: Option<Vec<crate::platform::Probe>> = faults
-                        .iter()
-                        .any(|f| f.probes.is_some())
-                        .then(|| {
+                    let from_faults: Option<Vec<crate::platform::Probe>> =
+                        faults.iter().any(|f| f.probes.is_some()).then(|| {
                             faults
                                 .iter()
                                 .flat_map(|f| f.probes.iter().flatten().cloned())
@@ -1192,7 +1190,9 @@ pub async fn dry_run<P: Platform>(
         let (verdict, message, name) = match result {
             Ok((info, inputs)) => {
                 for p in inputs.iter().filter(|p| !p.missing_required) {
-                    sink.emit(&Event::Warning { message: &p.message });
+                    sink.emit(&Event::Warning {
+                        message: &p.message,
+                    });
                 }
                 let missing: Vec<&str> = inputs
                     .iter()

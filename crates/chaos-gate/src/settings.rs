@@ -836,7 +836,10 @@ impl Settings {
 fn harness_inputs(
     c: &mut Checker<'_>,
     platform: Option<PlatformKind>,
-) -> (Option<crate::platform::inputs::RuntimeInputs>, Option<String>) {
+) -> (
+    Option<crate::platform::inputs::RuntimeInputs>,
+    Option<String>,
+) {
     if platform == Some(PlatformKind::Litmus) {
         for name in ["runtime_inputs", "input_set"] {
             if let Some(v) = c.value(name) {

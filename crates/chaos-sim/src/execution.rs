@@ -109,10 +109,7 @@ fn chaos_result(fault: &Fault, stage: Stage, phase: &str, verdict: &str, probe: 
         .iter()
         .map(|p| {
             let (verdict, description) = match stage {
-                Stage::Finished => (
-                    p.verdict.clone(),
-                    p.description.clone().unwrap_or_default(),
-                ),
+                Stage::Finished => (p.verdict.clone(), p.description.clone().unwrap_or_default()),
                 Stage::Stopped => (
                     "N/A".to_string(),
                     "Either probe is not executed or not evaluated".to_string(),

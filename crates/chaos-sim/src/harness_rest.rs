@@ -120,8 +120,13 @@ fn variable_list(v: &Value, place: &str) -> Result<Vec<(String, Value)>, Reply> 
         if let Some(k) = m.keys().find(|k| *k != "name" && *k != "value") {
             return Err(bad(format!("json: unknown field {k:?} in {place}[{i}]")));
         }
-        let Some(Value::String(name)) = m.get("name").filter(|n| n.as_str().is_some_and(|s| !s.is_empty())) else {
-            return Err(bad(format!("{place}[{i}].name is required and must be a string")));
+        let Some(Value::String(name)) = m
+            .get("name")
+            .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+        else {
+            return Err(bad(format!(
+                "{place}[{i}].name is required and must be a string"
+            )));
         };
         let Some(value) = m.get("value") else {
             return Err(bad(format!("{place}[{i}].value is required")));
@@ -166,7 +171,9 @@ fn runtime_inputs(v: &Value) -> Result<Inputs, Reply> {
     }
     if let Some(tasks) = m.get("tasks").filter(|v| !v.is_null()) {
         let Value::Object(tasks) = tasks else {
-            return Err(bad("runtimeInputs.tasks must be an object of task names to lists"));
+            return Err(bad(
+                "runtimeInputs.tasks must be an object of task names to lists",
+            ));
         };
         for (task, list) in tasks {
             let mut values = Map::new();
@@ -181,7 +188,11 @@ fn runtime_inputs(v: &Value) -> Result<Inputs, Reply> {
 
 fn input_set_inputs(set: &crate::scenario::InputSet) -> Inputs {
     Inputs {
-        experiment: set.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        experiment: set
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         tasks: set
             .tasks
             .iter()
@@ -198,7 +209,9 @@ fn input_set_inputs(set: &crate::scenario::InputSet) -> Inputs {
 /// The JSON `spec` of an input set: the run request's `runtimeInputs`.
 fn input_set_spec(set: &crate::scenario::InputSet) -> String {
     let list = |m: &std::collections::BTreeMap<String, Value>| -> Vec<Value> {
-        m.iter().map(|(k, v)| json!({ "name": k, "value": v })).collect()
+        m.iter()
+            .map(|(k, v)| json!({ "name": k, "value": v }))
+            .collect()
     };
     let tasks: Map<String, Value> = set
         .tasks
@@ -215,7 +228,12 @@ fn input_set_spec(set: &crate::scenario::InputSet) -> String {
 /// ignored (reference A1). A required variable without a default that the
 /// inputs leave unset is refused (the real message is **uncertain**).
 /// Answers `{"notifyID"}`, the swagger's `ReRunChaosWorkflowResponse`.
-pub(super) fn run(state: &State, config: &HarnessConfig, req: &HttpRequest, path_id: &str) -> Reply {
+pub(super) fn run(
+    state: &State,
+    config: &HarnessConfig,
+    req: &HttpRequest,
+    path_id: &str,
+) -> Reply {
     let ids = match scope(config, req) {
         Ok(ids) => ids,
         Err(r) => return r,
@@ -244,7 +262,12 @@ pub(super) fn run(state: &State, config: &HarnessConfig, req: &HttpRequest, path
         None => match &set {
             Some(set) => match exp.input_sets.iter().find(|s| s.identity == *set) {
                 Some(s) => input_set_inputs(s),
-                None => return bad(format!("input set {set} not found for experiment {}", exp.identity())),
+                None => {
+                    return bad(format!(
+                        "input set {set} not found for experiment {}",
+                        exp.identity()
+                    ));
+                }
             },
             None => Inputs::default(),
         },
@@ -309,7 +332,12 @@ pub(super) fn variables(
             "tags": [],
         })
     };
-    let experiment: Vec<Value> = exp.variables.iter().filter(|v| v.task.is_none()).map(var).collect();
+    let experiment: Vec<Value> = exp
+        .variables
+        .iter()
+        .filter(|v| v.task.is_none())
+        .map(var)
+        .collect();
     let mut tasks = Map::new();
     for v in exp.variables.iter().filter(|v| v.task.is_some()) {
         let task = v.task.clone().unwrap_or_default();
@@ -338,7 +366,10 @@ pub(super) fn input_set(
         Err(r) => return r,
     };
     let Some(s) = exp.input_sets.iter().find(|s| s.identity == set) else {
-        return bad(format!("input set {set} not found for experiment {}", exp.identity()));
+        return bad(format!(
+            "input set {set} not found for experiment {}",
+            exp.identity()
+        ));
     };
     Reply::json(
         200,
@@ -413,14 +444,19 @@ pub(super) fn probes(state: &State, config: &HarnessConfig, req: &HttpRequest) -
         for fault in &exp.faults {
             for p in &fault.probes {
                 let (verdict, description) = if view.stopped && !run.finished_before_stop {
-                    ("N/A".to_string(), "Either probe is not executed or not evaluated".to_string())
+                    (
+                        "N/A".to_string(),
+                        "Either probe is not executed or not evaluated".to_string(),
+                    )
                 } else if view.finished {
                     (
                         p.verdict.clone(),
-                        p.description.clone().unwrap_or_else(|| match p.verdict.as_str() {
-                            "Passed" => "Probe passed".to_string(),
-                            _ => "Either probe is not executed or not evaluated".to_string(),
-                        }),
+                        p.description
+                            .clone()
+                            .unwrap_or_else(|| match p.verdict.as_str() {
+                                "Passed" => "Probe passed".to_string(),
+                                _ => "Either probe is not executed or not evaluated".to_string(),
+                            }),
                     )
                 } else {
                     ("Awaited".to_string(), String::new())

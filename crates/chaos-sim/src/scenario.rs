@@ -302,7 +302,8 @@ pub struct InputSet {
     pub values: std::collections::BTreeMap<String, serde_json::Value>,
     /// Task names to input names to values.
     #[serde(default)]
-    pub tasks: std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
+    pub tasks:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 impl Experiment {

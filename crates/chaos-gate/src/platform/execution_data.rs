@@ -181,7 +181,10 @@ struct ChaosData {
 /// `chaosResult.status.probeStatuses` of a fault: `[{name, type, mode,
 /// status: {verdict, description}}]` (chaos-operator ChaosResult, reference
 /// B5). `None` when the document carries no such list.
-fn probe_statuses(fault: &str, chaos_result: Option<&serde_json::Value>) -> Option<Vec<super::Probe>> {
+fn probe_statuses(
+    fault: &str,
+    chaos_result: Option<&serde_json::Value>,
+) -> Option<Vec<super::Probe>> {
     let list = chaos_result?
         .get("status")?
         .get("probeStatuses")?

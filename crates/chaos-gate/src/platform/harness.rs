@@ -298,7 +298,11 @@ impl Harness {
         let mut url = self.rest(&["experiments", experiment_id, "inputsets", set]);
         url.query_pairs_mut().append_pair(
             "isIdentity",
-            if is_uuid(experiment_id) { "false" } else { "true" },
+            if is_uuid(experiment_id) {
+                "false"
+            } else {
+                "true"
+            },
         );
         let spec: Option<String> = self
             .http
@@ -320,8 +324,7 @@ impl Harness {
         let spec = spec.ok_or_else(|| {
             PlatformError::unusable(format!("{what}: the answer has no data.spec"))
         })?;
-        RuntimeInputs::from_spec(&spec)
-            .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+        RuntimeInputs::from_spec(&spec).map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
     }
 
     fn identifiers(&self) -> Value {
@@ -682,7 +685,11 @@ impl Platform for Harness {
         let mut url = self.rest(&["experiments", experiment_id, "variables"]);
         url.query_pairs_mut().append_pair(
             "isIdentity",
-            if is_uuid(experiment_id) { "false" } else { "true" },
+            if is_uuid(experiment_id) {
+                "false"
+            } else {
+                "true"
+            },
         );
         let declared: Value = self
             .http
@@ -743,6 +750,9 @@ impl Platform for Harness {
             Some(id) => id,
             None => self.experiment_uuid(&run.experiment_id).await?,
         };
+        // Never `force=true`: that only marks the run stopped in Harness's
+        // records while the chaos goes on (fidelity H-4), which would be
+        // reported as a confirmed stop.
         let mut url = self.rest(&["experiment", &uuid, "stop"]);
         url.query_pairs_mut()
             .append_pair("experimentRunId", run_id)
@@ -883,14 +893,22 @@ impl Platform for Harness {
 /// {task: [Variable]}}`, reference A5): a required variable with neither a
 /// value nor a default that the inputs leave unset, and a given input the
 /// experiment does not declare.
-fn input_problems(experiment_id: &str, declared: &Value, given: &RuntimeInputs) -> Vec<InputProblem> {
-    let vars = |v: Option<&Value>| -> Vec<(String, bool, bool)> {
+/// A declared variable: name, required, and whether it has a value.
+type Declared = (String, bool, bool);
+
+fn input_problems(
+    experiment_id: &str,
+    declared: &Value,
+    given: &RuntimeInputs,
+) -> Vec<InputProblem> {
+    let vars = |v: Option<&Value>| -> Vec<Declared> {
         v.and_then(Value::as_array)
             .map(|a| {
                 a.iter()
                     .filter_map(|var| {
                         let name = text_ci(var, "name")?;
-                        let required = get_ci(var, "required").and_then(Value::as_bool) == Some(true);
+                        let required =
+                            get_ci(var, "required").and_then(Value::as_bool) == Some(true);
                         let set = |k: &str| {
                             get_ci(var, k).is_some_and(|x| match x {
                                 Value::Null => false,
@@ -904,7 +922,7 @@ fn input_problems(experiment_id: &str, declared: &Value, given: &RuntimeInputs) 
             })
             .unwrap_or_default()
     };
-    let mut places: Vec<(Option<String>, Vec<(String, bool, bool)>)> =
+    let mut places: Vec<(Option<String>, Vec<Declared>)> =
         vec![(None, vars(get_ci(declared, "experiment")))];
     if let Some(tasks) = get_ci(declared, "tasks").and_then(Value::as_object) {
         for (task, list) in tasks {
@@ -934,9 +952,9 @@ fn input_problems(experiment_id: &str, declared: &Value, given: &RuntimeInputs) 
         }
     }
     for (task, name) in given.names() {
-        let declared_here = places.iter().any(|(t, list)| {
-            t.as_deref() == task && list.iter().any(|(n, _, _)| n == name)
-        });
+        let declared_here = places
+            .iter()
+            .any(|(t, list)| t.as_deref() == task && list.iter().any(|(n, _, _)| n == name));
         if !declared_here {
             let task = task.map(String::from);
             problems.push(InputProblem {
@@ -955,6 +973,88 @@ fn input_problems(experiment_id: &str, declared: &Value, given: &RuntimeInputs) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_ids_anything_else_an_identity() {
+        assert!(is_uuid("5b1c7e2a-8d4f-4c3b-9a61-0f2e3d4c5b6a"));
+        assert!(is_uuid("5B1C7E2A-8D4F-4C3B-9A61-0F2E3D4C5B6A"));
+        assert!(!is_uuid("checkout-pod-delete"));
+        assert!(!is_uuid("5b1c7e2a8d4f4c3b9a610f2e3d4c5b6a"));
+        assert!(!is_uuid("5b1c7e2a-8d4f-4c3b-9a61-0f2e3d4c5b6g"));
+        assert!(!is_uuid(""));
+    }
+
+    #[test]
+    fn run_answers_are_read_without_regard_to_key_case() {
+        let a = RunAnswer::read(br#"{"notifyId": "n-1", "experimentId": "e"}"#);
+        assert_eq!(a.notify_id.as_deref(), Some("n-1"));
+        assert_eq!(a.experiment_id.as_deref(), Some("e"));
+        let a = RunAnswer::read(br#"{"notifyID": "n-2"}"#);
+        assert_eq!(a.notify_id.as_deref(), Some("n-2"));
+        assert_eq!(RunAnswer::read(br#"{"notifyID": 5}"#).notify_id, None);
+    }
+
+    #[test]
+    fn probe_results_are_read_leniently() {
+        let body = br#"{"data": [
+            {"notifyId": "n", "experimentRunId": "r", "faultName": "pod-delete", "name": "http",
+             "mode": "SOT", "status": {"verdict": "N/A", "description": "not run"}},
+            {"NOTIFYID": "m", "name": "cmd", "status": null},
+            7
+        ]}"#;
+        let p = probes_from(body).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].fault, "pod-delete");
+        assert_eq!(p[0].verdict.as_deref(), Some("N/A"));
+        assert!(!p[0].evaluated());
+        assert_eq!(p[1].notify_id.as_deref(), Some("m"));
+        assert_eq!(p[1].verdict, None);
+        assert!(probes_from(b"{}").is_err());
+    }
+
+    #[test]
+    fn input_problems_name_missing_and_undeclared_inputs() {
+        let declared = serde_json::json!({
+            "experiment": [
+                {"name": "NS", "value": "", "required": true},
+                {"name": "REPLICAS", "value": "1", "required": true},
+            ],
+            "tasks": {"t": [{"name": "DURATION", "value": null, "default": null, "required": true}]}
+        });
+        let given = crate::platform::inputs::parse("REPLICAS: 2
+TYPO: x
+").unwrap();
+        let p = input_problems("exp", &declared, &given);
+        let missing: Vec<&str> = p
+            .iter()
+            .filter(|p| p.missing_required)
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(missing.len(), 2, "{p:?}");
+        assert!(missing[0].contains("input NS has no value"));
+        assert!(missing[1].contains("input DURATION of task t"));
+        assert!(p
+            .iter()
+            .any(|p| !p.missing_required && p.message.contains("TYPO is not declared")));
+    }
+
+    #[test]
+    fn rest_paths_keep_identifiers_in_one_segment() {
+        let h = Harness::new(
+            Http::new(None, tokio::time::Instant::now()).unwrap(),
+            Url::parse("https://h.example/prefix").unwrap(),
+            Secret::new("k"),
+            "acc".into(),
+            "org".into(),
+            "p&q".into(),
+        );
+        let url = h.rest(&["experiments", "a/../b?x", "run"]);
+        assert_eq!(
+            url.path(),
+            "/prefix/gateway/chaos/manager/api/rest/v2/experiments/a%2F..%2Fb%3Fx/run"
+        );
+        assert!(url.query().unwrap().contains("projectIdentifier=p%26q"));
+    }
 
     #[test]
     fn urls_keep_a_path_prefix() {

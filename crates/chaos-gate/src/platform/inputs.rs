@@ -91,7 +91,9 @@ impl RuntimeInputs {
             .iter()
             .map(|i| (None, i.name.as_str()))
             .chain(self.tasks.iter().flat_map(|(t, inputs)| {
-                inputs.iter().map(move |i| (Some(t.as_str()), i.name.as_str()))
+                inputs
+                    .iter()
+                    .map(move |i| (Some(t.as_str()), i.name.as_str()))
             }))
     }
 
@@ -117,11 +119,7 @@ impl RuntimeInputs {
         let tasks = v
             .get("tasks")
             .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), list(Some(v))))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), list(Some(v)))).collect())
             .unwrap_or_default();
         Ok(RuntimeInputs {
             experiment: list(v.get("experiment")),
@@ -216,9 +214,13 @@ fn at(m: Marker) -> String {
 /// (line and column).
 pub fn parse(text: &str) -> Result<RuntimeInputs, String> {
     let mut b = Builder::default();
-    Parser::new_from_str(text)
-        .load(&mut b, true)
-        .map_err(|e| format!("is not valid YAML or JSON: {} at {}", e.info(), at(*e.marker())))?;
+    Parser::new_from_str(text).load(&mut b, true).map_err(|e| {
+        format!(
+            "is not valid YAML or JSON: {} at {}",
+            e.info(),
+            at(*e.marker())
+        )
+    })?;
     let mut docs = b.docs.into_iter();
     let Some(doc) = docs.next() else {
         return Err("is empty: it names no inputs".to_string());
@@ -376,7 +378,10 @@ mod tests {
         let e = parse("A:\n").unwrap_err();
         assert!(e.contains("no value") && e.contains("line 1"), "{e}");
         let e = parse("- a\n- b\n").unwrap_err();
-        assert!(e.contains("mapping") && e.contains("line 1, column 1"), "{e}");
+        assert!(
+            e.contains("mapping") && e.contains("line 1, column 1"),
+            "{e}"
+        );
         let e = parse("tasks:\n  t: 5\n").unwrap_err();
         assert!(e.contains("task \"t\"") && e.contains("line 2"), "{e}");
         assert!(parse("").unwrap_err().contains("no inputs"));

@@ -26,8 +26,8 @@ use tokio::sync::Mutex;
 use super::execution_data::ExecutionData;
 use super::{
     checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, Probe, RunRef, RunStatus,
-    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, Probe, RunRef,
+    RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};

@@ -268,7 +268,12 @@ fn probe_row(p: &crate::platform::Probe) -> [String; 5] {
         FaultOutcome::Failed => "fail",
         FaultOutcome::NotDecided => "-",
     };
-    let mut verdict = p.verdict.as_deref().map(one_line).unwrap_or("-".into()).into_owned();
+    let mut verdict = p
+        .verdict
+        .as_deref()
+        .map(one_line)
+        .unwrap_or("-".into())
+        .into_owned();
     if let Some(d) = &p.description {
         if p.outcome() != FaultOutcome::Passed {
             verdict.push_str(&format!(": {}", crate::text::snippet(&one_line(d), 80)));

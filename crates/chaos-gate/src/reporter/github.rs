@@ -283,7 +283,10 @@ fn probe_rows(report: &GateReport) -> String {
                 md(&p.name),
                 md(p.mode.as_deref().unwrap_or("-")),
                 md(p.verdict.as_deref().unwrap_or("-")),
-                md(&crate::text::snippet(p.description.as_deref().unwrap_or(""), 200)),
+                md(&crate::text::snippet(
+                    p.description.as_deref().unwrap_or(""),
+                    200
+                )),
             ));
         }
         if probes.len() > MAX_FAULT_ROWS {

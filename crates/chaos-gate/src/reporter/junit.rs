@@ -246,7 +246,10 @@ fn probe_case(experiment_id: &str, run: RunVerdict, p: &Probe) -> Case {
     } else {
         p.fault.as_str()
     };
-    let mut text = format!("probe {} of {fault}: mode {mode}, verdict {verdict}", p.name);
+    let mut text = format!(
+        "probe {} of {fault}: mode {mode}, verdict {verdict}",
+        p.name
+    );
     if let Some(d) = &p.description {
         text.push_str(&format!("; the platform says: {d}"));
     }

@@ -32,10 +32,13 @@ async fn refused_credentials_fail_at_once_naming_the_setting() {
 #[tokio::test]
 async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
     let sim = sim(&experiment(EXP, &["Completed"], Some(100.0))).await;
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-00000000dead").run().await;
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-00000000dead")
+        .run()
+        .await;
     run.assert_code(3);
     assert!(
-        run.stdout.contains("00000000-0000-4000-8000-00000000dead not found"),
+        run.stdout
+            .contains("00000000-0000-4000-8000-00000000dead not found"),
         "{}",
         run.stdout
     );
@@ -43,11 +46,8 @@ async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
 
 #[tokio::test]
 async fn an_empty_notify_id_from_a_scheduled_experiment_is_explained() {
-    let body = experiment(CRON, &["Completed"], Some(100.0)).replacen(
-        "phases",
-        "cron = true\nphases",
-        1,
-    );
+    let body =
+        experiment(CRON, &["Completed"], Some(100.0)).replacen("phases", "cron = true\nphases", 1);
     let sim = sim(&body).await;
     let run = Gate::new(&sim, CRON).run().await;
     run.assert_code(3);
@@ -121,7 +121,11 @@ async fn a_timeout_stops_the_runs_still_going_and_exits_4() {
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1);
     assert!(sim.runs()[0].stopped);
-    assert!(run.stdout.contains(&format!("stopped {SLOW}")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("stopped {SLOW}")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]

@@ -81,7 +81,14 @@ fn body(r: &chaos_sim::RecordedRequest) -> Value {
 
 #[tokio::test]
 async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Running", "Completed"], 100.0, &passing_probe())).await;
+    let sim = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Running", "Completed"],
+        100.0,
+        &passing_probe(),
+    ))
+    .await;
     let run = Gate::new(&sim, UUID)
         .env(
             "CHAOS_GATE_RUNTIME_INPUTS",
@@ -91,14 +98,19 @@ async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
         .await;
     run.assert_code(0);
     assert_eq!(count(&sim, "runChaosExperiment"), 0, "inputs need REST v2");
-    let [trigger] = requests_of(&sim, "runChaosV2Experiment").try_into().unwrap();
+    let [trigger] = requests_of(&sim, "runChaosV2Experiment")
+        .try_into()
+        .unwrap();
     assert_eq!(
         trigger.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiments/{UUID}/run")
     );
     assert_eq!(query(&trigger, "isIdentity").as_deref(), Some("false"));
     assert_eq!(query(&trigger, "isOnboardingRun").as_deref(), Some("false"));
-    assert_eq!(query(&trigger, "accountIdentifier").as_deref(), Some(ACCOUNT));
+    assert_eq!(
+        query(&trigger, "accountIdentifier").as_deref(),
+        Some(ACCOUNT)
+    );
     assert_eq!(
         body(&trigger),
         json!({"runtimeInputs": {
@@ -108,21 +120,27 @@ async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
     let runs = sim.runs();
     assert_eq!(
         runs[0].inputs,
-        Some(json!({"experiment": {"TARGET_NAMESPACE": "shop"}, "tasks": {"pod-delete-0ef": {"CHAOS_DURATION": "60"}}}))
+        Some(
+            json!({"experiment": {"TARGET_NAMESPACE": "shop"}, "tasks": {"pod-delete-0ef": {"CHAOS_DURATION": "60"}}})
+        )
     );
 }
 
 #[tokio::test]
 async fn runtime_inputs_from_a_file() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, &passing_probe())).await;
+    let sim = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Completed"],
+        100.0,
+        &passing_probe(),
+    ))
+    .await;
     let gate = Gate::new(&sim, UUID);
     let path = gate.path("inputs.json");
     std::fs::write(&path, r#"{"TARGET_NAMESPACE": "from-file", "REPLICAS": 3}"#).unwrap();
     let run = gate
-        .env(
-            "CHAOS_GATE_RUNTIME_INPUTS",
-            &format!("@{}", path.display()),
-        )
+        .env("CHAOS_GATE_RUNTIME_INPUTS", &format!("@{}", path.display()))
         .run()
         .await;
     run.assert_code(0);
@@ -134,19 +152,38 @@ async fn runtime_inputs_from_a_file() {
 #[tokio::test]
 async fn an_input_set_and_inputs_that_override_it() {
     // The input set alone: sent by its identity.
-    let sim1 = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, &passing_probe())).await;
+    let sim1 = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Completed"],
+        100.0,
+        &passing_probe(),
+    ))
+    .await;
     let run = Gate::new(&sim1, UUID)
         .env("CHAOS_GATE_INPUT_SET", "staging")
         .run()
         .await;
     run.assert_code(0);
-    let [trigger] = requests_of(&sim1, "runChaosV2Experiment").try_into().unwrap();
+    let [trigger] = requests_of(&sim1, "runChaosV2Experiment")
+        .try_into()
+        .unwrap();
     assert_eq!(body(&trigger), json!({"inputsetIdentity": "staging"}));
-    assert_eq!(sim1.runs()[0].inputs.as_ref().unwrap()["experiment"]["TARGET_NAMESPACE"], "staging");
+    assert_eq!(
+        sim1.runs()[0].inputs.as_ref().unwrap()["experiment"]["TARGET_NAMESPACE"],
+        "staging"
+    );
 
     // With an override: Harness ignores the set when runtimeInputs is sent,
     // so the gate reads the set and merges.
-    let sim2 = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, &passing_probe())).await;
+    let sim2 = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Completed"],
+        100.0,
+        &passing_probe(),
+    ))
+    .await;
     let run = Gate::new(&sim2, UUID)
         .env("CHAOS_GATE_INPUT_SET", "staging")
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: \"5\"")
@@ -155,7 +192,10 @@ async fn an_input_set_and_inputs_that_override_it() {
     run.assert_code(0);
     assert_eq!(count(&sim2, "getInputSet"), 1);
     let inputs = sim2.runs()[0].inputs.clone().unwrap();
-    assert_eq!(inputs["experiment"]["TARGET_NAMESPACE"], "staging", "from the set");
+    assert_eq!(
+        inputs["experiment"]["TARGET_NAMESPACE"], "staging",
+        "from the set"
+    );
     assert_eq!(inputs["experiment"]["REPLICAS"], "5", "overridden");
 }
 
@@ -169,7 +209,8 @@ async fn the_dry_run_catches_a_missing_required_input() {
         .await;
     run.assert_code(2);
     assert!(
-        run.output().contains("required runtime input TARGET_NAMESPACE has no value"),
+        run.output()
+            .contains("required runtime input TARGET_NAMESPACE has no value"),
         "{}",
         run.output()
     );
@@ -180,7 +221,11 @@ async fn the_dry_run_catches_a_missing_required_input() {
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: 2")
         .run()
         .await;
-    assert!(run.output().contains("TARGET_NAMESPACE"), "{}", run.output());
+    assert!(
+        run.output().contains("TARGET_NAMESPACE"),
+        "{}",
+        run.output()
+    );
     assert!(sim.runs().is_empty());
 }
 
@@ -197,10 +242,18 @@ async fn the_dry_run_names_an_undeclared_input() {
         .await;
     run.assert_code(0);
     let out = run.output();
-    assert!(out.contains("runtime input TARGET_NAMESPCE is not declared"), "{out}");
-    assert!(out.contains("input FORCE of task pod-delete-0ef is not declared"), "{out}");
+    assert!(
+        out.contains("runtime input TARGET_NAMESPCE is not declared"),
+        "{out}"
+    );
+    assert!(
+        out.contains("input FORCE of task pod-delete-0ef is not declared"),
+        "{out}"
+    );
     assert!(!out.contains("TARGET_NAMESPACE is not declared"), "{out}");
-    let [vars] = requests_of(&sim, "getChaosV2ExperimentVariables").try_into().unwrap();
+    let [vars] = requests_of(&sim, "getChaosV2ExperimentVariables")
+        .try_into()
+        .unwrap();
     assert_eq!(query(&vars, "isIdentity").as_deref(), Some("true"));
 }
 
@@ -213,7 +266,9 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
         .run()
         .await;
     run.assert_code(4);
-    let [trigger] = requests_of(&sim, "runChaosV2Experiment").try_into().unwrap();
+    let [trigger] = requests_of(&sim, "runChaosV2Experiment")
+        .try_into()
+        .unwrap();
     assert_eq!(
         trigger.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiments/{IDENTITY}/run")
@@ -223,7 +278,9 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
     // Polled by notify ID in listWorkflowRun, as for an ID.
     let polls = requests_of(&sim, "listWorkflowRun");
     assert!(!polls.is_empty());
-    assert!(polls.iter().all(|p| p.notify_ids == [snapshot.notify_id.clone()]));
+    assert!(polls
+        .iter()
+        .all(|p| p.notify_ids == [snapshot.notify_id.clone()]));
     // The stop names the experiment's ID (learnt from the poll), the run ID
     // and the notify ID.
     let [stop] = requests_of(&sim, "stop").try_into().unwrap();
@@ -231,8 +288,12 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
         stop.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiment/{UUID}/stop")
     );
-    assert_eq!(query(&stop, "experimentRunId"), Some(snapshot.run_id.clone()));
+    assert_eq!(
+        query(&stop, "experimentRunId"),
+        Some(snapshot.run_id.clone())
+    );
     assert_eq!(query(&stop, "notifyId"), Some(snapshot.notify_id.clone()));
+    assert_eq!(query(&stop, "force"), None, "never a records-only stop");
     assert!(snapshot.stopped && !snapshot.chaos_running);
     assert!(
         run.output()
@@ -244,7 +305,14 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
 
 #[tokio::test]
 async fn plain_ids_without_inputs_keep_the_graphql_trigger() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, &passing_probe())).await;
+    let sim = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Completed"],
+        100.0,
+        &passing_probe(),
+    ))
+    .await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "")
         .run()
@@ -261,12 +329,23 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
     let probes = [
         probe("http-ok", "Continuous", "Passed", "200 OK"),
         probe("latency-slo", "Edge", "Failed", "p99 1.8s > 500ms <b>"),
-        probe("cmd-check", "EOT", "N/A", "Either probe is not executed or not evaluated"),
+        probe(
+            "cmd-check",
+            "EOT",
+            "N/A",
+            "Either probe is not executed or not evaluated",
+        ),
     ]
     .concat();
     let body = [
         v2_experiment(UUID, IDENTITY, &["Running", "Completed"], 100.0, &probes),
-        v2_experiment(UUID2, "cart-latency", &["Running", "Completed"], 40.0, &probes),
+        v2_experiment(
+            UUID2,
+            "cart-latency",
+            &["Running", "Completed"],
+            40.0,
+            &probes,
+        ),
     ]
     .concat();
     let sim = sim(&body).await;
@@ -286,7 +365,11 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
         .into_iter()
         .filter(|p| !p.body.contains("executionData"))
         .collect();
-    assert!(!polls.is_empty() && polls.len() <= 3, "{} polls", polls.len());
+    assert!(
+        !polls.is_empty() && polls.len() <= 3,
+        "{} polls",
+        polls.len()
+    );
     let mut first = polls[0].notify_ids.clone();
     first.sort();
     let mut want = both.clone();
@@ -309,7 +392,10 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
     assert!(!passing.contains("<failure"), "{passing}");
     assert!(passing.contains("tolerated this probe"), "{passing}");
     assert!(passing.contains("mode Edge"), "{passing}");
-    assert!(passing.contains("p99 1.8s &gt; 500ms &lt;b&gt;"), "{passing}");
+    assert!(
+        passing.contains("p99 1.8s &gt; 500ms &lt;b&gt;"),
+        "{passing}"
+    );
     let failing = case(&xml, UUID2, "pod-delete-0ef / probe latency-slo");
     assert!(failing.contains("<failure"), "{failing}");
     let unevaluated = case(&xml, IDENTITY, "pod-delete-0ef / probe cmd-check");
@@ -318,7 +404,10 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
     assert!(!ok.contains("<failure") && !ok.contains("<skipped"), "{ok}");
 
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.contains("| Experiment | Fault | Probe | Mode | Verdict | Description |"), "{md}");
+    assert!(
+        md.contains("| Experiment | Fault | Probe | Mode | Verdict | Description |"),
+        "{md}"
+    );
     assert!(md.contains("| latency-slo | Edge | Failed |"), "{md}");
     // The console's final table shows the probes under their fault.
     assert!(run.stdout.contains("probe latency-slo"), "{}", run.stdout);
@@ -327,7 +416,11 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
 fn body_notify_ids(r: &chaos_sim::RecordedRequest) -> Vec<String> {
     body(r)["notifyIds"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -350,17 +443,33 @@ fn case(xml: &str, exp: &str, name: &str) -> String {
 #[tokio::test]
 async fn require_probes_with_only_unevaluated_probes_is_inconclusive() {
     let probes = [
-        probe("http-ok", "SOT", "N/A", "Either probe is not executed or not evaluated"),
+        probe(
+            "http-ok",
+            "SOT",
+            "N/A",
+            "Either probe is not executed or not evaluated",
+        ),
         probe("cmd-check", "EOT", "Awaited", ""),
     ]
     .concat();
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, &probes)).await;
+    let sim = sim(&v2_experiment(
+        UUID,
+        IDENTITY,
+        &["Completed"],
+        100.0,
+        &probes,
+    ))
+    .await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_REQUIRE_PROBES", "true")
         .run()
         .await;
     run.assert_code(1);
-    assert!(run.output().contains("no probe was evaluated"), "{}", run.output());
+    assert!(
+        run.output().contains("no probe was evaluated"),
+        "{}",
+        run.output()
+    );
     let xml = run.junit().unwrap();
     assert_valid_junit(&xml);
     assert!(xml.contains("chaos-gate.inconclusive"), "{xml}");
@@ -369,14 +478,28 @@ async fn require_probes_with_only_unevaluated_probes_is_inconclusive() {
 #[tokio::test]
 async fn a_platform_without_probe_results_is_said_so() {
     // No probes declared: the platform's answer holds none for the run.
-    let sim = sim(&experiment("a1b2c3d4-0000-4000-8000-000000000001", &["Completed"], Some(100.0))).await;
-    let run = Gate::new(&sim, "a1b2c3d4-0000-4000-8000-000000000001").run().await;
+    let sim = sim(&experiment(
+        "a1b2c3d4-0000-4000-8000-000000000001",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let run = Gate::new(&sim, "a1b2c3d4-0000-4000-8000-000000000001")
+        .run()
+        .await;
     run.assert_code(0);
     let xml = run.junit().unwrap();
     assert_valid_junit(&xml);
-    assert!(xml.contains("probes: the platform reported no probe results"), "{xml}");
+    assert!(
+        xml.contains("probes: the platform reported no probe results"),
+        "{xml}"
+    );
     assert!(!xml.contains("/ probe "), "no probe invented: {xml}");
-    assert!(run.stdout.contains("no probe results from the platform"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no probe results from the platform"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]
@@ -402,7 +525,11 @@ async fn runtime_inputs_are_checked_as_settings() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("CHAOS_GATE_RUNTIME_INPUTS"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("CHAOS_GATE_RUNTIME_INPUTS"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("line "), "{}", run.stderr);
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "tasks: {}")

@@ -96,7 +96,8 @@ async fn fifty_harness_experiments_share_one_status_request_per_poll() {
     let xml = run.junit().expect("JUnit");
     assert_valid_junit(&xml);
     assert_eq!(
-        xml.matches("<testcase name=\"00000000-0000-4000-8000-").count(),
+        xml.matches("<testcase name=\"00000000-0000-4000-8000-")
+            .count(),
         50
     );
     let text = std::fs::read_to_string(output).expect("outputs");
