@@ -1021,9 +1021,12 @@ mod tests {
             ],
             "tasks": {"t": [{"name": "DURATION", "value": null, "default": null, "required": true}]}
         });
-        let given = crate::platform::inputs::parse("REPLICAS: 2
+        let given = crate::platform::inputs::parse(
+            "REPLICAS: 2
 TYPO: x
-").unwrap();
+",
+        )
+        .unwrap();
         let p = input_problems("exp", &declared, &given);
         let missing: Vec<&str> = p
             .iter()
