@@ -232,10 +232,12 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
         ok.stdout
     );
     assert!(ok.stdout.contains("Dry run passed"), "{}", ok.stdout);
+    // These names are identities (not UUIDs): looked up with
+    // listWorkflow(identities), which lists removed experiments too.
     for (exp, says) in [
         ("missing", "missing was not found"),
-        // ChaosCenter filters a removed experiment out: it is not found.
-        ("gone", "gone was not found"),
+        // Harness's listWorkflow keeps a removed experiment (isRemoved).
+        ("gone", "gone has been removed"),
         ("idle", "is not active"),
     ] {
         let run = Gate::new(&sim, &format!("ready,{exp}"))

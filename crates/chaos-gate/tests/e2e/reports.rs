@@ -430,6 +430,8 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
              | Experiment | Fault | Verdict | Probe success | Failed step |\n\
              |---|---|---|---|---|\n\
              | ok | pod-delete | Pass | 100% |  |\n\
+             \n\
+             No probe results were reported by the platform for ok.\n\
              \n"
         )
     );
