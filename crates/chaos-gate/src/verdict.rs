@@ -152,7 +152,14 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
                 RunVerdict::Inconclusive,
                 format!(
                     "phase {phase}, resilience score {shown}, but no probe was evaluated in the run \
-                     (require_probes): the score proves nothing"
+                     (require_probes){}: the score proves nothing",
+                    match e.probes {
+                        Some(p) if !absent => format!(
+                            "; the platform reports {} probe result(s), none Passed or Failed",
+                            p.len()
+                        ),
+                        _ => String::new(),
+                    }
                 ),
             );
         }

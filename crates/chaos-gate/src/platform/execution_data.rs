@@ -28,6 +28,7 @@ pub struct Fault {
     /// The probe statuses of the fault's ChaosResult, where the execution
     /// data carries them (ChaosCenter, reference B5); `None` when it
     /// carries none.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<super::Probe>>,
 }
 

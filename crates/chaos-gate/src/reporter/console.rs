@@ -437,7 +437,7 @@ impl Console {
             Event::RunFinished { report } => json!({"event": "run_finished",
                 "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
                 "resilience_score": report.score, "verdict": report.verdict, "message": report.message,
-                "faults": report.faults}),
+                "faults": report.faults, "probes": report.probes}),
             Event::Checked {
                 experiment_id,
                 name,
