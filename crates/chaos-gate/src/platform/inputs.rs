@@ -165,8 +165,10 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(text, style, _, _) => {
-                let value = if style == TScalarStyle::Plain {
+            Event::Scalar(text, style, _, tag) => {
+                // `!!str 5` is the string "5", whatever it looks like.
+                let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let value = if style == TScalarStyle::Plain && !tagged_str {
                     match Yaml::from_str(&text) {
                         Yaml::Null => Value::Null,
                         Yaml::Boolean(b) => Value::Bool(b),
@@ -309,7 +311,7 @@ fn push_input(
     if list.iter().any(|i| i.name == name) {
         return Err(format!("names {place} twice (again at {})", at(key.mark())));
     }
-    let value = to_json(value, &place)?;
+    let value = to_json(value, &place, 0)?;
     if value.is_null() {
         return Err(format!("{place} at {} has no value", at(key.mark())));
     }
@@ -317,19 +319,29 @@ fn push_input(
     Ok(())
 }
 
-fn to_json(node: Node, place: &str) -> Result<Value, String> {
+/// Values nested deeper than this are refused (no input needs them, and
+/// the conversion recurses).
+const MAX_DEPTH: usize = 32;
+
+fn to_json(node: Node, place: &str, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "{place} is nested more than {MAX_DEPTH} levels deep at {}",
+            at(node.mark())
+        ));
+    }
     Ok(match node {
         Node::Scalar(v, _) => v,
         Node::Seq(items, _) => Value::Array(
             items
                 .into_iter()
-                .map(|n| to_json(n, place))
+                .map(|n| to_json(n, place, depth + 1))
                 .collect::<Result<_, _>>()?,
         ),
         Node::Map(pairs, _) => {
             let mut m = Map::new();
             for (k, v) in pairs {
-                m.insert(key_name(&k)?, to_json(v, place)?);
+                m.insert(key_name(&k)?, to_json(v, place, depth + 1)?);
             }
             Value::Object(m)
         }
@@ -363,6 +375,13 @@ mod tests {
     }
 
     #[test]
+    fn quoting_and_tags_keep_strings() {
+        let r = parse("A: \"5\"\nB: !!str 5\nC: 5\nD: 'true'\n").unwrap();
+        let v: Vec<&Value> = r.experiment.iter().map(|i| &i.value).collect();
+        assert_eq!(v, [&json!("5"), &json!("5"), &json!(5), &json!("true")]);
+    }
+
+    #[test]
     fn json_is_read_too() {
         let r = parse(r#"{"A": "x", "tasks": {"t": {"B": 1.5}}}"#).unwrap();
         assert_eq!(r.experiment[0].name, "A");
@@ -387,6 +406,9 @@ mod tests {
         assert!(parse("").unwrap_err().contains("no inputs"));
         assert!(parse("{}").unwrap_err().contains("no inputs"));
         assert!(parse("tasks: {}").unwrap_err().contains("no inputs"));
+        let deep = format!("A: {}{}", "[".repeat(5000), "]".repeat(5000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.contains("nested") || e.contains("line 1"), "{e}");
         let e = parse("a: &x 1\nb: *x\n").unwrap_err();
         assert!(e.contains("alias") && e.contains("line 2"), "{e}");
     }
