@@ -73,8 +73,9 @@ import groovy.transform.Field
     'experiment_id', 'notify_id', 'expected_resilience_score', 'timeout',
     'poll_interval', 'junit_path', 'stop_on_abort', 'on_platform_error',
     'token', 'username', 'password', 'ca_cert', 'log_format', 'dry_run',
-    'warning_score', 'baseline_runs', 'max_score_drop', 'critical_faults',
-    'require_probes', 'on_fail', 'warn_exit_code',
+    'runtime_inputs', 'input_set', 'warning_score', 'baseline_runs',
+    'max_score_drop', 'critical_faults', 'require_probes', 'on_fail',
+    'warn_exit_code',
 ]
 
 @Field final List<String> SECRET_SETTINGS = [

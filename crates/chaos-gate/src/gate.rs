@@ -116,6 +116,7 @@ impl Watched {
             verdict,
             message,
             faults: Vec::new(),
+            probes: None,
             duration: self.started.elapsed(),
             baseline: self.baseline.clone(),
             stopped: self.stopped,
@@ -516,7 +517,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         // a signal may cut it short). The rules that need the faults are
         // applied once they are read.
         for &i in &finished {
-            self.judge(i, None);
+            self.judge(i, None, None);
         }
         let platform = self.platform;
         let refs: Vec<RunRef> = finished
@@ -524,20 +525,64 @@ impl<'a, P: Platform> Gate<'a, P> {
             .map(|&i| self.watched[i].run.clone())
             .collect();
         let reads = platform.faults_of(&refs);
-        let faults = tokio::select! {
+        // Probe results of all the runs that finished, in one request.
+        let probe_read = platform.probes(&refs);
+        let (faults, probes) = tokio::select! {
             biased;
             a = &mut self.abort => return Err(End::Abort(a)),
-            f = reads => f,
+            f = futures_util::future::join(reads, probe_read) => f,
+        };
+        let probes = match probes {
+            Ok(p) => p,
+            Err(e) => {
+                let message = format!(
+                    "the probe results of the finished runs could not be read ({}); the \
+                     verdicts stand without them",
+                    e.message
+                );
+                self.sink.emit(&Event::Warning { message: &message });
+                None
+            }
         };
         for (&i, faults) in finished.iter().zip(faults) {
+            let run_probes = probes.as_ref().map(|all| {
+                let run = &self.watched[i].run;
+                all.iter()
+                    .filter(|p| match (&p.notify_id, &p.run_id) {
+                        (Some(n), _) if !run.notify_id.is_empty() => *n == run.notify_id,
+                        (_, Some(r)) => run.run_id.as_deref() == Some(r.as_str()),
+                        // One run asked for: the answer is about it.
+                        _ => refs.len() == 1,
+                    })
+                    .cloned()
+                    .collect::<Vec<_>>()
+            });
+            // An empty list says nothing about this run's probes: judged as
+            // a platform that reports none (the faults' probe success
+            // percentages decide rule 3).
+            let run_probes = run_probes.filter(|p| !p.is_empty());
             match faults {
-                Ok(faults) => self.judge(i, Some(faults)),
+                Ok(faults) => {
+                    // Probe statuses the execution data carries (ChaosCenter)
+                    // stand in where the platform has no probe endpoint.
+                    let from_faults: Option<Vec<crate::platform::Probe>> =
+                        faults.iter().any(|f| f.probes.is_some()).then(|| {
+                            faults
+                                .iter()
+                                .flat_map(|f| f.probes.iter().flatten().cloned())
+                                .collect()
+                        });
+                    self.judge(i, Some(faults), run_probes.or(from_faults));
+                }
                 Err(e) => {
                     let message = format!(
                         "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
                         self.watched[i].run.experiment_id, e.message
                     );
                     self.sink.emit(&Event::Warning { message: &message });
+                    if run_probes.is_some() {
+                        self.judge(i, None, run_probes);
+                    }
                 }
             }
             if let Some(r) = self.watched[i].result.as_ref() {
@@ -547,9 +592,14 @@ impl<'a, P: Platform> Gate<'a, P> {
         Ok(())
     }
 
-    /// Judges finished run `i` by §4's rules, with its faults when they
-    /// have been read.
-    fn judge(&mut self, i: usize, faults: Option<Vec<crate::platform::Fault>>) {
+    /// Judges finished run `i` by §4's rules, with its faults and probe
+    /// results when they have been read.
+    fn judge(
+        &mut self,
+        i: usize,
+        faults: Option<Vec<crate::platform::Fault>>,
+        probes: Option<Vec<crate::platform::Probe>>,
+    ) {
         let link = self.platform.run_link(&self.watched[i].run);
         let baseline = self
             .baselines
@@ -562,6 +612,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             phase: &phase,
             score: w.score,
             faults: faults.as_deref(),
+            probes: probes.as_deref(),
             baseline: w.baseline.as_ref().map(|b| b.score),
         };
         let (verdict, mut message) = judge(evidence, &self.plan.rules);
@@ -572,8 +623,11 @@ impl<'a, P: Platform> Gate<'a, P> {
             ));
         }
         w.finish(verdict, message, link);
-        if let (Some(r), Some(faults)) = (w.result.as_mut(), faults) {
-            r.faults = faults;
+        if let Some(r) = w.result.as_mut() {
+            if let Some(faults) = faults {
+                r.faults = faults;
+            }
+            r.probes = probes;
         }
     }
 
@@ -1159,11 +1213,29 @@ pub async fn dry_run<P: Platform>(
         poll_interval: plan.poll_interval,
         dry_run: true,
     });
-    let checks = futures_util::future::join_all(
-        plan.experiments
-            .iter()
-            .map(|e| platform.check_experiment(e)),
-    );
+    let checks = futures_util::future::join_all(plan.experiments.iter().map(|e| async move {
+        let info = platform.check_experiment(e).await?;
+        // The runtime inputs, before anything runs: only for an
+        // experiment that exists and could run. A platform that cannot
+        // say which inputs it declares is a warning, not a failure.
+        let inputs = if info.removed || info.infra_active == Some(false) {
+            Vec::new()
+        } else {
+            match platform.check_inputs(e).await {
+                Ok(problems) => problems,
+                Err(err) if err.kind == ErrorKind::Auth => return Err(err),
+                Err(err) => vec![crate::platform::InputProblem {
+                    missing_required: false,
+                    message: format!(
+                        "{e}: the experiment's runtime inputs could not be read, so the inputs \
+                         given were not checked ({})",
+                        err.message
+                    ),
+                }],
+            }
+        };
+        Ok::<_, crate::platform::PlatformError>((info, inputs))
+    }));
     let mut outcome = Outcome::default();
     let results = tokio::select! {
         r = checks => r,
@@ -1178,7 +1250,17 @@ pub async fn dry_run<P: Platform>(
     let mut experiments = Vec::new();
     for (id, result) in plan.experiments.iter().zip(results) {
         let (verdict, message, name) = match result {
-            Ok(info) => {
+            Ok((info, inputs)) => {
+                for p in inputs.iter().filter(|p| !p.missing_required) {
+                    sink.emit(&Event::Warning {
+                        message: &p.message,
+                    });
+                }
+                let missing: Vec<&str> = inputs
+                    .iter()
+                    .filter(|p| p.missing_required)
+                    .map(|p| p.message.as_str())
+                    .collect();
                 let problem = if info.removed {
                     Some(format!(
                         "experiment {id} has been removed; check experiment_id"
@@ -1187,6 +1269,8 @@ pub async fn dry_run<P: Platform>(
                     Some(format!(
                         "the chaos infrastructure of experiment {id} is not active; it could not run"
                     ))
+                } else if !missing.is_empty() {
+                    Some(missing.join("; "))
                 } else {
                     None
                 };

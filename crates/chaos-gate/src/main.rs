@@ -237,7 +237,8 @@ async fn run_gate(
                 settings.account_id.clone(),
                 settings.org_id.clone(),
                 settings.project_id.clone(),
-            );
+            )
+            .with_inputs(settings.runtime_inputs.clone(), settings.input_set.clone());
             if settings.dry_run {
                 gate::dry_run(&harness, plan, reporters, abort).await
             } else {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::platform::Fault;
+use crate::platform::{Fault, Probe};
 use crate::verdict::{Outcome, RunVerdict};
 
 /// What the gate did for one experiment.
@@ -24,6 +24,9 @@ pub struct ExperimentReport {
     /// Why the verdict is what it is, for people.
     pub message: String,
     pub faults: Vec<Fault>,
+    /// The run's probe results: `None` when the platform reported none
+    /// (or they could not be read), so reports say so rather than invent.
+    pub probes: Option<Vec<Probe>>,
     /// From the trigger to the verdict.
     pub duration: Duration,
     /// The experiment's baseline (§4), when `baseline_runs` is set and
@@ -53,6 +56,7 @@ impl ExperimentReport {
             verdict,
             message,
             faults: Vec::new(),
+            probes: None,
             duration: Duration::ZERO,
             baseline: None,
             stopped: None,
@@ -251,6 +255,7 @@ mod tests {
             verdict,
             message: String::new(),
             faults: vec![],
+            probes: None,
             duration: Duration::ZERO,
             baseline: None,
             stopped: None,

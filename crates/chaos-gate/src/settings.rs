@@ -169,6 +169,16 @@ pub const SETTINGS: &[SettingSpec] = &[
         "check settings, credentials and that each experiment exists; trigger nothing",
     ).boolean(),
     s(
+        "runtime_inputs",
+        "",
+        "Harness only: runtime input values as YAML or JSON (names to values, plus tasks: task names to names to values), or @path to a file",
+    ),
+    s(
+        "input_set",
+        "",
+        "Harness only: identity of a stored input set to run with; runtime_inputs override its values",
+    ),
+    s(
         "warning_score",
         "",
         "a score at least this but below `expected_resilience_score` is `warn`, not `fail`; at most the threshold",
@@ -428,6 +438,10 @@ pub struct Settings {
     pub require_probes: bool,
     pub on_fail: OnFail,
     pub warn_exit_code: u8,
+    /// `runtime_inputs`, parsed (Harness only).
+    pub runtime_inputs: Option<crate::platform::inputs::RuntimeInputs>,
+    /// `input_set` (Harness only).
+    pub input_set: Option<String>,
 }
 
 /// One bad setting: the variable it was read from (or the names it could
@@ -878,6 +892,8 @@ impl Settings {
             }
         });
 
+        let (runtime_inputs, input_set) = harness_inputs(&mut c, platform);
+
         if !c.errors.is_empty() {
             return Err(SettingsErrors(c.errors));
         }
@@ -947,8 +963,58 @@ impl Settings {
             require_probes,
             on_fail,
             warn_exit_code,
+            runtime_inputs,
+            input_set,
         })
     }
+}
+
+/// `runtime_inputs` (inline, or `@path`) and `input_set`: Harness only.
+fn harness_inputs(
+    c: &mut Checker<'_>,
+    platform: Option<PlatformKind>,
+) -> (
+    Option<crate::platform::inputs::RuntimeInputs>,
+    Option<String>,
+) {
+    if platform == Some(PlatformKind::Litmus) {
+        for name in ["runtime_inputs", "input_set"] {
+            if let Some(v) = c.value(name) {
+                let var = v.variable.clone();
+                c.fail(
+                    var,
+                    "is a Harness setting; LitmusChaos has no runtime inputs or input sets. \
+                     Remove it, or set platform=harness",
+                );
+            }
+        }
+        return (None, None);
+    }
+    let input_set = c.text("input_set");
+    let inputs = c.value("runtime_inputs").and_then(|v| {
+        let text = v.value.trim();
+        let (doc, source) = match text.strip_prefix('@') {
+            Some(path) => match std::fs::read_to_string(path.trim()) {
+                Ok(doc) => (doc, format!("{}=@{}", v.variable, path.trim())),
+                Err(e) => {
+                    c.fail(
+                        format!("{}={text:?}", v.variable),
+                        format!("cannot read the file ({e})"),
+                    );
+                    return None;
+                }
+            },
+            None => (v.value.clone(), v.variable.clone()),
+        };
+        match crate::platform::inputs::parse(&doc) {
+            Ok(inputs) => Some(inputs),
+            Err(e) => {
+                c.fail(source, e);
+                None
+            }
+        }
+    });
+    (inputs, input_set)
 }
 
 impl Settings {

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::platform::execution_data::FaultOutcome;
-use crate::platform::Fault;
+use crate::platform::{Fault, Probe};
 use crate::settings::{CriticalFaults, OnFail, OnPlatformError};
 
 /// What a run phase means for the gate (§4's table).
@@ -126,6 +126,8 @@ pub struct Evidence<'a> {
     pub phase: &'a str,
     pub score: Option<f64>,
     pub faults: Option<&'a [Fault]>,
+    /// The platform's probe results, where it reports them.
+    pub probes: Option<&'a [Probe]>,
     /// The median of the experiment's recent runs, when one was read.
     pub baseline: Option<f64>,
 }
@@ -165,19 +167,31 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
     // 3. Probes required and none evaluated.
     if rules.require_probes {
         let absent = e.phase.eq_ignore_ascii_case("Completed_With_Probe_Absent");
-        let none_evaluated = e.faults.is_some_and(|faults| {
-            !faults.iter().any(|f| {
-                f.probe_success_percentage
-                    .as_deref()
-                    .is_some_and(|p| !p.trim().is_empty())
-            })
-        });
+        // The platform's probe results where it reports them; otherwise
+        // the faults' probe success percentages.
+        let none_evaluated = match e.probes {
+            Some(probes) => !probes.iter().any(Probe::evaluated),
+            None => e.faults.is_some_and(|faults| {
+                !faults.iter().any(|f| {
+                    f.probe_success_percentage
+                        .as_deref()
+                        .is_some_and(|p| !p.trim().is_empty())
+                })
+            }),
+        };
         if absent || none_evaluated {
             return (
                 RunVerdict::Inconclusive,
                 format!(
                     "phase {phase}, resilience score {shown}, but no probe was evaluated in the run \
-                     (require_probes): the score proves nothing"
+                     (require_probes){}: the score proves nothing",
+                    match e.probes {
+                        Some(p) if !absent => format!(
+                            "; the platform reports {} probe result(s), none Passed or Failed",
+                            p.len()
+                        ),
+                        _ => String::new(),
+                    }
                 ),
             );
         }
@@ -505,6 +519,7 @@ mod tests {
             phase,
             score,
             faults: None,
+            probes: None,
             baseline: None,
         }
     }
@@ -591,6 +606,27 @@ mod tests {
             ..ev("Completed", Some(100.0))
         };
         assert_eq!(judge(e, &r).0, RunVerdict::Inconclusive);
+        // The platform's probe results, where it reports them, decide.
+        let probe = |verdict: &str| Probe {
+            name: "http-ok".into(),
+            fault: "pod-delete".into(),
+            verdict: Some(verdict.into()),
+            ..Probe::default()
+        };
+        let unevaluated = [probe("N/A"), probe("Awaited")];
+        let e = Evidence {
+            probes: Some(&unevaluated),
+            faults: Some(&faults),
+            ..ev("Completed", Some(100.0))
+        };
+        assert_eq!(judge(e, &r).0, RunVerdict::Inconclusive);
+        let evaluated = [probe("N/A"), probe("Failed")];
+        let e = Evidence {
+            probes: Some(&evaluated),
+            faults: Some(&none),
+            ..ev("Completed", Some(100.0))
+        };
+        assert_ne!(judge(e, &r).0, RunVerdict::Inconclusive);
         assert_eq!(
             judge(ev("Completed_With_Probe_Absent", Some(100.0)), &r).0,
             RunVerdict::Inconclusive

@@ -97,4 +97,19 @@ proptest! {
         let raw = RawSettings::from_vars(vars.into_iter().map(|(p, n, v)| (format!("{p}{n}"), v)));
         let _ = Settings::from_raw(&raw);
     }
+
+    #[test]
+    fn runtime_inputs_parse_or_say_where(s in "[a-zA-Z0-9:\\-\\[\\]{}\"'!&*#,. \n]{0,80}") {
+        // Any text: inputs, or an error (never a panic); a YAML syntax
+        // error names a line.
+        match chaos_gate::platform::inputs::parse(&s) {
+            Ok(inputs) => prop_assert!(!inputs.is_empty()),
+            Err(e) => prop_assert!(!e.is_empty()),
+        }
+    }
+
+    #[test]
+    fn json_documents_read_as_inputs_never_panic(v in any_json()) {
+        let _ = chaos_gate::platform::inputs::parse(&v.to_string());
+    }
 }

@@ -92,7 +92,54 @@ fn chaos_data(fault: &Fault, index: usize, run: &Run, stage: Stage) -> Value {
         "runnerPod": format!("{}-runner", fault.name),
         "probeSuccessPercentage": probe,
         "failStep": fail_step,
-        "chaosResult": null,
+        "chaosResult": chaos_result(fault, stage, status, &verdict, &probe),
+    })
+}
+
+/// The fault's ChaosResult as the subscriber forwards it (reference B5):
+/// only for a fault that declares probes, with `status.probeStatuses`
+/// (`verdict` `Passed`/`Failed`/`N/A`/`Awaited`, chaos-operator spelling)
+/// and `status.experimentStatus`. `null` otherwise, as before.
+fn chaos_result(fault: &Fault, stage: Stage, phase: &str, verdict: &str, probe: &str) -> Value {
+    if fault.probes.is_empty() {
+        return Value::Null;
+    }
+    let statuses: Vec<Value> = fault
+        .probes
+        .iter()
+        .map(|p| {
+            let (verdict, description) = match stage {
+                Stage::Finished => (p.verdict.clone(), p.description.clone().unwrap_or_default()),
+                Stage::Stopped => (
+                    "N/A".to_string(),
+                    "Either probe is not executed or not evaluated".to_string(),
+                ),
+                Stage::Queued | Stage::Running => ("Awaited".to_string(), String::new()),
+            };
+            let kind = match p.r#type.as_str() {
+                "cmdProbe" => "CmdProbe",
+                "k8sProbe" => "K8sProbe",
+                "promProbe" => "PromProbe",
+                _ => "HttpProbe",
+            };
+            json!({
+                "name": p.name,
+                "type": kind,
+                "mode": p.mode,
+                "status": { "verdict": verdict, "description": description },
+            })
+        })
+        .collect();
+    json!({
+        "kind": "ChaosResult",
+        "apiVersion": "litmuschaos.io/v1alpha1",
+        "metadata": { "name": format!("{}-result", fault.name), "namespace": NAMESPACE },
+        "spec": { "engine": fault.name, "experiment": fault.name },
+        "status": {
+            "experimentStatus": { "phase": phase, "verdict": verdict, "probeSuccessPercentage": probe },
+            "probeStatuses": statuses,
+            "history": { "passedRuns": 0, "failedRuns": 0, "stoppedRuns": 0 },
+        },
     })
 }
 

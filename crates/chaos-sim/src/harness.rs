@@ -1,6 +1,7 @@
 //! The Harness Chaos Engineering dialect: its routes, its authentication,
 //! and the resolvers of `runChaosExperiment`, `listWorkflowRun` and
-//! `listWorkflow`, plus the REST v2 stop endpoint.
+//! `listWorkflow`, plus the REST v2 endpoints a gate uses: run
+//! (`runChaosV2Experiment`), variables, input sets, probe results and stop.
 //!
 //! Everything Harness-specific lives here; the HTTP plumbing, injection and
 //! GraphQL projection are shared (`server`, `graphql`), so another dialect
@@ -21,7 +22,7 @@ use crate::state::{Run, RunView, State};
 const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
 const BASE: &str = "/gateway/chaos/manager/api";
 const QUERY_PATH: &str = "/gateway/chaos/manager/api/query";
-const STOP_PREFIX: &str = "/gateway/chaos/manager/api/rest/v2/experiment/";
+const REST_V2: &str = "/gateway/chaos/manager/api/rest/v2/";
 
 fn schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -37,14 +38,18 @@ pub(crate) fn check_schema() {
 pub(crate) enum Action {
     Graphql(Result<GqlRequest, Reply>),
     Stop { experiment_id: String },
+    Run { experiment: String },
+    Variables { experiment: String },
+    InputSet { experiment: String, set: String },
+    Probes,
 }
 
 /// Recognises the Harness routes; `None` for any other path.
 pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
-    if req.method != "POST" || !req.path.starts_with(BASE) {
+    if !req.path.starts_with(BASE) {
         return None;
     }
-    if req.path == QUERY_PATH {
+    if req.path == QUERY_PATH && req.method == "POST" {
         return Some(
             match graphql::parse_request(schema(), req.header("content-type"), &req.body) {
                 Ok(gql) => {
@@ -71,21 +76,53 @@ pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
             },
         );
     }
-    let experiment_id = req.path.strip_prefix(STOP_PREFIX)?.strip_suffix("/stop")?;
-    if experiment_id.is_empty() || experiment_id.contains('/') {
-        return None;
-    }
-    let notify_ids = req
-        .query_param("notifyId")
-        .filter(|n| !n.is_empty())
-        .into_iter()
-        .collect();
+    // REST v2: every path segment decoded on its own, so an encoded `/`
+    // stays inside its segment (and names no experiment).
+    let rest = req.path.strip_prefix(REST_V2)?;
+    let segs: Vec<String> = rest.split('/').map(crate::server::percent_decode).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let nonempty = |s: &str| !s.is_empty();
+    let (operation, action) = match (req.method.as_str(), segs.as_slice()) {
+        ("POST", ["experiment", id, "stop"]) if nonempty(id) => (
+            "stop",
+            Action::Stop {
+                experiment_id: id.to_string(),
+            },
+        ),
+        ("POST", ["experiments", id, "run"]) if nonempty(id) => (
+            "runChaosV2Experiment",
+            Action::Run {
+                experiment: id.to_string(),
+            },
+        ),
+        ("GET", ["experiments", id, "variables"]) if nonempty(id) => (
+            "getChaosV2ExperimentVariables",
+            Action::Variables {
+                experiment: id.to_string(),
+            },
+        ),
+        ("GET", ["experiments", id, "inputsets", set]) if nonempty(id) && nonempty(set) => (
+            "getInputSet",
+            Action::InputSet {
+                experiment: id.to_string(),
+                set: set.to_string(),
+            },
+        ),
+        ("POST", ["probes", "experiment-run"]) => ("getProbesInExperiment", Action::Probes),
+        _ => return None,
+    };
+    let notify_ids = match &action {
+        Action::Stop { .. } => req
+            .query_param("notifyId")
+            .filter(|n| !n.is_empty())
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     Some(Call {
-        operation: Some("stop".into()),
+        operation: Some(operation.into()),
         notify_ids,
-        action: ServerAction::Harness(Box::new(Action::Stop {
-            experiment_id: experiment_id.to_string(),
-        })),
+        action: ServerAction::Harness(Box::new(action)),
     })
 }
 
@@ -104,6 +141,12 @@ pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Repl
         Action::Graphql(Err(reply)) => reply.clone(),
         Action::Graphql(Ok(gql)) => gql.execute(|root| resolve(state, config, root)),
         Action::Stop { experiment_id } => stop(state, config, req, experiment_id),
+        Action::Run { experiment } => rest_v2::run(state, config, req, experiment),
+        Action::Variables { experiment } => rest_v2::variables(state, config, req, experiment),
+        Action::InputSet { experiment, set } => {
+            rest_v2::input_set(state, config, req, experiment, set)
+        }
+        Action::Probes => rest_v2::probes(state, config, req),
     }
 }
 
@@ -360,12 +403,16 @@ fn list_workflows(state: &State, root: &RootField, ids: Value) -> Value {
         .experiments
         .iter()
         .filter(|e| workflow_ids.as_ref().is_none_or(|w| w.contains(&e.id)))
-        .filter(|e| identities.as_ref().is_none_or(|w| w.contains(&e.id)))
+        .filter(|e| {
+            identities
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|i| i == e.identity()))
+        })
         .map(|exp| {
             let last = last_run.iter().filter(|(id, _)| *id == exp.id).map(|(_, t)| *t).max();
             json!({
                 "identifiers": ids,
-                "identity": exp.id,
+                "identity": exp.identity(),
                 "workflowID": exp.id,
                 "workflowType": "CHAOS",
                 "workflowManifest": if root.wants("workflowManifest") { execution::manifest(exp) } else { String::new() },
@@ -473,6 +520,9 @@ pub(crate) fn default_identifiers(scenario: &Scenario) -> Value {
         "projectIdentifier": config.and_then(|c| c.project_id.clone()).unwrap_or_else(|| "default".into()),
     })
 }
+
+#[path = "harness_rest.rs"]
+mod rest_v2;
 
 #[cfg(test)]
 mod tests {

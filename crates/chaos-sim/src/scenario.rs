@@ -19,6 +19,10 @@ pub const HARNESS_OPERATIONS: &[&str] = &[
     "listWorkflowRun",
     "listWorkflow",
     "stop",
+    "runChaosV2Experiment",
+    "getChaosV2ExperimentVariables",
+    "getInputSet",
+    "getProbesInExperiment",
 ];
 
 /// Operation names an `[[inject]]` entry may target in a Litmus scenario:
@@ -261,6 +265,57 @@ pub struct Experiment {
     /// The faults the experiment runs; each becomes a ChaosEngine node.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Harness: the experiment's human-readable identity, which REST v2
+    /// accepts instead of its ID with `isIdentity=true` (run, variables,
+    /// input sets); the ID stays what stops and GraphQL use. Defaults to
+    /// the ID.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Harness: the runtime inputs the experiment declares
+    /// (`[[experiments.variables]]`, `getChaosV2ExperimentVariables`).
+    #[serde(default)]
+    pub variables: Vec<Variable>,
+    /// Harness: stored input sets (`[[experiments.input_sets]]`).
+    #[serde(default)]
+    pub input_sets: Vec<InputSet>,
+}
+
+/// `[[experiments.variables]]`: one runtime input of an experiment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    /// The task (fault step) it belongs to; experiment-level when absent.
+    #[serde(default)]
+    pub task: Option<String>,
+    /// A run cannot start without a value for it (unless it has a
+    /// default).
+    #[serde(default)]
+    pub required: bool,
+    /// Its default value, if any.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+}
+
+/// `[[experiments.input_sets]]`: a stored input set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSet {
+    pub identity: String,
+    /// Experiment-level input names to values.
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Task names to input names to values.
+    #[serde(default)]
+    pub tasks:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+impl Experiment {
+    /// The identity REST v2 names it by (the ID unless set).
+    pub fn identity(&self) -> &str {
+        self.identity.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// `[[experiments.faults]]`: one fault and how it ends.
@@ -297,6 +352,40 @@ pub struct Fault {
     /// Final `failStep` (why the fault failed).
     #[serde(default)]
     pub fail_step: String,
+    /// The fault's probes and how each ends (`[[experiments.faults.probes]]`).
+    #[serde(default)]
+    pub probes: Vec<ProbeSpec>,
+}
+
+/// One resilience probe of a fault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub name: String,
+    /// `SOT`, `EOT`, `Edge`, `Continuous` or `OnChaos`.
+    #[serde(default = "default_probe_mode")]
+    pub mode: String,
+    /// Final verdict: `Passed`, `Failed`, `N/A` or `Awaited`.
+    #[serde(default = "default_probe_verdict")]
+    pub verdict: String,
+    /// The platform's description of the result.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `httpProbe`, `cmdProbe`, `promProbe`, `k8sProbe`, ...
+    #[serde(default = "default_probe_type")]
+    pub r#type: String,
+}
+
+fn default_probe_mode() -> String {
+    "SOT".to_string()
+}
+
+fn default_probe_verdict() -> String {
+    "Passed".to_string()
+}
+
+fn default_probe_type() -> String {
+    "httpProbe".to_string()
 }
 
 impl Fault {
@@ -416,6 +505,11 @@ impl Scenario {
     /// The experiment with this workflow ID, if the scenario has one.
     pub fn experiment(&self, id: &str) -> Option<&Experiment> {
         self.experiments.iter().find(|e| e.id == id)
+    }
+
+    /// The experiment with this identity (REST v2 `isIdentity=true`).
+    pub fn experiment_by_identity(&self, identity: &str) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| e.identity() == identity)
     }
 
     /// Checks what serde cannot: things that would make the simulator's

@@ -93,7 +93,7 @@ impl HttpRequest {
 
 /// Decodes `%XX` escapes and `+` (form encoding); malformed escapes are
 /// kept literally rather than rejected, as lenient servers do.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -81,6 +81,8 @@ pub struct RunSnapshot {
     /// A run declared in the scenario's `history`, finished before the
     /// simulator started.
     pub past: bool,
+    /// The runtime inputs the run was started with (Harness REST v2).
+    pub inputs: Option<serde_json::Value>,
     /// How many polls named this run so far (listed or not).
     pub polls: u32,
     /// When a poll first served the run a terminal phase (see
@@ -165,6 +167,10 @@ pub(crate) struct Run {
     /// A run that finished before the simulator started: its final phase
     /// and score, whatever the experiment's script says.
     pub past: Option<crate::scenario::PastRun>,
+    /// The runtime inputs the run was started with (Harness REST v2), as
+    /// the platform resolved them: `{experiment: {name: value}, tasks:
+    /// {task: {name: value}}}`.
+    pub inputs: Option<serde_json::Value>,
 }
 
 /// What a run looks like at one moment, derived from its poll count.
@@ -213,6 +219,7 @@ impl Run {
             stopped_by_cluster: false,
             foreign,
             list_answers: 0,
+            inputs: None,
             past: None,
         }
     }
@@ -520,6 +527,23 @@ impl State {
         self.add_run(exp, identifiers, false).notify_id
     }
 
+    /// Starts a run with the runtime inputs it resolved; returns the run.
+    pub fn start_run_with_inputs(
+        &self,
+        exp: &Experiment,
+        identifiers: serde_json::Value,
+        inputs: serde_json::Value,
+    ) -> Run {
+        let mut run = self.add_run(exp, identifiers, false);
+        run.inputs = Some(inputs);
+        self.with_runs(|runs| {
+            if let Some(r) = runs.iter_mut().find(|r| r.notify_id == run.notify_id) {
+                r.inputs.clone_from(&run.inputs);
+            }
+        });
+        run
+    }
+
     /// Starts a run of `exp` as another user would, already past `Queued`.
     pub fn start_foreign_run(&self, exp: &Experiment, identifiers: serde_json::Value) -> Run {
         self.add_run(exp, identifiers, true)
@@ -581,6 +605,7 @@ impl State {
             chaos_running: exp.is_some_and(|e| run.chaos_running(e)),
             foreign: run.foreign,
             past: run.past.is_some(),
+            inputs: run.inputs.clone(),
             polls: run.polls,
             terminal_at_unix_ms: run.terminal_ms,
         }

@@ -1013,3 +1013,110 @@ async fn answers_while_the_test_runtime_is_blocked() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("[]"), "{response}");
 }
+
+/// REST v2 (issue 16): the run, probe and variables endpoints refuse what
+/// the swagger does not allow, with 400 and a message.
+#[tokio::test]
+async fn rest_v2_refuses_missing_parameters_unknown_fields_and_wrong_types() {
+    let sim = Simulator::start(scenario(
+        "[[experiments.faults.probes]]\nname = \"http-ok\"\nverdict = \"Failed\"\ndescription = \"503\"\n\
+         [[experiments.variables]]\nname = \"NS\"\nrequired = true\n",
+    ))
+    .await
+    .expect("simulator");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let base = format!("{}/gateway/chaos/manager/api/rest/v2", sim.url());
+    let scope = format!(
+        "accountIdentifier={ACCOUNT}&organizationIdentifier=default&projectIdentifier=proj"
+    );
+    let post = |path: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(path)
+                .header("x-api-key", KEY)
+                .header("Harness-Account", ACCOUNT)
+                .json(&body)
+                .send()
+                .await
+                .expect("answer");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let run = |q: &str| format!("{base}/experiments/cart/run?{scope}{q}");
+    let (s, b) = post(run("&isIdentity=true"), json!({})).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["message"].as_str().unwrap().contains("isOnboardingRun"),
+        "{b}"
+    );
+    let (s, b) = post(run("&isIdentity=yes&isOnboardingRun=false"), json!({})).await;
+    assert_eq!(s, 400);
+    assert!(b["message"].as_str().unwrap().contains("boolean"), "{b}");
+    let ok = "&isIdentity=true&isOnboardingRun=false";
+    let (s, b) = post(
+        run(ok),
+        json!({"runtimeInputs": {"experiment": [{"name": "NS", "value": "x"}]}, "extra": 1}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field \"extra\""),
+        "{b}"
+    );
+    let (s, b) = post(
+        run(ok),
+        json!({"runtimeInputs": {"experiment": [{"name": 5, "value": "x"}]}}),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = post(run(ok), json!({})).await;
+    assert_eq!(s, 400);
+    assert!(
+        b["message"].as_str().unwrap().contains("NS"),
+        "a required input: {b}"
+    );
+    let (s, b) = post(
+        run(ok),
+        json!({"runtimeInputs": {"experiment": [{"name": "NS", "value": "x"}]}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let notify = b["notifyID"].as_str().expect("notifyID").to_string();
+    assert_eq!(
+        sim.runs()[0].inputs,
+        Some(json!({"experiment": {"NS": "x"}, "tasks": {}}))
+    );
+
+    let probes = format!("{base}/probes/experiment-run?{scope}");
+    let (s, _) = post(probes.clone(), json!({})).await;
+    assert_eq!(s, 400, "neither list");
+    let (s, _) = post(probes.clone(), json!({"notifyIds": [1]})).await;
+    assert_eq!(s, 400, "wrong type");
+    let (s, b) = post(probes.clone(), json!({"notifyIds": [notify]})).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        b["data"][0]["status"]["verdict"], "Awaited",
+        "not finished: {b}"
+    );
+    assert_eq!(
+        b["data"][0]["faultName"], "net-loss",
+        "the probe of the last fault"
+    );
+
+    let vars = http
+        .get(format!("{base}/experiments/cart/variables?{scope}"))
+        .header("x-api-key", KEY)
+        .header("Harness-Account", ACCOUNT)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(vars.status().as_u16(), 400, "isIdentity is required");
+}

@@ -316,7 +316,7 @@ impl Bench {
     /// what a poll costs differs.
     fn compare_with_baseline(&self) -> Result<Comparison, String> {
         baseline_tools_present()?;
-        let id = "bench-ordinary";
+        let id = "b0000000-0000-4000-8000-000000000001";
         let path = self.scenario(
             "ordinary",
             &[Experiment::new(id, ORDINARY_POLLS, ORDINARY_FAULTS)],
@@ -415,7 +415,7 @@ impl Bench {
     /// From the simulator first serving a terminal phase to the gate's
     /// exit, with a 1 s poll interval.
     fn decision_latency(&self, table: &mut Table) -> Result<(), String> {
-        let id = "bench-latency";
+        let id = "b0000000-0000-4000-8000-000000000002";
         let path = self.scenario("latency", &[Experiment::new(id, 3, ORDINARY_FAULTS)])?;
         let mut latencies = Vec::new();
         for i in 0..self.options.reps(5, 2) {
@@ -451,7 +451,7 @@ impl Bench {
         } else {
             LARGE_EXECUTION_DATA
         };
-        let id = "bench-large";
+        let id = "b0000000-0000-4000-8000-000000000003";
         let path = self.scenario(
             "large",
             &[Experiment::new(id, 3, ORDINARY_FAULTS).with_execution_data(pad)],
@@ -501,7 +501,10 @@ impl Bench {
                     ("CHAOS_GATE_API_KEY", scenario::API_KEY),
                     ("CHAOS_GATE_ACCOUNT_ID", scenario::ACCOUNT),
                     ("CHAOS_GATE_PROJECT_ID", scenario::PROJECT),
-                    ("CHAOS_GATE_EXPERIMENT_ID", "bench-ordinary"),
+                    (
+                        "CHAOS_GATE_EXPERIMENT_ID",
+                        "b0000000-0000-4000-8000-000000000001",
+                    ),
                     ("CHAOS_GATE_TIMEOUT", "x"),
                 ],
                 code: 2,
@@ -547,7 +550,7 @@ impl Bench {
     /// takes seconds: what is measured is the CPU per poll, which does not
     /// depend on the wait between polls.
     fn long_gate_cpu(&self, table: &mut Table) -> Result<(), String> {
-        let id = "bench-long";
+        let id = "b0000000-0000-4000-8000-000000000004";
         let path = self.scenario(
             "long",
             &[Experiment::new(id, LONG_GATE_POLLS, ORDINARY_FAULTS)],
@@ -557,7 +560,7 @@ impl Bench {
         for i in 0..reps {
             let name = format!("long-{i}");
             let sim = self.start_sim(&path, &name)?;
-            let usage = self.expect(&mut self.gate(&sim.url, id, "50ms", &name)?, 0, &name)?;
+            let usage = self.expect(&mut self.gate(&sim.url, id, "100ms", &name)?, 0, &name)?;
             let polls = sim
                 .requests()?
                 .iter()

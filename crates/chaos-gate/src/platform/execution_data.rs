@@ -25,6 +25,11 @@ pub struct Fault {
     pub status: Option<String>,
     pub engine: Option<String>,
     pub duration: Option<Duration>,
+    /// The probe statuses of the fault's ChaosResult, where the execution
+    /// data carries them (ChaosCenter, reference B5); `None` when it
+    /// carries none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Vec<super::Probe>>,
 }
 
 impl Fault {
@@ -173,6 +178,45 @@ struct ChaosData {
     probe_success_percentage: Text,
     fail_step: Text,
     experiment_status: Text,
+    /// The ChaosResult (ChaosCenter, reference B5), read only for its
+    /// `status.probeStatuses`.
+    chaos_result: Option<serde_json::Value>,
+}
+
+/// `chaosResult.status.probeStatuses` of a fault: `[{name, type, mode,
+/// status: {verdict, description}}]` (chaos-operator ChaosResult, reference
+/// B5). `None` when the document carries no such list.
+fn probe_statuses(
+    fault: &str,
+    chaos_result: Option<&serde_json::Value>,
+) -> Option<Vec<super::Probe>> {
+    let list = chaos_result?
+        .get("status")?
+        .get("probeStatuses")?
+        .as_array()?;
+    let text = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    Some(
+        list.iter()
+            .filter(|p| p.is_object())
+            .map(|p| {
+                let status = p.get("status");
+                super::Probe {
+                    notify_id: None,
+                    run_id: None,
+                    fault: fault.to_string(),
+                    name: text(p.get("name")).unwrap_or_else(|| "(unnamed probe)".to_string()),
+                    mode: text(p.get("mode")),
+                    verdict: text(status.and_then(|s| s.get("verdict"))),
+                    description: text(status.and_then(|s| s.get("description"))),
+                }
+            })
+            .collect(),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -364,9 +408,11 @@ pub fn parse(execution_data: &str) -> Result<Vec<Fault>, ExecutionDataError> {
             .probe_success_percentage
             .get()
             .map(|p| p.trim_end_matches('%').trim().to_string());
+        let probes = probe_statuses(&name, chaos.chaos_result.as_ref());
         faults.push((
             started.unwrap_or(u64::MAX),
             Fault {
+                probes,
                 name,
                 verdict: chaos.experiment_verdict.get(),
                 probe_success_percentage: probe,

@@ -9,6 +9,7 @@
 //! request (in chunks of [`EXECUTION_DATA_CHUNK`]).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
@@ -17,10 +18,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::execution_data::ExecutionData;
+use super::inputs::RuntimeInputs;
 use super::{
     checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
-    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun, Platform, PlatformError, Probe,
+    RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql;
 use crate::http::{Http, Mode};
@@ -82,6 +84,13 @@ pub const EXECUTION_DATA_CHUNK: usize = 500;
 /// Execution-data chunks in flight at once, which bounds the memory they
 /// take (a few MB) while overlapping the server's work with ours.
 const EXECUTION_DATA_IN_FLIGHT: usize = 4;
+/// An experiment's ID (UUID) from its identity.
+pub const LIST_WORKFLOW_BY_IDENTITY: &str =
+    "query ListWorkflowByIdentity($identifiers: IdentifiersRequest!, $request: ListWorkflowRequest!) {
+  listWorkflow(identifiers: $identifiers, request: $request) {
+    workflows { workflowID identity name isRemoved infra { infraID isActive } }
+  }
+}";
 
 /// Every GraphQL document this client can send, for schema tests.
 pub const DOCUMENTS: &[&str] = &[
@@ -92,7 +101,19 @@ pub const DOCUMENTS: &[&str] = &[
     LIST_RECENT_RUNS,
     LIST_PAST_RUNS,
     LIST_WORKFLOW,
+    LIST_WORKFLOW_BY_IDENTITY,
 ];
+
+/// Whether an `experiment_id` entry is an experiment ID (a UUID) rather
+/// than an identity (spec §2: anything that is not a UUID).
+pub fn is_uuid(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
 
 /// A Harness chaos client for one account, organization and project.
 pub struct Harness {
@@ -103,6 +124,11 @@ pub struct Harness {
     account_id: String,
     org_id: String,
     project_id: String,
+    runtime_inputs: Option<RuntimeInputs>,
+    input_set: Option<String>,
+    /// Identity → experiment ID (UUID), learnt from trigger answers, polls
+    /// (`workflowID`) and look-ups: stops, links and listings need the ID.
+    ids: Mutex<HashMap<String, String>>,
 }
 
 impl Harness {
@@ -125,7 +151,188 @@ impl Harness {
             account_id,
             org_id,
             project_id,
+            runtime_inputs: None,
+            input_set: None,
+            ids: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Runs every experiment with these runtime inputs and input set.
+    pub fn with_inputs(
+        mut self,
+        runtime_inputs: Option<RuntimeInputs>,
+        input_set: Option<String>,
+    ) -> Harness {
+        self.runtime_inputs = runtime_inputs;
+        self.input_set = input_set;
+        self
+    }
+
+    /// `{endpoint}/gateway/chaos/manager/api/rest/v2/<segments>` with the
+    /// scope query parameters; each segment is encoded as one path segment.
+    fn rest(&self, segments: &[&str]) -> Result<Url, PlatformError> {
+        let mut url = base(&self.endpoint, "rest/v2");
+        for segment in segments {
+            url = url.id("path segment", segment).map_err(bad_id)?;
+        }
+        Ok(url
+            .query("accountIdentifier", &self.account_id)
+            .query("organizationIdentifier", &self.org_id)
+            .query("projectIdentifier", &self.project_id)
+            .build())
+    }
+
+    /// The experiment ID (UUID) of an `experiment_id` entry, where known.
+    fn known_id(&self, experiment_id: &str) -> Option<String> {
+        if is_uuid(experiment_id) {
+            return Some(experiment_id.to_string());
+        }
+        self.ids.lock().ok()?.get(experiment_id).cloned()
+    }
+
+    fn learn_id(&self, identity: &str, id: &str) {
+        if is_uuid(identity) || id.trim().is_empty() {
+            return;
+        }
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(identity.to_string(), id.to_string());
+        }
+    }
+
+    /// The experiment ID of an entry, looking an identity up with
+    /// `listWorkflow(identities)` when it is not known yet.
+    async fn experiment_uuid(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        if let Some(id) = self.known_id(experiment_id) {
+            return Ok(id);
+        }
+        let w = self.workflow_by_identity(experiment_id).await?;
+        w.workflow_id.ok_or_else(|| {
+            PlatformError::unusable(format!(
+                "listWorkflow for identity {experiment_id}: the answer has no workflowID"
+            ))
+        })
+    }
+
+    async fn workflow_by_identity(&self, identity: &str) -> Result<Workflow, PlatformError> {
+        let what = format!("listWorkflow for identity {identity}");
+        let data: WorkflowsData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_WORKFLOW_BY_IDENTITY,
+                json!({ "identifiers": self.identifiers(), "request": { "identities": [identity] } }),
+            )
+            .await?;
+        let list = graphql::field(&what, data.list_workflow, "listWorkflow")?;
+        let found = list
+            .workflows
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .find(|w| w.identity.as_deref() == Some(identity));
+        let Some(w) = found else {
+            return Err(PlatformError::new(ErrorKind::NotFound, format!(
+                "experiment {identity} was not found in project {} (org {}) (not a UUID, so it \
+                 was looked up as an experiment identity); check experiment_id, project_id and org_id",
+                self.project_id, self.org_id
+            )));
+        };
+        if let Some(id) = &w.workflow_id {
+            self.learn_id(identity, id);
+        }
+        Ok(w)
+    }
+
+    /// Triggers through REST v2 (`runChaosV2Experiment`, reference A1):
+    /// for an identity, runtime inputs or an input set.
+    async fn trigger_v2(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        let identity = !is_uuid(experiment_id);
+        let what = format!("run (REST v2) for {experiment_id}");
+        let body = match (&self.runtime_inputs, &self.input_set) {
+            (Some(inputs), Some(set)) => {
+                // Harness ignores inputsetIdentity when runtimeInputs is
+                // sent (A1): merge here, so the settings override the set.
+                let stored = self.input_set_inputs(experiment_id, set).await?;
+                json!({ "runtimeInputs": inputs.over(&stored).to_wire() })
+            }
+            (Some(inputs), None) => json!({ "runtimeInputs": inputs.to_wire() }),
+            (None, Some(set)) => json!({ "inputsetIdentity": set }),
+            (None, None) => json!({}),
+        };
+        let mut url = self.rest(&["experiments", experiment_id, "run"])?;
+        url.query_pairs_mut()
+            .append_pair("isIdentity", if identity { "true" } else { "false" })
+            .append_pair("isOnboardingRun", "false");
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let answer: RunAnswer = self
+            .http
+            .send(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |b| Ok(RunAnswer::read(b)),
+            )
+            .await
+            .map_err(auth_hint)?;
+        if let Some(id) = answer.experiment_id.as_deref().filter(|i| is_uuid(i)) {
+            self.learn_id(experiment_id, id);
+        }
+        match answer.notify_id {
+            Some(n) if !n.trim().is_empty() => Ok(n.trim().to_string()),
+            Some(_) => Err(PlatformError::unusable(format!(
+                "{what}: Harness returned an empty notify ID. Scheduled (cron) experiments are \
+                 started by their schedule and cannot be watched this way; trigger a \
+                 non-scheduled experiment."
+            ))),
+            None => Err(PlatformError::unusable(format!(
+                "{what}: the answer has no notifyID"
+            ))),
+        }
+    }
+
+    /// A stored input set's values (`GET .../inputsets/{id}`, A5).
+    async fn input_set_inputs(
+        &self,
+        experiment_id: &str,
+        set: &str,
+    ) -> Result<RuntimeInputs, PlatformError> {
+        let what = format!("input set {set} of {experiment_id}");
+        let mut url = self.rest(&["experiments", experiment_id, "inputsets", set])?;
+        url.query_pairs_mut().append_pair(
+            "isIdentity",
+            if is_uuid(experiment_id) {
+                "false"
+            } else {
+                "true"
+            },
+        );
+        let spec: Option<String> = self
+            .http
+            .send(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                || self.headers(self.http.client().get(url.clone())),
+                |b| {
+                    let v: Value = serde_json::from_slice(b).unwrap_or(Value::Null);
+                    Ok(get_ci(&v, "data")
+                        .and_then(|d| get_ci(d, "spec"))
+                        .and_then(Value::as_str)
+                        .map(String::from))
+                },
+            )
+            .await
+            .map_err(auth_hint)?;
+        let spec = spec.ok_or_else(|| {
+            PlatformError::unusable(format!("{what}: the answer has no data.spec"))
+        })?;
+        RuntimeInputs::from_spec(&spec).map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
     }
 
     fn identifiers(&self) -> Value {
@@ -307,6 +514,7 @@ struct WorkflowList {
 struct Workflow {
     #[serde(rename = "workflowID")]
     workflow_id: Option<String>,
+    identity: Option<String>,
     name: Option<String>,
     is_removed: Option<bool>,
     infra: Option<Infra>,
@@ -327,6 +535,80 @@ pub fn parse_stop_answer(body: &[u8]) -> Option<bool> {
         .and_then(|a| a.is_stopped)
 }
 
+/// A key of a JSON object, matched without regard to case: Harness's own
+/// clients decode REST answers case-insensitively, and its sources
+/// disagree on `notifyID` / `notifyId` (reference A0, A1).
+fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn text_ci(v: &Value, key: &str) -> Option<String> {
+    match get_ci(v, key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// The answer of `runChaosV2Experiment`: `notifyID` (swagger) or
+/// `notifyId` (Harness's MCP server), and where given the run and the
+/// experiment's ID.
+struct RunAnswer {
+    notify_id: Option<String>,
+    experiment_id: Option<String>,
+}
+
+impl RunAnswer {
+    fn read(body: &[u8]) -> RunAnswer {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        // Some gateways wrap answers in `data`.
+        let v = match get_ci(&v, "data") {
+            Some(d) if d.is_object() => d,
+            _ => &v,
+        };
+        RunAnswer {
+            notify_id: match get_ci(v, "notifyID") {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            },
+            experiment_id: text_ci(v, "experimentID"),
+        }
+    }
+}
+
+/// The probes of `getProbesInExperiment` (`POST rest/v2/probes/experiment-run`,
+/// reference A3): `{data: [{notifyId, experimentRunId, faultName, name,
+/// mode, status: {verdict, description}}]}`.
+fn probes_from(body: &[u8]) -> Result<Vec<Probe>, String> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON ({e})"))?;
+    let Some(items) = get_ci(&v, "data").and_then(Value::as_array) else {
+        return Err("the answer has no data array".to_string());
+    };
+    Ok(items
+        .iter()
+        .filter(|p| p.is_object())
+        .map(|p| {
+            let status = get_ci(p, "status");
+            Probe {
+                notify_id: text_ci(p, "notifyId"),
+                run_id: text_ci(p, "experimentRunId"),
+                fault: text_ci(p, "faultName").unwrap_or_default(),
+                name: text_ci(p, "name")
+                    .or_else(|| text_ci(p, "probeId"))
+                    .unwrap_or_else(|| "(unnamed probe)".to_string()),
+                mode: text_ci(p, "mode"),
+                verdict: status.and_then(|s| text_ci(s, "verdict")),
+                description: status.and_then(|s| text_ci(s, "description")),
+            }
+        })
+        .collect())
+}
+
 /// `{endpoint}/gateway/chaos/manager/api/{path}`, keeping any path prefix
 /// the endpoint has (self-managed installs sit behind one).
 fn base(endpoint: &Url, path: &'static str) -> UrlBuilder {
@@ -345,9 +627,9 @@ impl Harness {
     /// `.../rest/v2/experiment/{experimentId}/stop?...`: the experiment ID
     /// (from settings or the platform) is one encoded path segment, the
     /// run's IDs are query values.
-    fn stop_url(&self, run: &RunRef) -> Result<Url, PlatformError> {
+    fn stop_url(&self, run: &RunRef, experiment_uuid: &str) -> Result<Url, PlatformError> {
         let mut url = base(&self.endpoint, "rest/v2/experiment")
-            .id("experiment ID", &run.experiment_id)
+            .id("experiment ID", experiment_uuid)
             .map_err(bad_id)?
             .route("stop")
             .query("accountIdentifier", &self.account_id)
@@ -396,6 +678,9 @@ impl Platform for Harness {
     }
 
     async fn trigger(&self, experiment_id: &str) -> Result<String, PlatformError> {
+        if !is_uuid(experiment_id) || self.runtime_inputs.is_some() || self.input_set.is_some() {
+            return self.trigger_v2(experiment_id).await;
+        }
         let what = format!("runChaosExperiment for {experiment_id}");
         let answer = graphql::post_partial::<TriggerData>(
             &self.http,
@@ -418,12 +703,13 @@ impl Platform for Harness {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
+        let uuid = self.experiment_uuid(experiment_id).await?;
         let runs = self
             .list_runs(
                 &what,
                 LIST_RECENT_RUNS,
                 SMALL_BODY,
-                json!({ "workflowIDs": [experiment_id] }),
+                json!({ "workflowIDs": [uuid] }),
             )
             .await?;
         let candidates = runs.into_iter().map(|r| Candidate {
@@ -432,12 +718,18 @@ impl Platform for Harness {
             run_id: r.workflow_run_id,
             created_at: r.created_at,
         });
-        Ok(runs_since(candidates, experiment_id, since))
+        Ok(runs_since(candidates, &uuid, since))
     }
 
     async fn poll(&self, runs: &[RunRef]) -> Result<Vec<RunStatus>, PlatformError> {
         let ids: Vec<&str> = runs.iter().map(|r| r.notify_id.as_str()).collect();
-        let document = if runs.iter().any(|r| r.experiment_id.is_empty()) {
+        // The run's experiment ID is asked for only while some run's is not
+        // known: attached without experiment_id, or named by an identity
+        // whose ID the polls teach.
+        let document = if runs
+            .iter()
+            .any(|r| r.experiment_id.is_empty() || self.known_id(&r.experiment_id).is_none())
+        {
             LIST_WORKFLOW_RUN_WITH_EXPERIMENT
         } else {
             LIST_WORKFLOW_RUN
@@ -451,7 +743,17 @@ impl Platform for Harness {
                 json!({ "i": self.identifiers(), "r": { "notifyIDs": ids } }),
             )
             .await?;
-        statuses(runs_from_data("listWorkflowRun", data)?, &ids)
+        let statuses = statuses(runs_from_data("listWorkflowRun", data)?, &ids)?;
+        for r in runs.iter().filter(|r| !is_uuid(&r.experiment_id)) {
+            if let Some(id) = statuses
+                .iter()
+                .find(|s| r.matches(s))
+                .and_then(|s| s.experiment_id.as_deref())
+            {
+                self.learn_id(&r.experiment_id, id);
+            }
+        }
+        Ok(statuses)
     }
 
     async fn faults_of(&self, runs: &[RunRef]) -> Vec<Result<Vec<Fault>, PlatformError>> {
@@ -468,6 +770,73 @@ impl Platform for Harness {
             .collect()
             .await;
         reads.into_iter().flatten().collect()
+    }
+
+    async fn probes(&self, runs: &[RunRef]) -> Result<Option<Vec<Probe>>, PlatformError> {
+        let notify_ids: Vec<&str> = runs
+            .iter()
+            .map(|r| r.notify_id.as_str())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if notify_ids.is_empty() {
+            return Ok(None);
+        }
+        let what = "probe results (REST v2 getProbesInExperiment)";
+        let url = self.rest(&["probes", "experiment-run"])?;
+        let body = serde_json::to_vec(&json!({ "notifyIds": notify_ids })).unwrap_or_default();
+        let probes = self
+            .http
+            .send(
+                what,
+                Mode::Read,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |b| {
+                    probes_from(b).map_err(|e| crate::http::Rejected {
+                        error: PlatformError::unusable(format!("{what}: {e}")),
+                        retry: true,
+                    })
+                },
+            )
+            .await
+            .map_err(auth_hint)?;
+        Ok(Some(probes))
+    }
+
+    async fn check_inputs(&self, experiment_id: &str) -> Result<Vec<InputProblem>, PlatformError> {
+        let what = format!("variables (REST v2) of {experiment_id}");
+        let mut url = self.rest(&["experiments", experiment_id, "variables"])?;
+        url.query_pairs_mut().append_pair(
+            "isIdentity",
+            if is_uuid(experiment_id) {
+                "false"
+            } else {
+                "true"
+            },
+        );
+        let declared: Value = self
+            .http
+            .send(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                || self.headers(self.http.client().get(url.clone())),
+                |b| Ok(serde_json::from_slice(b).unwrap_or(Value::Null)),
+            )
+            .await
+            .map_err(auth_hint)?;
+        let mut given = RuntimeInputs::default();
+        if let Some(set) = &self.input_set {
+            given = self.input_set_inputs(experiment_id, set).await?;
+        }
+        if let Some(inputs) = &self.runtime_inputs {
+            given = inputs.over(&given);
+        }
+        Ok(input_problems(experiment_id, &declared, &given))
     }
 
     async fn faults(&self, run: &RunRef) -> Result<Vec<Fault>, PlatformError> {
@@ -497,7 +866,19 @@ impl Platform for Harness {
                 run.experiment_id
             )));
         }
-        let url = self.stop_url(run)?;
+        // The stop endpoint wants the experiment's ID, never its identity
+        // (reference A4): learnt from the trigger or the polls. Never
+        // `force=true`: that only marks the run stopped in Harness's records
+        // while the chaos goes on (fidelity H-4), which would be reported as
+        // a confirmed stop.
+        let uuid = match self.known_id(&run.experiment_id) {
+            Some(id) => id,
+            // No experiment at all (the platform named none): the URL
+            // builder refuses it below, naming the empty ID.
+            None if run.experiment_id.trim().is_empty() => String::new(),
+            None => self.experiment_uuid(&run.experiment_id).await?,
+        };
+        let url = self.stop_url(run, &uuid)?;
         // `stop` is one attempt: the gate gives all stops together at most
         // two seconds, so a retry would not fit anyway.
         let stopped = self
@@ -528,17 +909,18 @@ impl Platform for Harness {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listWorkflowRun (recent runs of {experiment_id})");
+        let uuid = self.experiment_uuid(experiment_id).await?;
         let runs = self
             .list_runs(
                 &what,
                 LIST_PAST_RUNS,
                 SMALL_BODY,
-                json!({ "workflowIDs": [experiment_id], "pagination": { "page": 0, "limit": limit } }),
+                json!({ "workflowIDs": [uuid], "pagination": { "page": 0, "limit": limit } }),
             )
             .await?;
         Ok(runs
             .into_iter()
-            .filter(|r| r.workflow_id.as_deref() == Some(experiment_id))
+            .filter(|r| r.workflow_id.as_deref() == Some(uuid.as_str()))
             .filter_map(|r| {
                 past_run(
                     &what,
@@ -552,6 +934,15 @@ impl Platform for Harness {
     }
 
     async fn check_experiment(&self, experiment_id: &str) -> Result<ExperimentInfo, PlatformError> {
+        if !is_uuid(experiment_id) {
+            let w = self.workflow_by_identity(experiment_id).await?;
+            return Ok(ExperimentInfo {
+                experiment_id: experiment_id.to_string(),
+                name: w.name,
+                removed: w.is_removed.unwrap_or(false),
+                infra_active: w.infra.and_then(|i| i.is_active),
+            });
+        }
         let what = format!("listWorkflow for {experiment_id}");
         let data: WorkflowsData = self
             .query(
@@ -589,15 +980,14 @@ impl Platform for Harness {
 
     fn run_link(&self, run: &RunRef) -> Option<String> {
         let run_id = run.run_id.as_deref()?;
+        // The UI's route names the experiment by its ID, never its identity.
+        let experiment = self.known_id(&run.experiment_id)?;
         let url = UrlBuilder::at(&self.endpoint)
             .route("ng/account")
             .id("account_id", &self.account_id)
             .and_then(|u| u.route("module/chaos/orgs").id("org_id", &self.org_id))
             .and_then(|u| u.route("projects").id("project_id", &self.project_id))
-            .and_then(|u| {
-                u.route("experiments")
-                    .id("experiment ID", &run.experiment_id)
-            })
+            .and_then(|u| u.route("experiments").id("experiment ID", &experiment))
             .and_then(|u| u.route("runs").id("run ID", run_id))
             .ok()?;
         Some(url.build().to_string())
@@ -667,6 +1057,88 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
     }
 }
 
+/// What a dry run finds wrong with the inputs given, against the answer of
+/// `getChaosV2ExperimentVariables` (`{experiment: [Variable], tasks:
+/// {task: [Variable]}}`, reference A5): a required variable with neither a
+/// value nor a default that the inputs leave unset, and a given input the
+/// experiment does not declare.
+/// A declared variable: name, required, and whether it has a value.
+type Declared = (String, bool, bool);
+
+fn input_problems(
+    experiment_id: &str,
+    declared: &Value,
+    given: &RuntimeInputs,
+) -> Vec<InputProblem> {
+    let vars = |v: Option<&Value>| -> Vec<Declared> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|var| {
+                        let name = text_ci(var, "name")?;
+                        let required =
+                            get_ci(var, "required").and_then(Value::as_bool) == Some(true);
+                        let set = |k: &str| {
+                            get_ci(var, k).is_some_and(|x| match x {
+                                Value::Null => false,
+                                Value::String(s) => !s.trim().is_empty(),
+                                _ => true,
+                            })
+                        };
+                        Some((name, required, set("value") || set("default")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut places: Vec<(Option<String>, Vec<Declared>)> =
+        vec![(None, vars(get_ci(declared, "experiment")))];
+    if let Some(tasks) = get_ci(declared, "tasks").and_then(Value::as_object) {
+        for (task, list) in tasks {
+            places.push((Some(task.clone()), vars(Some(list))));
+        }
+    }
+    let place = |task: &Option<String>, name: &str| match task {
+        Some(t) => format!("input {name} of task {t}"),
+        None => format!("input {name}"),
+    };
+    let mut problems = Vec::new();
+    for (task, list) in &places {
+        for (name, required, has_value) in list {
+            let given_here = given
+                .names()
+                .any(|(t, n)| t == task.as_deref() && n == name);
+            if *required && !has_value && !given_here {
+                problems.push(InputProblem {
+                    missing_required: true,
+                    message: format!(
+                        "{experiment_id}: required runtime {} has no value; give it in \
+                         runtime_inputs (or the input_set)",
+                        place(task, name)
+                    ),
+                });
+            }
+        }
+    }
+    for (task, name) in given.names() {
+        let declared_here = places
+            .iter()
+            .any(|(t, list)| t.as_deref() == task && list.iter().any(|(n, _, _)| n == name));
+        if !declared_here {
+            let task = task.map(String::from);
+            problems.push(InputProblem {
+                missing_required: false,
+                message: format!(
+                    "{experiment_id}: runtime {} is not declared by the experiment; check its \
+                     spelling in runtime_inputs",
+                    place(&task, name)
+                ),
+            });
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,7 +1166,9 @@ mod tests {
     #[test]
     fn the_stop_url_keeps_every_identifier_in_its_place() {
         let h = client("acc#1");
-        let url = h.stop_url(&run("../../x?y#z", Some("r/1"), "n&2")).unwrap();
+        let url = h
+            .stop_url(&run("../../x?y#z", Some("r/1"), "n&2"), "../../x?y#z")
+            .unwrap();
         assert_eq!(
             url.path(),
             "/prefix/gateway/chaos/manager/api/rest/v2/experiment/..%2F..%2Fx%3Fy%23z/stop"
@@ -717,21 +1191,111 @@ mod tests {
             .collect();
         assert_eq!(query, want);
         for bad in ["", ".", ".."] {
-            let e = h.stop_url(&run(bad, None, "n")).unwrap_err();
+            let e = h.stop_url(&run(bad, None, "n"), bad).unwrap_err();
             assert!(e.message.contains("experiment ID"), "{}", e.message);
-            assert_eq!(h.stop_url(&run("e", None, bad)).is_err(), bad.is_empty());
+            assert_eq!(
+                h.stop_url(&run("e", None, bad), "e").is_err(),
+                bad.is_empty()
+            );
         }
     }
 
     #[test]
     fn run_links_encode_their_identifiers_or_are_left_out() {
         let h = client("acc");
+        // An identity's ID is learnt from the polls; here it is given.
+        h.learn_id("e/1", "e/1");
         let link = h.run_link(&run("e/1", Some("r?1"), "n")).unwrap();
         assert_eq!(
             link,
             "https://h.example/prefix/ng/account/acc/module/chaos/orgs/o%2F..%2Fx/projects/p%3Fq/experiments/e%2F1/runs/r%3F1"
         );
         assert!(h.run_link(&run("", Some("r"), "n")).is_none());
+    }
+
+    #[test]
+    fn uuids_are_ids_anything_else_an_identity() {
+        assert!(is_uuid("5b1c7e2a-8d4f-4c3b-9a61-0f2e3d4c5b6a"));
+        assert!(is_uuid("5B1C7E2A-8D4F-4C3B-9A61-0F2E3D4C5B6A"));
+        assert!(!is_uuid("checkout-pod-delete"));
+        assert!(!is_uuid("5b1c7e2a8d4f4c3b9a610f2e3d4c5b6a"));
+        assert!(!is_uuid("5b1c7e2a-8d4f-4c3b-9a61-0f2e3d4c5b6g"));
+        assert!(!is_uuid(""));
+    }
+
+    #[test]
+    fn run_answers_are_read_without_regard_to_key_case() {
+        let a = RunAnswer::read(br#"{"notifyId": "n-1", "experimentId": "e"}"#);
+        assert_eq!(a.notify_id.as_deref(), Some("n-1"));
+        assert_eq!(a.experiment_id.as_deref(), Some("e"));
+        let a = RunAnswer::read(br#"{"notifyID": "n-2"}"#);
+        assert_eq!(a.notify_id.as_deref(), Some("n-2"));
+        assert_eq!(RunAnswer::read(br#"{"notifyID": 5}"#).notify_id, None);
+    }
+
+    #[test]
+    fn probe_results_are_read_leniently() {
+        let body = br#"{"data": [
+            {"notifyId": "n", "experimentRunId": "r", "faultName": "pod-delete", "name": "http",
+             "mode": "SOT", "status": {"verdict": "N/A", "description": "not run"}},
+            {"NOTIFYID": "m", "name": "cmd", "status": null},
+            7
+        ]}"#;
+        let p = probes_from(body).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].fault, "pod-delete");
+        assert_eq!(p[0].verdict.as_deref(), Some("N/A"));
+        assert!(!p[0].evaluated());
+        assert_eq!(p[1].notify_id.as_deref(), Some("m"));
+        assert_eq!(p[1].verdict, None);
+        assert!(probes_from(b"{}").is_err());
+    }
+
+    #[test]
+    fn input_problems_name_missing_and_undeclared_inputs() {
+        let declared = serde_json::json!({
+            "experiment": [
+                {"name": "NS", "value": "", "required": true},
+                {"name": "REPLICAS", "value": "1", "required": true},
+            ],
+            "tasks": {"t": [{"name": "DURATION", "value": null, "default": null, "required": true}]}
+        });
+        let given = crate::platform::inputs::parse(
+            "REPLICAS: 2
+TYPO: x
+",
+        )
+        .unwrap();
+        let p = input_problems("exp", &declared, &given);
+        let missing: Vec<&str> = p
+            .iter()
+            .filter(|p| p.missing_required)
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(missing.len(), 2, "{p:?}");
+        assert!(missing[0].contains("input NS has no value"));
+        assert!(missing[1].contains("input DURATION of task t"));
+        assert!(p
+            .iter()
+            .any(|p| !p.missing_required && p.message.contains("TYPO is not declared")));
+    }
+
+    #[test]
+    fn rest_paths_keep_identifiers_in_one_segment() {
+        let h = Harness::new(
+            Http::new(None, tokio::time::Instant::now()).unwrap(),
+            Url::parse("https://h.example/prefix").unwrap(),
+            Secret::new("k"),
+            "acc".into(),
+            "org".into(),
+            "p&q".into(),
+        );
+        let url = h.rest(&["experiments", "a/../b?x", "run"]).unwrap();
+        assert_eq!(
+            url.path(),
+            "/prefix/gateway/chaos/manager/api/rest/v2/experiments/a%2F..%2Fb%3Fx/run"
+        );
+        assert!(url.query().unwrap().contains("projectIdentifier=p%26q"));
     }
 
     #[test]

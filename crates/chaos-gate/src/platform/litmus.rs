@@ -26,8 +26,8 @@ use tokio::sync::Mutex;
 use super::execution_data::ExecutionData;
 use super::{
     checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, RunRef, RunStatus,
-    TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, Probe, RunRef,
+    RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
@@ -615,6 +615,12 @@ impl Platform for Litmus {
                 .collect(),
             Err(e) => runs.iter().map(|_| Err(e.clone())).collect(),
         }
+    }
+
+    /// ChaosCenter's probe results are in each fault's `chaosResult` in the
+    /// execution data (reference B5), read with the faults.
+    async fn probes(&self, _runs: &[RunRef]) -> Result<Option<Vec<Probe>>, PlatformError> {
+        Ok(None)
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {

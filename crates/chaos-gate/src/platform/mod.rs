@@ -14,6 +14,7 @@ use serde_json::Value;
 
 pub mod execution_data;
 pub mod harness;
+pub mod inputs;
 pub mod litmus;
 
 pub use execution_data::Fault;
@@ -158,6 +159,56 @@ pub struct ExperimentInfo {
     pub infra_active: Option<bool>,
 }
 
+/// One probe's result in a finished run, as the platform reported it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Probe {
+    /// The run it belongs to (for results read for several runs at once).
+    pub notify_id: Option<String>,
+    pub run_id: Option<String>,
+    /// The fault (task) it probes; empty for an experiment-level probe.
+    pub fault: String,
+    pub name: String,
+    /// `SOT`, `EOT`, `Edge`, `Continuous`, `OnChaos`.
+    pub mode: Option<String>,
+    /// `Passed`, `Failed`, `N/A` (or `NA`), `Awaited`, `Skipped`, or
+    /// whatever the platform said.
+    pub verdict: Option<String>,
+    /// The platform's description of the result (untrusted text).
+    pub description: Option<String>,
+}
+
+impl Probe {
+    /// How the verdict reads for reports: only `Passed` and `Failed` are
+    /// evaluated probes.
+    pub fn outcome(&self) -> execution_data::FaultOutcome {
+        match self
+            .verdict
+            .as_deref()
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("passed") | Some("pass") => execution_data::FaultOutcome::Passed,
+            Some("failed") | Some("fail") => execution_data::FaultOutcome::Failed,
+            _ => execution_data::FaultOutcome::NotDecided,
+        }
+    }
+
+    /// Whether the probe was evaluated (rule 3 of §4).
+    pub fn evaluated(&self) -> bool {
+        self.outcome() != execution_data::FaultOutcome::NotDecided
+    }
+}
+
+/// Something wrong with the runtime inputs given for an experiment, found
+/// by a dry run against the inputs the experiment declares (reference A5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputProblem {
+    /// A required input without a value (the run could not start), as
+    /// opposed to a given input the experiment does not declare.
+    pub missing_required: bool,
+    pub message: String,
+}
+
 /// A chaos platform as the gate uses it.
 ///
 /// Methods return `impl Future + Send` rather than using `async fn` so that
@@ -204,6 +255,25 @@ pub trait Platform: Sync {
         runs: &[RunRef],
     ) -> impl Future<Output = Vec<Result<Vec<Fault>, PlatformError>>> + Send {
         futures_util::future::join_all(runs.iter().map(|r| self.faults(r)))
+    }
+
+    /// The probe results of finished runs, read once for all of them (one
+    /// request where the platform allows). `None`: the platform reports no
+    /// probe results this way (the faults' execution data may carry them).
+    fn probes(
+        &self,
+        runs: &[RunRef],
+    ) -> impl Future<Output = Result<Option<Vec<Probe>>, PlatformError>> + Send;
+
+    /// A dry run's check of the runtime inputs given against those the
+    /// experiment declares: every required input left without a value and
+    /// every given input it does not declare. Nothing where the platform
+    /// has no runtime inputs.
+    fn check_inputs(
+        &self,
+        _experiment_id: &str,
+    ) -> impl Future<Output = Result<Vec<InputProblem>, PlatformError>> + Send {
+        async { Ok(Vec::new()) }
     }
 
     /// Stops a run (one attempt; the gate bounds the time). The run must

@@ -273,6 +273,42 @@ impl Reporter for Console {
     }
 }
 
+/// Whether a run got a verdict on its results (not a timeout, an error or
+/// a cancellation).
+fn judged(v: crate::verdict::RunVerdict) -> bool {
+    use crate::verdict::RunVerdict as V;
+    matches!(v, V::Pass | V::Warn | V::Fail | V::Inconclusive)
+}
+
+/// A probe's row of the final table, under its fault.
+fn probe_row(p: &crate::platform::Probe) -> [String; 5] {
+    let mark = match p.outcome() {
+        FaultOutcome::Passed => "pass",
+        FaultOutcome::Failed => "fail",
+        FaultOutcome::NotDecided => "-",
+    };
+    let mut verdict = p
+        .verdict
+        .as_deref()
+        .map(shown)
+        .unwrap_or_else(|| "-".to_string());
+    if let Some(d) = &p.description {
+        if p.outcome() != FaultOutcome::Passed {
+            verdict.push_str(&format!(": {}", shown(d)));
+        }
+    }
+    [
+        format!("    probe {}", shown(&p.name)),
+        String::new(),
+        verdict,
+        p.mode
+            .as_deref()
+            .map(|m| format!("mode {}", shown(m)))
+            .unwrap_or_default(),
+        mark.to_string(),
+    ]
+}
+
 impl Console {
     fn table(&mut self, report: &GateReport) {
         let mut rows = vec![[
@@ -315,6 +351,25 @@ impl Console {
                     verdict,
                     probe,
                     mark.to_string(),
+                ]);
+                for p in e.probes.iter().flatten().filter(|p| p.fault == f.name) {
+                    rows.push(probe_row(p));
+                }
+            }
+            let probes = e.probes.as_deref().unwrap_or_default();
+            for p in probes
+                .iter()
+                .filter(|p| !e.faults.iter().any(|f| f.name == p.fault))
+            {
+                rows.push(probe_row(p));
+            }
+            if e.probes.is_none() && e.phase.is_some() && judged(e.verdict) {
+                rows.push([
+                    "  (no probe results from the platform)".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
                 ]);
             }
         }
@@ -399,7 +454,7 @@ impl Console {
             Event::RunFinished { report } => json!({"event": "run_finished",
                 "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
                 "resilience_score": report.score, "verdict": report.verdict, "message": report.message,
-                "faults": report.faults}),
+                "faults": report.faults, "probes": report.probes}),
             Event::Checked {
                 experiment_id,
                 name,

@@ -260,6 +260,7 @@ pub fn summary_markdown(report: &GateReport) -> String {
             ));
         }
     }
+    s.push_str(&probe_rows(report));
     s.push('\n');
     s
 }
@@ -289,6 +290,65 @@ fn md_link(link: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The probe table of the summary, and a line for each judged run whose
+/// platform reported no probe results.
+fn probe_rows(report: &GateReport) -> String {
+    let mut s = String::new();
+    let probes: Vec<_> = report
+        .experiments
+        .iter()
+        .flat_map(|e| e.probes.iter().flatten().map(move |p| (e, p)))
+        .collect();
+    if !probes.is_empty() {
+        s.push_str("\n| Experiment | Fault | Probe | Mode | Verdict | Description |\n");
+        s.push_str("|---|---|---|---|---|---|\n");
+        for (e, p) in probes.iter().take(MAX_FAULT_ROWS) {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                md(&e.experiment_id),
+                md(if p.fault.is_empty() { "-" } else { &p.fault }),
+                md(&p.name),
+                md(p.mode.as_deref().unwrap_or("-")),
+                md(p.verdict.as_deref().unwrap_or("-")),
+                md(p.description.as_deref().unwrap_or("")),
+            ));
+        }
+        if probes.len() > MAX_FAULT_ROWS {
+            s.push_str(&format!(
+                "\n{} more probes are in the JUnit report.\n",
+                probes.len() - MAX_FAULT_ROWS
+            ));
+        }
+    }
+    // Runs judged without probe results from the platform: said in a table
+    // too, so that no platform text stands outside a cell.
+    let without: Vec<_> = report
+        .experiments
+        .iter()
+        .filter(|e| {
+            e.probes.is_none()
+                && e.phase.is_some()
+                && matches!(
+                    e.verdict,
+                    RunVerdict::Pass
+                        | RunVerdict::Warn
+                        | RunVerdict::Fail
+                        | RunVerdict::Inconclusive
+                )
+        })
+        .collect();
+    if !without.is_empty() {
+        s.push_str("\n| Experiment | Probe results |\n|---|---|\n");
+        for e in without.iter().take(MAX_FAULT_ROWS) {
+            s.push_str(&format!(
+                "| {} | none reported by the platform |\n",
+                md(&e.experiment_id)
+            ));
+        }
+    }
+    s
 }
 
 /// GitHub's outputs, summary and workflow commands.

@@ -20,6 +20,7 @@ use quick_xml::Writer;
 
 use super::Reporter;
 use crate::platform::execution_data::FaultOutcome;
+use crate::platform::Probe;
 use crate::report::{ExperimentReport, GateReport};
 use crate::report_file;
 use crate::text::bounded;
@@ -139,7 +140,28 @@ fn details(e: &ExperimentReport, threshold: f64) -> String {
     if let Some(l) = &e.link {
         lines.push(format!("link: {}", bounded(l)));
     }
+    if e.phase.is_some() {
+        lines.push(format!("probes: {}", probe_summary(e)));
+    }
     lines.join("\n")
+}
+
+/// What the platform said about the run's probes, or that it said nothing.
+pub(crate) fn probe_summary(e: &ExperimentReport) -> String {
+    match &e.probes {
+        None => "the platform reported no probe results for this run".to_string(),
+        Some(p) if p.is_empty() => "the platform's probe results hold no probe".to_string(),
+        Some(p) => {
+            let count = |o: FaultOutcome| p.iter().filter(|x| x.outcome() == o).count();
+            format!(
+                "{} reported: {} passed, {} failed, {} not evaluated",
+                p.len(),
+                count(FaultOutcome::Passed),
+                count(FaultOutcome::Failed),
+                count(FaultOutcome::NotDecided)
+            )
+        }
+    }
 }
 
 fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
@@ -237,6 +259,57 @@ fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) 
     }
 }
 
+/// A probe's test case, under its fault: named by fault and probe, with
+/// mode, verdict and the platform's description. Like a fault, a probe that
+/// failed is a `<failure>` only under a run that failed; a probe that was
+/// not evaluated (`N/A`, `Awaited`) is skipped.
+fn probe_case(experiment_id: &str, run: RunVerdict, p: &Probe) -> Case {
+    let verdict = p.verdict.as_deref().unwrap_or("none");
+    let mode = p.mode.as_deref().unwrap_or("unknown");
+    let fault = if p.fault.is_empty() {
+        "experiment"
+    } else {
+        p.fault.as_str()
+    };
+    let mut text = format!(
+        "probe {} of {fault}: mode {mode}, verdict {verdict}",
+        p.name
+    );
+    if let Some(d) = &p.description {
+        text.push_str(&format!("; the platform says: {d}"));
+    }
+    let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
+    if run_passed && p.outcome() == FaultOutcome::Failed {
+        text.push_str(&format!(
+            "; the run's verdict is {run}: its resilience score tolerated this probe"
+        ));
+    }
+    let outcome = match p.outcome() {
+        FaultOutcome::Passed => Outcome::Passed,
+        FaultOutcome::Failed if run_passed => Outcome::Passed,
+        FaultOutcome::Failed => Outcome::Problem {
+            element: "failure",
+            kind: "chaos-gate.probe",
+            message: text.clone(),
+            body: text.clone(),
+        },
+        FaultOutcome::NotDecided => Outcome::Skipped {
+            message: text.clone(),
+        },
+    };
+    let system_out = match outcome {
+        Outcome::Problem { .. } => None,
+        _ => Some(text),
+    };
+    Case {
+        name: format!("{fault} / probe {}", p.name),
+        classname: format!("chaos-gate.{experiment_id}"),
+        time: Duration::ZERO,
+        outcome,
+        system_out,
+    }
+}
+
 fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     let name = xml_attr(&case.name);
     let classname = xml_attr(&case.classname);
@@ -285,10 +358,23 @@ pub fn render(report: &GateReport) -> io::Result<Vec<u8>> {
     let mut cases = Vec::new();
     for e in &report.experiments {
         cases.push(experiment_case(e, report.threshold));
+        let probes = e.probes.as_deref().unwrap_or_default();
+        for f in &e.faults {
+            cases.push(fault_case(&e.experiment_id, e.verdict, f));
+            cases.extend(
+                probes
+                    .iter()
+                    .filter(|p| p.fault == f.name)
+                    .map(|p| probe_case(&e.experiment_id, e.verdict, p)),
+            );
+        }
+        // Probes of the experiment itself, or of faults not in the
+        // execution data.
         cases.extend(
-            e.faults
+            probes
                 .iter()
-                .map(|f| fault_case(&e.experiment_id, e.verdict, f)),
+                .filter(|p| !e.faults.iter().any(|f| f.name == p.fault))
+                .map(|p| probe_case(&e.experiment_id, e.verdict, p)),
         );
     }
     let count = |element: &str| {

@@ -49,6 +49,12 @@ pub async fn sim(body: &str) -> Simulator {
         .expect("simulator starts")
 }
 
+/// An experiment ID as Harness gives them: a UUID, numbered (an
+/// `experiment_id` that is not a UUID is an identity, spec §2).
+pub fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
 /// One experiment with these phases and score (TOML fragments).
 pub fn experiment(id: &str, phases: &[&str], score: Option<f64>) -> String {
     let phases: Vec<String> = phases.iter().map(|p| format!("{p:?}")).collect();

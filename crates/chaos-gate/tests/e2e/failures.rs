@@ -6,14 +6,19 @@ use std::time::Duration;
 
 use crate::common::*;
 
+/// Experiment IDs (UUIDs: anything else is an identity, spec §2).
+const EXP: &str = "00000000-0000-4000-8000-000000000001";
+const SLOW: &str = "00000000-0000-4000-8000-000000000002";
+const CRON: &str = "00000000-0000-4000-8000-000000000003";
+
 fn with_inject(base: &str, inject: &str) -> String {
     format!("{base}\n[[inject]]\n{inject}\n")
 }
 
 #[tokio::test]
 async fn refused_credentials_fail_at_once_naming_the_setting() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let run = Gate::new(&sim, "exp")
+    let sim = sim(&experiment(EXP, &["Completed"], Some(100.0))).await;
+    let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_API_KEY", "wrong-key")
         .run()
         .await;
@@ -26,11 +31,14 @@ async fn refused_credentials_fail_at_once_naming_the_setting() {
 
 #[tokio::test]
 async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let run = Gate::new(&sim, "no-such-experiment").run().await;
+    let sim = sim(&experiment(EXP, &["Completed"], Some(100.0))).await;
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-00000000dead")
+        .run()
+        .await;
     run.assert_code(3);
     assert!(
-        run.stdout.contains("no-such-experiment not found"),
+        run.stdout
+            .contains("00000000-0000-4000-8000-00000000dead not found"),
         "{}",
         run.stdout
     );
@@ -38,26 +46,23 @@ async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
 
 #[tokio::test]
 async fn an_empty_notify_id_from_a_scheduled_experiment_is_explained() {
-    let body = experiment("cron", &["Completed"], Some(100.0)).replacen(
-        "phases",
-        "cron = true\nphases",
-        1,
-    );
+    let body =
+        experiment(CRON, &["Completed"], Some(100.0)).replacen("phases", "cron = true\nphases", 1);
     let sim = sim(&body).await;
-    let run = Gate::new(&sim, "cron").run().await;
+    let run = Gate::new(&sim, CRON).run().await;
     run.assert_code(3);
     assert!(run.stdout.contains("empty notify ID"), "{}", run.stdout);
 }
 
 #[tokio::test]
 async fn status_polls_are_retried_on_5xx_and_429() {
-    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let base = experiment(EXP, &["Running", "Completed"], Some(100.0));
     let sim = sim(&with_inject(
         &with_inject(&base, "operation = \"listWorkflowRun\"\nfirst = 1\nstatus = 429\nretry_after = 1"),
         "operation = \"listWorkflowRun\"\nfirst = 3\nstatus = 502\nbody = \"<html>bad gateway</html>\"",
     ))
     .await;
-    let run = Gate::new(&sim, "exp").run().await;
+    let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(0);
     assert!(count(&sim, "listWorkflowRun") >= 5);
     assert!(run.stderr.contains("retrying"), "{}", run.stderr);
@@ -65,13 +70,13 @@ async fn status_polls_are_retried_on_5xx_and_429() {
 
 #[tokio::test]
 async fn a_platform_that_never_answers_usably_is_an_error_not_a_timeout() {
-    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let base = experiment(EXP, &["Running", "Completed"], Some(100.0));
     let sim = sim(&with_inject(
         &base,
         "operation = \"listWorkflowRun\"\nstatus = 503",
     ))
     .await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_TIMEOUT", "2")
         .run()
         .await;
@@ -96,8 +101,8 @@ async fn a_platform_that_never_answers_usably_is_an_error_not_a_timeout() {
 
 #[tokio::test]
 async fn a_score_outside_0_to_100_is_a_platform_error() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(150.0))).await;
-    let run = Gate::new(&sim, "exp").run().await;
+    let sim = sim(&experiment(EXP, &["Completed"], Some(150.0))).await;
+    let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(3);
     assert!(
         run.stdout.contains("resiliencyScore 150, outside 0..100"),
@@ -108,21 +113,25 @@ async fn a_score_outside_0_to_100_is_a_platform_error() {
 
 #[tokio::test]
 async fn a_timeout_stops_the_runs_still_going_and_exits_4() {
-    let sim = sim(&experiment("slow", &["Running"], None)).await;
-    let run = Gate::new(&sim, "slow")
+    let sim = sim(&experiment(SLOW, &["Running"], None)).await;
+    let run = Gate::new(&sim, SLOW)
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1);
     assert!(sim.runs()[0].stopped);
-    assert!(run.stdout.contains("stopped slow"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("stopped {SLOW}")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]
 async fn stop_on_abort_false_leaves_runs_alone_and_says_so() {
-    let sim = sim(&experiment("slow", &["Running"], None)).await;
-    let run = Gate::new(&sim, "slow")
+    let sim = sim(&experiment(SLOW, &["Running"], None)).await;
+    let run = Gate::new(&sim, SLOW)
         .env("CHAOS_GATE_TIMEOUT", "1")
         .env("CHAOS_GATE_STOP_ON_ABORT", "false")
         .run()
@@ -141,7 +150,7 @@ async fn stop_on_abort_false_leaves_runs_alone_and_says_so() {
 async fn on_platform_error_warn_exits_0_but_a_failed_verdict_still_fails() {
     let sim = sim(&format!(
         "{}{}",
-        experiment("exp", &["Completed"], Some(10.0)),
+        experiment(EXP, &["Completed"], Some(10.0)),
         experiment("other", &["Completed"], Some(100.0))
     ))
     .await;
@@ -158,7 +167,7 @@ async fn on_platform_error_warn_exits_0_but_a_failed_verdict_still_fails() {
         run.stdout
     );
     assert!(!run.stdout.contains("::error"), "{}", run.stdout);
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_ON_PLATFORM_ERROR", "warn")
         .run()
         .await;
@@ -167,13 +176,13 @@ async fn on_platform_error_warn_exits_0_but_a_failed_verdict_still_fails() {
 
 #[tokio::test]
 async fn a_lost_trigger_adopts_the_run_it_started_instead_of_starting_another() {
-    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let base = experiment(EXP, &["Running", "Completed"], Some(100.0));
     let sim = sim(&with_inject(
         &base,
         "operation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true",
     ))
     .await;
-    let run = Gate::new(&sim, "exp").run().await;
+    let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(0);
     assert_eq!(sim.runs().len(), 1, "exactly one run: {:?}", sim.runs());
     assert_eq!(
@@ -190,21 +199,21 @@ async fn a_lost_trigger_adopts_the_run_it_started_instead_of_starting_another() 
 
 #[tokio::test]
 async fn a_lost_trigger_with_no_run_behind_it_is_sent_again() {
-    let base = experiment("exp", &["Running", "Completed"], Some(100.0));
+    let base = experiment(EXP, &["Running", "Completed"], Some(100.0));
     let sim = sim(&with_inject(
         &base,
         "operation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true",
     ))
     .await;
-    let run = Gate::new(&sim, "exp").run().await;
+    let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(0);
     assert_eq!(sim.runs().len(), 1, "exactly one run: {:?}", sim.runs());
     assert_eq!(count(&sim, "runChaosExperiment"), 2);
 }
 
 async fn cancelled_by(signal: &str, code_expected: i32) {
-    let sim = sim(&experiment("slow", &["Running"], None)).await;
-    let (mut child, dir) = Gate::new(&sim, "slow").spawn();
+    let sim = sim(&experiment(SLOW, &["Running"], None)).await;
+    let (mut child, dir) = Gate::new(&sim, SLOW).spawn();
     eventually(Duration::from_secs(20), "the run to be polled", || {
         count(&sim, "listWorkflowRun") >= 2
     })
@@ -239,13 +248,13 @@ async fn sighup_stops_runs_and_exits_129() {
 
 #[tokio::test]
 async fn a_signal_exits_within_5s_even_when_the_platform_hangs_on_stop() {
-    let base = experiment("slow", &["Running"], None);
+    let base = experiment(SLOW, &["Running"], None);
     let sim = sim(&with_inject(
         &base,
         "operation = \"stop\"\ndelay_ms = 30000",
     ))
     .await;
-    let (mut child, _dir) = Gate::new(&sim, "slow").spawn();
+    let (mut child, _dir) = Gate::new(&sim, SLOW).spawn();
     eventually(Duration::from_secs(20), "the run to be polled", || {
         count(&sim, "listWorkflowRun") >= 1
     })
@@ -259,13 +268,13 @@ async fn a_signal_exits_within_5s_even_when_the_platform_hangs_on_stop() {
 /// run the trigger started must be stopped all the same, within 5 s.
 async fn cancelled_during_the_trigger(answer_after_ms: u64) {
     let body = with_inject(
-        &experiment("exp", &["Running"], None),
+        &experiment(EXP, &["Running"], None),
         &format!(
             "operation = \"runChaosExperiment\"\nafter_effect = true\ndelay_ms = {answer_after_ms}"
         ),
     );
     let sim = sim(&body).await;
-    let (mut child, _dir) = Gate::new(&sim, "exp").spawn();
+    let (mut child, _dir) = Gate::new(&sim, EXP).spawn();
     eventually(Duration::from_secs(20), "the trigger to arrive", || {
         count(&sim, "runChaosExperiment") >= 1
     })
@@ -296,7 +305,7 @@ async fn a_signal_during_a_hanging_trigger_finds_its_run_and_stops_it() {
 /// ones started is stopped, within 5 s.
 #[tokio::test]
 async fn a_signal_while_triggers_are_queued_sends_no_more_and_stops_what_started() {
-    let ids: Vec<String> = (0..40).map(|i| format!("exp-{i:02}")).collect();
+    let ids: Vec<String> = (0..40).map(uuid).collect();
     let mut body: String = ids
         .iter()
         .map(|id| experiment(id, &["Running"], None))

@@ -10,6 +10,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
+/// An experiment ID (a UUID: anything else is an identity, spec §2).
+const EXP: &str = "00000000-0000-4000-8000-000000000001";
+
 const QUERY: &str = "/gateway/chaos/manager/api/query";
 
 fn trigger_ok() -> ResponseTemplate {
@@ -20,7 +23,7 @@ fn trigger_ok() -> ResponseTemplate {
 fn run(phase: Value, score: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
         "totalNoOfWorkflowRuns": 1,
-        "workflowRuns": [{"workflowRunID": "r-1", "workflowID": "exp", "notifyID": "n-1",
+        "workflowRuns": [{"workflowRunID": "r-1", "workflowID": EXP, "notifyID": "n-1",
                           "phase": phase, "resiliencyScore": score}]}}}))
 }
 
@@ -234,7 +237,7 @@ async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
     let mut failures = Vec::new();
     for row in rows() {
         let server = serve(&row).await;
-        let run = Gate::harness_at(&server.uri(), "exp")
+        let run = Gate::harness_at(&server.uri(), EXP)
             .env("CHAOS_GATE_TIMEOUT", row.timeout)
             .run()
             .await;
@@ -272,7 +275,7 @@ async fn a_slow_server_is_cut_off_by_the_timeout() {
         .mount(&server)
         .await;
     let started = tokio::time::Instant::now();
-    let run = Gate::harness_at(&server.uri(), "exp")
+    let run = Gate::harness_at(&server.uri(), EXP)
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
@@ -301,7 +304,7 @@ async fn a_redirect_is_refused_and_the_key_never_follows_it() {
         )
         .mount(&server)
         .await;
-    let run = Gate::harness_at(&server.uri(), "exp").run().await;
+    let run = Gate::harness_at(&server.uri(), EXP).run().await;
     run.assert_code(3);
     assert!(
         run.stdout.contains("does not follow redirects"),
@@ -337,7 +340,7 @@ async fn a_server_that_quotes_the_key_back_does_not_get_it_printed() {
             .respond_with(ResponseTemplate::new(status).set_body_json(body))
             .mount(&server)
             .await;
-        let run = Gate::harness_at(&server.uri(), "exp")
+        let run = Gate::harness_at(&server.uri(), EXP)
             .env("RUST_LOG", "trace")
             .run()
             .await;

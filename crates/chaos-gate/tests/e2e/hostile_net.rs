@@ -25,9 +25,10 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::*;
 
-const RUNNING: &str = "[[experiments]]\nid = \"exp\"\nphases = [\"Running\"]\n";
+const RUNNING: &str =
+    "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\"]\n";
 const PASSING: &str =
-    "[[experiments]]\nid = \"exp\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
+    "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
 const QUERY: &str = "/gateway/chaos/manager/api/query";
 const STOP_ROUTE: &[&str] = &[
     "gateway",
@@ -89,7 +90,7 @@ async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
         .await;
         // No stop: looking up the run's ID for it and confirming it would
         // poll again.
-        let run = Gate::new(&sim, "exp")
+        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
             .env("CHAOS_GATE_TIMEOUT", "5m")
             .env("CHAOS_GATE_STOP_ON_ABORT", "false")
             .run()
@@ -132,7 +133,7 @@ async fn retry_after_values_cannot_make_a_flood_within_the_timeout() {
             inject("listWorkflowRun", &format!("status = 429\n{retry_after}"))
         ))
         .await;
-        let run = Gate::new(&sim, "exp")
+        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
             .env("CHAOS_GATE_TIMEOUT", "3")
             .env("CHAOS_GATE_STOP_ON_ABORT", "false")
             .run()
@@ -158,7 +159,7 @@ async fn a_litmus_login_answered_429_retry_after_zero_is_tried_at_most_six_times
         inject("login", "status = 429\nretry_after = 0")
     ))
     .await;
-    let run = Gate::litmus(&sim, "exp")
+    let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_TIMEOUT", "3")
         .run()
         .await;
@@ -187,7 +188,7 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
             )
         ))
         .await;
-        let run = Gate::new(&sim, "exp")
+        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
             .env("CHAOS_GATE_TIMEOUT", "20")
             .env("CHAOS_GATE_STOP_ON_ABORT", "false")
             .run()
@@ -215,15 +216,15 @@ async fn a_poll_interval_or_timeout_below_the_minimum_is_a_bad_setting() {
         ("CHAOS_GATE_TIMEOUT", "0.5"),
         ("CHAOS_GATE_TIMEOUT", "999ms"),
     ] {
-        let gate = Gate::new(&sim, "exp").env(variable, value);
+        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1").env(variable, value);
         refused(gate, &sim, variable, &[]).await;
     }
     // Also under the hosts' prefixes, naming the variable that was read.
-    let gate = Gate::new(&sim, "exp")
+    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .without("CHAOS_GATE_POLL_INTERVAL")
         .env("INPUT_POLL-INTERVAL", "10ms");
     refused(gate, &sim, "INPUT_POLL-INTERVAL", &[]).await;
-    let gate = Gate::new(&sim, "exp")
+    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .without("CHAOS_GATE_TIMEOUT")
         .env("PLUGIN_TIMEOUT", "100ms");
     refused(gate, &sim, "PLUGIN_TIMEOUT", &[]).await;
@@ -232,13 +233,13 @@ async fn a_poll_interval_or_timeout_below_the_minimum_is_a_bad_setting() {
 #[tokio::test]
 async fn the_minimum_poll_interval_and_timeout_are_accepted() {
     let sim = sim(PASSING).await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_POLL_INTERVAL", "100ms")
         .env("CHAOS_GATE_TIMEOUT", "1m")
         .run()
         .await;
     run.assert_code(0);
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_TIMEOUT", "1s")
         .run()
         .await;
@@ -262,19 +263,21 @@ async fn a_secret_that_cannot_go_in_a_header_is_a_bad_setting_never_printed() {
             ["k3yHalfOne", "k3yHalfTwo"],
         ),
     ] {
-        let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_API_KEY", value);
+        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+            .env("CHAOS_GATE_API_KEY", value);
         refused(gate, &sim, "CHAOS_GATE_API_KEY", &halves).await;
     }
     // GitHub's hyphenated input name is the one named.
-    let gate = Gate::new(&sim, "exp")
+    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .without("CHAOS_GATE_API_KEY")
         .env("INPUT_API-KEY", "k3yHalfOne\nk3yHalfTwo");
     refused(gate, &sim, "INPUT_API-KEY", &["k3yHalfOne", "k3yHalfTwo"]).await;
     // account_id goes into the Harness-Account header too.
-    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ACCOUNT_ID", "acc\nother");
+    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+        .env("CHAOS_GATE_ACCOUNT_ID", "acc\nother");
     refused(gate, &sim, "CHAOS_GATE_ACCOUNT_ID", &[]).await;
     // A trailing line break (a key read from a file) is trimmed, not refused.
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_API_KEY", &format!("{API_KEY}\n"))
         .run()
         .await;
@@ -284,7 +287,7 @@ async fn a_secret_that_cannot_go_in_a_header_is_a_bad_setting_never_printed() {
 #[tokio::test]
 async fn a_litmus_token_or_password_that_cannot_be_sent_is_a_bad_setting() {
     let sim = litmus_sim(PASSING).await;
-    let gate = Gate::litmus(&sim, "exp")
+    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
         .without("CHAOS_GATE_USERNAME")
         .without("CHAOS_GATE_PASSWORD")
         .env("CHAOS_GATE_TOKEN", "t0kenHalfOne\nt0kenHalfTwo");
@@ -295,7 +298,8 @@ async fn a_litmus_token_or_password_that_cannot_be_sent_is_a_bad_setting() {
         &["t0kenHalfOne", "t0kenHalfTwo"],
     )
     .await;
-    let gate = Gate::litmus(&sim, "exp").env("CHAOS_GATE_PASSWORD", "pa55HalfOne\npa55HalfTwo");
+    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
+        .env("CHAOS_GATE_PASSWORD", "pa55HalfOne\npa55HalfTwo");
     refused(
         gate,
         &sim,
@@ -304,7 +308,7 @@ async fn a_litmus_token_or_password_that_cannot_be_sent_is_a_bad_setting() {
     )
     .await;
     // An environment cannot carry NUL; a bell stands in for control bytes.
-    let gate = Gate::litmus(&sim, "exp")
+    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
         .without("CHAOS_GATE_PASSWORD")
         .env("PLUGIN_PASSWORD", "pa55HalfOne\u{7}pa55HalfTwo");
     refused(
@@ -330,7 +334,7 @@ async fn a_deadline_during_the_litmus_login_triggers_nothing_and_times_out() {
             inject("login", &format!("delay_ms = {delay_ms}"))
         ))
         .await;
-        let run = Gate::litmus(&sim, "exp")
+        let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
             .env("CHAOS_GATE_TIMEOUT", "1")
             .run()
             .await;
@@ -357,7 +361,7 @@ async fn a_trigger_due_again_after_the_deadline_is_not_sent() {
         inject("runChaosExperiment", "first = 1\ndrop_connection = true")
     ))
     .await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
@@ -381,7 +385,7 @@ async fn a_timeout_shorter_than_the_trigger_stops_its_run_and_is_a_timeout() {
         inject("runChaosExperiment", "delay_ms = 1800")
     ))
     .await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
@@ -399,13 +403,18 @@ async fn a_stop_after_the_timeout_is_not_cut_to_the_time_left() {
     // at the time left (100 ms at least), so a stop answered in half a
     // second failed. The gate's own 2 s stop budget bounds them.
     let sim = sim(&format!("{RUNNING}\n{}", inject("stop", "delay_ms = 600"))).await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_TIMEOUT", "1")
         .run()
         .await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
-    assert!(run.stdout.contains("stopped exp"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("stopped 00000000-0000-4000-8000-0000000000e1"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("could not stop"), "{}", run.stdout);
 }
 
@@ -460,7 +469,7 @@ async fn an_untrusted_certificate_fails_at_once_naming_ca_cert_after_one_connect
     // Harness without ca_cert: the self-signed certificate is not trusted.
     let (port, _, connections) = counting_tls_front(sim.addr(), &["localhost"]).await;
     let endpoint = format!("https://localhost:{port}");
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_ENDPOINT", &endpoint)
         .env("CHAOS_GATE_TIMEOUT", "5m")
         .run()
@@ -479,7 +488,7 @@ async fn an_untrusted_certificate_fails_at_once_naming_ca_cert_after_one_connect
     // Trusted, but made for another host name: the same, naming the URL.
     let (port, pem, connections) = counting_tls_front(sim.addr(), &["elsewhere.example"]).await;
     let endpoint = format!("https://localhost:{port}");
-    let gate = Gate::new(&sim, "exp")
+    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_ENDPOINT", &endpoint)
         .env("CHAOS_GATE_TIMEOUT", "5m");
     let ca = gate.path("ca.pem");
@@ -499,7 +508,7 @@ async fn an_untrusted_certificate_on_the_litmus_login_is_not_retried() {
     let sim = litmus_sim(RUNNING).await;
     let (port, _, connections) = counting_tls_front(sim.addr(), &["localhost"]).await;
     let endpoint = format!("https://localhost:{port}");
-    let run = Gate::litmus(&sim, "exp")
+    let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
         .env("CHAOS_GATE_ENDPOINT", &endpoint)
         .env("CHAOS_GATE_TIMEOUT", "5m")
         .run()
@@ -559,11 +568,19 @@ async fn never_finishing(workflow_id: Option<&str>) -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"isStopped": true})))
         .mount(&server)
         .await;
+    // An experiment named by its identity (not a UUID) is run through
+    // REST v2.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path_regex("/run$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notifyID": "n-1"})))
+        .mount(&server)
+        .await;
     server
 }
 
-/// Checks that every request went to the query route or exactly the stop
-/// route of `experiment_id`; returns the stops.
+/// Checks that every request went to the query route, exactly the REST v2
+/// run route of `experiment_id` (an identity) or exactly its stop route;
+/// returns the stops.
 fn only_known_routes(requests: &[Request], experiment_id: &str) -> Vec<Request> {
     let mut stops = Vec::new();
     for r in requests {
@@ -571,8 +588,20 @@ fn only_known_routes(requests: &[Request], experiment_id: &str) -> Vec<Request> 
         let mut stop: Vec<String> = STOP_ROUTE.iter().map(|s| s.to_string()).collect();
         stop.push(experiment_id.to_string());
         stop.push("stop".to_string());
+        // The REST v2 run of an identity: `.../rest/v2/experiments/{id}/run`.
+        let mut run: Vec<String> = STOP_ROUTE[..STOP_ROUTE.len() - 1]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        run.extend([
+            "experiments".to_string(),
+            experiment_id.to_string(),
+            "run".to_string(),
+        ]);
         if s == stop {
             stops.push(r.clone());
+        } else if s == run {
+            continue;
         } else {
             assert_eq!(
                 r.url.path(),
@@ -693,7 +722,8 @@ async fn empty_or_dot_experiment_ids_are_bad_settings() {
         "exp,..",
         ",",
     ] {
-        let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_EXPERIMENT_ID", value);
+        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+            .env("CHAOS_GATE_EXPERIMENT_ID", value);
         refused(gate, &sim, "CHAOS_GATE_EXPERIMENT_ID", &[]).await;
     }
 }

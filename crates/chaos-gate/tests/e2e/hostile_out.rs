@@ -183,9 +183,9 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
         }
     };
 
-    let harness = sim(&hostile_experiment("exp")).await;
+    let harness = sim(&hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")).await;
     for format in ["text", "json"] {
-        let run = on_every_host(Gate::new(&harness, "exp"))
+        let run = on_every_host(Gate::new(&harness, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
             .env("CHAOS_GATE_LOG_FORMAT", format)
             .run()
             .await;
@@ -196,7 +196,7 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
             &mut failures,
         );
     }
-    let run = on_every_host(Gate::new(&harness, "exp"))
+    let run = on_every_host(Gate::new(&harness, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
         .env("CHAOS_GATE_DRY_RUN", "true")
         .run()
         .await;
@@ -214,28 +214,35 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
         .await;
     check("attach: ID from the platform", run, 1, &mut failures);
 
-    let litmus = litmus_sim(&hostile_experiment("exp")).await;
-    let run = on_every_host(Gate::litmus(&litmus, "exp")).run().await;
+    let litmus = litmus_sim(&hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")).await;
+    let run = on_every_host(Gate::litmus(
+        &litmus,
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+    ))
+    .run()
+    .await;
     check("litmus trigger", run, 1, &mut failures);
 
     // An error message from the platform.
     let broken = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nbody = '''{}'''\n",
-        experiment("exp", &["Completed"], Some(100.0)),
+        experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21", &["Completed"], Some(100.0)),
         json!({"data": null, "errors": [{"message": "no\n::error::INJ-graphql\r::warning::INJ-cr"}]})
     ))
     .await;
-    let run = on_every_host(Gate::new(&broken, "exp")).run().await;
+    let run = on_every_host(Gate::new(&broken, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+        .run()
+        .await;
     check("GraphQL error message", run, 3, &mut failures);
 
     // A retried answer: its message reaches stderr through the log.
     let retried = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\nbody = '''{}'''\n",
-        hostile_experiment("exp"),
+        hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
         json!({"message": "busy\n::error::INJ-retry\r##[error]INJ-retry-v1"})
     ))
     .await;
-    let run = on_every_host(Gate::new(&retried, "exp"))
+    let run = on_every_host(Gate::new(&retried, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
         .env("RUST_LOG", "debug")
         .run()
         .await;
@@ -290,14 +297,17 @@ async fn a_hostile_notify_id_adds_no_output_and_no_command() {
             "ListWorkflowRun(",
             json!({"data": {"listWorkflowRun": {
             "totalNoOfWorkflowRuns": 1,
-            "workflowRuns": [{"workflowRunID": "r-1", "workflowID": "exp", "notifyID": notify,
+            "workflowRuns": [{"workflowRunID": "r-1", "workflowID": "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21", "notifyID": notify,
                               "phase": "Completed", "resiliencyScore": 20.0}]}}}),
         )
         .mount(&server)
         .await;
-        let run = on_every_host(Gate::harness_at(&server.uri(), "exp"))
-            .run()
-            .await;
+        let run = on_every_host(Gate::harness_at(
+            &server.uri(),
+            "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        ))
+        .run()
+        .await;
         let problems = stray_commands(&run);
         assert!(
             problems.is_empty(),
@@ -316,7 +326,7 @@ async fn a_hostile_notify_id_adds_no_output_and_no_command() {
 async fn a_secret_quoted_back_by_the_platform_reaches_no_output() {
     let harness = format!(
         r#"[[experiments]]
-id = "exp"
+id = "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"
 phases = ["Running key={API_KEY}", "Completed"]
 resiliency_score = 50.0
 error_response = "auth with {API_KEY} failed"
@@ -329,7 +339,7 @@ fail_step = "probe called https://svc/?key={API_KEY}&x=1"
     );
     let litmus = format!(
         r#"[[experiments]]
-id = "exp"
+id = "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"
 phases = ["Completed"]
 resiliency_score = 50.0
 
@@ -344,8 +354,16 @@ fail_step = "login as admin:{LITMUS_PASSWORD} refused"
     let litmus_sim = litmus_sim(&litmus).await;
     for format in ["text", "json"] {
         for (name, gate, secret) in [
-            ("harness", Gate::new(&harness_sim, "exp"), API_KEY),
-            ("litmus", Gate::litmus(&litmus_sim, "exp"), LITMUS_PASSWORD),
+            (
+                "harness",
+                Gate::new(&harness_sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
+                API_KEY,
+            ),
+            (
+                "litmus",
+                Gate::litmus(&litmus_sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
+                LITMUS_PASSWORD,
+            ),
         ] {
             let run = on_every_host(gate)
                 .env("CHAOS_GATE_LOG_FORMAT", format)
@@ -405,7 +423,7 @@ async fn credentials_in_the_endpoint_are_refused_without_being_echoed() {
         ),
         ("https://u:with space-pw@chaos.example.com", "space-pw"),
     ] {
-        let run = Gate::harness_at(endpoint, "exp")
+        let run = Gate::harness_at(endpoint, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
             .env("GITHUB_ACTIONS", "true")
             .run()
             .await;
@@ -422,7 +440,12 @@ async fn credentials_in_the_endpoint_are_refused_without_being_echoed() {
 
 #[tokio::test]
 async fn dev_null_as_junit_path_stays_a_device() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    let sim = sim(&experiment(
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
     // First a device of the test's own (a copy of /dev/null's node, when
     // the test may make one): a gate that would replace a device must not
     // get to replace the machine's /dev/null.
@@ -433,7 +456,7 @@ async fn dev_null_as_junit_path_stays_a_device() {
         .status()
         .is_ok_and(|s| s.success());
     if made {
-        let run = Gate::new(&sim, "exp")
+        let run = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
             .env("CHAOS_GATE_JUNIT_PATH", node.to_str().expect("utf-8"))
             .run()
             .await;
@@ -441,7 +464,7 @@ async fn dev_null_as_junit_path_stays_a_device() {
         let meta = std::fs::symlink_metadata(&node).expect("node");
         assert!(meta.file_type().is_char_device(), "a device was replaced");
     }
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
         .env("CHAOS_GATE_JUNIT_PATH", "/dev/null")
         .run()
         .await;
@@ -461,8 +484,13 @@ fn mkfifo(path: &Path) {
 
 #[tokio::test]
 async fn a_fifo_as_junit_path_is_written_into_for_its_reader() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let gate = Gate::new(&sim, "exp");
+    let sim = sim(&experiment(
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
     let fifo = gate.path("junit.fifo");
     mkfifo(&fifo);
     let reader_path = fifo.clone();
@@ -487,8 +515,13 @@ async fn a_fifo_as_junit_path_is_written_into_for_its_reader() {
 /// likely pid must neither be written through nor stop the report.
 #[tokio::test]
 async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let gate = Gate::new(&sim, "exp");
+    let sim = sim(&experiment(
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
     let outside = tempfile::tempdir().expect("temp dir");
     let victim = outside.path().join("victim");
     std::fs::write(&victim, "precious").expect("victim");
@@ -518,8 +551,13 @@ async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
 
 #[tokio::test]
 async fn output_files_are_appended_to_never_replaced() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let gate = on_every_host(Gate::new(&sim, "exp"));
+    let sim = sim(&experiment(
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let gate = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"));
     for f in ["github-output", "step-summary", "drone-output"] {
         std::fs::write(gate.path(f), format!("EARLIER_{f}=kept\n")).expect("write");
     }
@@ -596,7 +634,11 @@ async fn with_closed(gate: Gate, args: &[&str], fds: &'static [i32]) -> Option<i
 async fn a_closed_or_broken_stdout_or_stderr_changes_no_exit_code() {
     let sim = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\n",
-        experiment("exp", &["Running", "Completed"], Some(40.0))
+        experiment(
+            "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+            &["Running", "Completed"],
+            Some(40.0)
+        )
     ))
     .await;
     // Each case: a gate, its arguments, the exit code it owes.
@@ -623,13 +665,19 @@ async fn a_closed_or_broken_stdout_or_stderr_changes_no_exit_code() {
         ),
         (
             "a failing run with retries logged at debug",
-            Box::new(|| on_every_host(Gate::new(&sim, "exp")).env("RUST_LOG", "debug")),
+            Box::new(|| {
+                on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+                    .env("RUST_LOG", "debug")
+            }),
             &[],
             1,
         ),
         (
             "a failing run, json log",
-            Box::new(|| Gate::new(&sim, "exp").env("CHAOS_GATE_LOG_FORMAT", "json")),
+            Box::new(|| {
+                Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
+                    .env("CHAOS_GATE_LOG_FORMAT", "json")
+            }),
             &[],
             1,
         ),
@@ -705,8 +753,13 @@ async fn an_output_that_blocks_does_not_hold_the_exit_after_a_signal() {
 
 #[tokio::test]
 async fn an_output_that_blocks_does_not_hold_a_finished_gate() {
-    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
-    let gate = Gate::new(&sim, "exp");
+    let sim = sim(&experiment(
+        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+        &["Completed"],
+        Some(100.0),
+    ))
+    .await;
+    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
     let fifo = gate.path("summary.fifo");
     mkfifo(&fifo);
     let started = tokio::time::Instant::now();
@@ -732,23 +785,23 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
     let cases = [
         (
             "a 2 MB phase",
-            format!("[[experiments]]\nid = \"exp\"\nphases = [\"{huge}\", \"Completed\"]\nresiliency_score = 50.0\n"),
+            format!("[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"{huge}\", \"Completed\"]\nresiliency_score = 50.0\n"),
         ),
         (
             "a 2 MB fault name and failed step",
             format!(
-                "[[experiments]]\nid = \"exp\"\nphases = [\"Completed\"]\nresiliency_score = 50.0\n\n[[experiments.faults]]\nname = \"{huge}\"\nverdict = \"Fail\"\nfail_step = \"{huge}\"\n"
+                "[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Completed\"]\nresiliency_score = 50.0\n\n[[experiments.faults]]\nname = \"{huge}\"\nverdict = \"Fail\"\nfail_step = \"{huge}\"\n"
             ),
         ),
         (
             "a 2 MB error response",
-            format!("[[experiments]]\nid = \"exp\"\nphases = [\"Error\"]\nerror_response = \"{huge}\"\n"),
+            format!("[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Error\"]\nerror_response = \"{huge}\"\n"),
         ),
         (
             "a 2 MB GraphQL error",
             format!(
                 "{}[[inject]]\noperation = \"listWorkflowRun\"\nbody = '{{\"data\":null,\"errors\":[{{\"message\":\"{huge}\"}}]}}'\n",
-                experiment("exp", &["Completed"], Some(1.0))
+                experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21", &["Completed"], Some(1.0))
             ),
         ),
     ];
@@ -756,7 +809,7 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
     for (name, body) in cases {
         let sim = sim(&body).await;
         for format in ["text", "json"] {
-            let run = on_every_host(Gate::new(&sim, "exp"))
+            let run = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
                 .env("CHAOS_GATE_LOG_FORMAT", format)
                 .run()
                 .await;
@@ -811,10 +864,10 @@ async fn hostile_scores_print_as_short_numbers() {
         ("79.99999", "80", "79.99", 1),
     ] {
         let sim = sim(&format!(
-            "[[experiments]]\nid = \"exp\"\nphases = [\"Completed\"]\nresiliency_score = {score}\n"
+            "[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Completed\"]\nresiliency_score = {score}\n"
         ))
         .await;
-        let run = on_every_host(Gate::new(&sim, "exp"))
+        let run = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
             .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", threshold)
             .run()
             .await;

@@ -4,6 +4,9 @@
 
 use crate::common::*;
 
+/// The experiment's ID (a UUID: anything else is an identity, spec §2).
+const EXP: &str = "00000000-0000-4000-8000-000000000001";
+
 /// An experiment `exp` ending in `phase` with `score`, its faults
 /// (`name`, verdict, probe success) and its past runs (phase, score),
 /// newest first.
@@ -13,7 +16,7 @@ fn exp_toml(
     faults: &[(&str, &str, Option<&str>)],
     history: &[(&str, Option<f64>)],
 ) -> String {
-    let mut t = format!("[[experiments]]\nid = \"exp\"\nphases = [\"Running\", {phase:?}]\n");
+    let mut t = format!("[[experiments]]\nid = \"{EXP}\"\nphases = [\"Running\", {phase:?}]\n");
     if let Some(s) = score {
         t.push_str(&format!("resiliency_score = {s:?}\n"));
     }
@@ -293,7 +296,7 @@ async fn each_rule_of_section_4_in_order_with_its_exit_code() {
     let mut failures = Vec::new();
     for row in rows() {
         let sim = sim(&row.scenario).await;
-        let mut gate = Gate::new(&sim, "exp").env("GITHUB_OUTPUT", "out.txt");
+        let mut gate = Gate::new(&sim, EXP).env("GITHUB_OUTPUT", "out.txt");
         for (k, v) in &row.env {
             gate = gate.env(k, v);
         }
@@ -328,7 +331,7 @@ async fn the_baseline_is_one_listing_per_experiment_before_the_trigger() {
         &[("Completed", Some(100.0))],
     ))
     .await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_BASELINE_RUNS", "3")
         .env("GITHUB_OUTPUT", "out.txt")
         .run()
@@ -352,7 +355,7 @@ async fn the_baseline_is_one_listing_per_experiment_before_the_trigger() {
 
     // A second gate on the same experiment: the first gate's run is now a
     // past run and counts; the second gate's own run does not.
-    let second = Gate::new(&sim, "exp")
+    let second = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_BASELINE_RUNS", "3")
         .run()
         .await;
@@ -375,7 +378,7 @@ async fn a_litmus_baseline_comes_from_listexperimentrun() {
         &[("Completed", Some(95.0)), ("Completed", Some(85.0))],
     ))
     .await;
-    let run = Gate::litmus(&sim, "exp")
+    let run = Gate::litmus(&sim, EXP)
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "60")
         .env("CHAOS_GATE_BASELINE_RUNS", "2")
         .run()
@@ -447,7 +450,7 @@ async fn junit_agrees_with_the_exit_code_for_each_verdict() {
     ];
     for (scenario, env, code, has, lacks) in cases {
         let sim = sim(&scenario).await;
-        let mut gate = Gate::new(&sim, "exp");
+        let mut gate = Gate::new(&sim, EXP);
         for (k, v) in &env {
             gate = gate.env(k, v);
         }
@@ -474,7 +477,7 @@ async fn judgement_settings_are_checked_before_anything_is_sent() {
         ("CHAOS_GATE_BASELINE_RUNS", "-1", "whole number"),
         ("CHAOS_GATE_MAX_SCORE_DROP", "101", "outside 0..100"),
     ] {
-        let run = Gate::new(&sim, "exp")
+        let run = Gate::new(&sim, EXP)
             .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "80")
             .env(k, v)
             .run()
@@ -503,7 +506,7 @@ async fn the_step_summary_charts_recent_scores_as_tables_that_render() {
         &[("Completed", Some(100.0)), ("Completed", Some(90.0))],
     ))
     .await;
-    let run = Gate::new(&sim, "exp")
+    let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "80")
         .env("CHAOS_GATE_WARNING_SCORE", "70")
         .env("CHAOS_GATE_BASELINE_RUNS", "5")
@@ -513,7 +516,7 @@ async fn the_step_summary_charts_recent_scores_as_tables_that_render() {
     run.assert_code(0);
     assert!(
         run.stdout
-            .contains("::warning title=chaos-gate%3A exp warn::"),
+            .contains(&format!("::warning title=chaos-gate%3A {EXP} warn::")),
         "{}",
         run.stdout
     );
@@ -524,7 +527,10 @@ async fn the_step_summary_charts_recent_scores_as_tables_that_render() {
     let tables = Parser::new_ext(&md, Options::ENABLE_TABLES)
         .filter(|e| matches!(e, Event::Start(Tag::Table(_))))
         .count();
-    assert_eq!(tables, 3, "experiments, recent scores, faults:\n{md}");
+    assert_eq!(
+        tables, 4,
+        "experiments, recent scores, faults, probe results:\n{md}"
+    );
     assert!(
         !Parser::new_ext(&md, Options::ENABLE_TABLES)
             .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_))),

@@ -4,6 +4,7 @@
 mod common;
 mod failures;
 mod fidelity;
+mod harness_v2;
 mod hostile;
 mod hostile_net;
 mod hostile_out;

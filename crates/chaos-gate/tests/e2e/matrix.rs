@@ -184,13 +184,14 @@ fn rows() -> Vec<Row> {
 async fn the_fault_matrix() {
     let mut failures = Vec::new();
     for row in rows() {
+        let exp = uuid(1);
         let body = format!(
             "{}\n{}",
-            experiment("exp", row.phases, Some(100.0)),
+            experiment(&exp, row.phases, Some(100.0)),
             row.inject
         );
         let sim = sim(&body).await;
-        let mut gate = Gate::new(&sim, "exp");
+        let mut gate = Gate::new(&sim, &exp);
         for (k, v) in row.env {
             gate = gate.env(k, v);
         }

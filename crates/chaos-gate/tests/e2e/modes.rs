@@ -54,7 +54,7 @@ fn light_polls(sim: &chaos_sim::Simulator) -> Vec<chaos_sim::RecordedRequest> {
 
 #[tokio::test]
 async fn fifty_harness_experiments_share_one_status_request_per_poll() {
-    let ids: Vec<String> = (0..50).map(|i| format!("exp-{i:02}")).collect();
+    let ids: Vec<String> = (0..50).map(uuid).collect();
     let body: String = ids
         .iter()
         .enumerate()
@@ -93,7 +93,11 @@ async fn fifty_harness_experiments_share_one_status_request_per_poll() {
     }
     let xml = run.junit().expect("JUnit");
     assert_valid_junit(&xml);
-    assert_eq!(xml.matches("<testcase name=\"exp-").count(), 50);
+    assert_eq!(
+        xml.matches("<testcase name=\"00000000-0000-4000-8000-")
+            .count(),
+        50
+    );
     let text = std::fs::read_to_string(output).expect("outputs");
     assert!(
         text.contains("resilience_score=70\n"),
@@ -226,9 +230,12 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
         ok.stdout
     );
     assert!(ok.stdout.contains("Dry run passed"), "{}", ok.stdout);
+    // These names are identities (not UUIDs): looked up with
+    // listWorkflow(identities), which lists removed experiments too.
     for (exp, says) in [
         ("missing", "missing was not found"),
-        ("gone", "has been removed"),
+        // Harness's listWorkflow keeps a removed experiment (isRemoved).
+        ("gone", "gone has been removed"),
         ("idle", "is not active"),
     ] {
         let run = Gate::new(&sim, &format!("ready,{exp}"))

@@ -430,6 +430,10 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
              | Experiment | Fault | Verdict | Probe success | Failed step |\n\
              |---|---|---|---|---|\n\
              | ok | pod-delete | Pass | 100% |  |\n\
+             \n\
+             | Experiment | Probe results |\n\
+             |---|---|\n\
+             | ok | none reported by the platform |\n\
              \n"
         )
     );

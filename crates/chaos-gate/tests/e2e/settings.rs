@@ -177,7 +177,9 @@ async fn chaos_gate_beats_input_beats_plugin() {
         .run()
         .await
         .assert_code(0);
-    let body = &sim2.requests()[0].body;
+    let first = &sim2.requests()[0];
+    // An identity goes in the REST v2 run's path (spec §3).
+    let body = format!("{} {}", first.path, first.body);
     assert!(
         body.contains("from-input") && !body.contains("from-plugin"),
         "{body}"
