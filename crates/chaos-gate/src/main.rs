@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chaos_gate::gate::{self, Abort, Gate, Plan};
+use chaos_gate::gate::{self, Abort, Plan};
 use chaos_gate::http::Http;
 use chaos_gate::platform::harness::Harness;
 use chaos_gate::platform::litmus::Litmus;
@@ -182,6 +182,14 @@ async fn run(
     code
 }
 
+/// The experiment file to create or update first (spec §9), if any.
+fn file(settings: &Settings) -> Option<gate::ExperimentFile<'_>> {
+    Some(gate::ExperimentFile {
+        manifest: settings.manifest.as_ref()?,
+        infra_id: settings.infra_id.as_deref()?,
+    })
+}
+
 /// Builds the platform client and runs the gate (or the dry run) on it.
 async fn run_gate(
     settings: &Settings,
@@ -203,11 +211,15 @@ async fn run_gate(
                 settings.org_id.clone(),
                 settings.project_id.clone(),
             );
-            if settings.dry_run {
-                gate::dry_run(&harness, plan, reporters, abort).await
-            } else {
-                Gate::new(&harness, plan, reporters, abort).run().await
-            }
+            gate::run_all(
+                &harness,
+                plan,
+                file(settings),
+                settings.dry_run,
+                reporters,
+                abort,
+            )
+            .await
         }
         PlatformKind::Litmus => {
             // Settings validation makes sure there is one.
@@ -219,11 +231,15 @@ async fn run_gate(
                 );
             };
             let litmus = Litmus::new(http, &settings.endpoint, auth, settings.project_id.clone());
-            if settings.dry_run {
-                gate::dry_run(&litmus, plan, reporters, abort).await
-            } else {
-                Gate::new(&litmus, plan, reporters, abort).run().await
-            }
+            gate::run_all(
+                &litmus,
+                plan,
+                file(settings),
+                settings.dry_run,
+                reporters,
+                abort,
+            )
+            .await
         }
     }
 }

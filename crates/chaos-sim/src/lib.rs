@@ -27,6 +27,7 @@ mod litmus;
 pub mod scenario;
 mod server;
 mod state;
+mod stored;
 
 pub use scenario::{Platform, Scenario};
 pub use server::Simulator;

@@ -19,6 +19,9 @@ pub const HARNESS_OPERATIONS: &[&str] = &[
     "listWorkflowRun",
     "listWorkflow",
     "stop",
+    "getInfraDetails",
+    "listChaosV2Experiment",
+    "saveChaosV2Experiment",
 ];
 
 /// Operation names an `[[inject]]` entry may target in a Litmus scenario:
@@ -33,6 +36,9 @@ pub const LITMUS_OPERATIONS: &[&str] = &[
     "getExperiment",
     "listExperimentRun",
     "getServerVersion",
+    "getInfra",
+    "listExperiment",
+    "saveChaosExperiment",
 ];
 
 /// Which platform's API a scenario simulates. One simulator speaks one
@@ -87,6 +93,35 @@ pub struct Scenario {
     /// call wins.
     #[serde(default)]
     pub inject: Vec<Inject>,
+    /// Chaos infrastructures (`[[infras]]`) that experiments saved from a
+    /// manifest run on, and that `getInfraDetails` (Harness) and `getInfra`
+    /// (Litmus) answer about.
+    #[serde(default)]
+    pub infras: Vec<InfraSpec>,
+    /// The score runs of experiments created through the API end with.
+    #[serde(default = "default_created_score")]
+    pub created_resiliency_score: f64,
+}
+
+fn default_created_score() -> f64 {
+    100.0
+}
+
+/// `[[infras]]`: one chaos infrastructure.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfraSpec {
+    pub id: String,
+    /// Display name; defaults to the ID.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The infrastructure answers inactive to this many look-ups, then
+    /// active (it is being installed).
+    #[serde(default)]
+    pub active_after_polls: u32,
+    /// `false`: never becomes active (its cluster is gone).
+    #[serde(default = "default_true")]
+    pub active: bool,
 }
 
 /// `[harness]`: what a request must carry to be accepted.
@@ -256,6 +291,9 @@ pub struct Experiment {
     /// The faults the experiment runs; each becomes a ChaosEngine node.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The experiment's tags (a gate keeps its manifest digest here).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// `[[experiments.faults]]`: one fault and how it ends.

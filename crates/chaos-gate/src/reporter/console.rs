@@ -194,6 +194,7 @@ impl Reporter for Console {
                 ));
             }
             Event::Warning { message } => self.line(&format!("warning: {}", one_line(message))),
+            Event::Progress { message, .. } => self.line(&one_line(message)),
             Event::RunFinished { report } => {
                 self.line(&format!(
                     "{}: {} ({})",
@@ -378,6 +379,7 @@ impl Console {
                 "elapsed_seconds": elapsed.as_secs(), "remaining_seconds": remaining.as_secs(),
                 "waiting": waiting.iter().map(|(e, p)| json!({"experiment_id": e, "phase": p})).collect::<Vec<_>>()}),
             Event::Warning { message } => json!({"event": "warning", "message": message}),
+            Event::Progress { kind, message } => json!({"event": kind, "message": message}),
             Event::RunFinished { report } => json!({"event": "run_finished",
                 "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
                 "resilience_score": report.score, "verdict": report.verdict, "message": report.message,

@@ -360,6 +360,13 @@ impl Reporter for GitHub {
                 &self.junit_path.display().to_string(),
             ));
             text.push_str(&output_line("results", &report.results_json()));
+            if let Some(sync) = &report.sync {
+                text.push_str(&output_line("experiment_action", sync.action_output()));
+                text.push_str(&output_line(
+                    "experiment_id",
+                    sync.experiment_id.as_deref().unwrap_or_default(),
+                ));
+            }
             result = append(path, &text);
         }
         if let Some(path) = &self.summary {

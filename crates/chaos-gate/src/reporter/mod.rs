@@ -65,11 +65,23 @@ impl EventSink for Reporters {
 /// way to carry a newline.
 pub fn dotenv_pairs(report: &GateReport) -> Vec<(&'static str, String)> {
     let clean = |s: String| s.replace(['\r', '\n'], " ");
-    vec![
+    let mut pairs = vec![
         ("CHAOS_GATE_VERDICT", report.outcome.verdict().to_string()),
         ("CHAOS_GATE_RESILIENCE_SCORE", report.score_output()),
         ("CHAOS_GATE_NOTIFY_IDS", clean(report.notify_ids())),
-    ]
+    ];
+    // Experiment as code (spec §9).
+    if let Some(sync) = &report.sync {
+        pairs.push((
+            "CHAOS_GATE_EXPERIMENT_ACTION",
+            sync.action_output().to_string(),
+        ));
+        pairs.push((
+            "CHAOS_GATE_EXPERIMENT_ID",
+            clean(sync.experiment_id.clone().unwrap_or_default()),
+        ));
+    }
+    pairs
 }
 
 /// Appends `text` to the file at `path` (the CI hosts' output files are

@@ -1,0 +1,262 @@
+//! Experiments saved through the API (experiment as code): the checks the
+//! real servers make on a manifest, and the experiments and revisions they
+//! keep. Shared by both dialects; each dialect's module turns the outcome
+//! into its own answer shape.
+//!
+//! What is modelled, and from where, is in `docs/platform-fidelity.md`
+//! (rows L-17 to L-20 and H-6 to H-8).
+
+use serde_json::{Value, json};
+
+use crate::scenario::Experiment;
+use crate::state::{State, lock};
+
+/// A save request, the same for both dialects.
+pub(crate) struct SaveInput<'a> {
+    /// `None`: the server makes one up (Harness REST without `id`).
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub manifest: &'a str,
+    pub infra_id: &'a str,
+    pub tags: Vec<String>,
+}
+
+/// What a save did.
+pub(crate) struct Saved {
+    pub id: String,
+    pub created: bool,
+}
+
+/// Which server's rules apply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Harness,
+    Litmus,
+}
+
+/// Saves (creates or updates, keyed on the ID) an experiment from a
+/// manifest, after the checks the server makes; `Err` is the server's
+/// message.
+pub(crate) fn save(
+    state: &State,
+    dialect: Dialect,
+    input: &SaveInput<'_>,
+) -> Result<Saved, String> {
+    // ChaosCenter (ops/service.go ProcessExperiment) reads the
+    // infrastructure first: it must exist and be active, even to save.
+    let infra = state.infra_active_now(input.infra_id);
+    match (dialect, infra) {
+        (Dialect::Litmus, None) => {
+            return Err("failed to get infra details: mongo: no documents in result".into());
+        }
+        (Dialect::Litmus, Some(false)) => {
+            return Err("experiment scheduling failed due to inactive infra".into());
+        }
+        (Dialect::Harness, None) => {
+            return Err(format!("infra {} not found", input.infra_id));
+        }
+        _ => {}
+    }
+    let manifest: Value = serde_json::from_str(input.manifest).map_err(|_| match dialect {
+        Dialect::Litmus => "failed to unmarshal workflow manifest1".to_string(),
+        Dialect::Harness => "failed to unmarshal the experiment manifest".to_string(),
+    })?;
+    let kind = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
+    match dialect {
+        Dialect::Litmus => {
+            if !matches!(
+                kind,
+                "Workflow" | "CronWorkflow" | "ChaosEngine" | "ChaosSchedule"
+            ) {
+                return Err(
+                    "not a valid object, only workflows/cron workflows/chaos engines supported"
+                        .into(),
+                );
+            }
+        }
+        Dialect::Harness => {
+            let api = manifest
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !["/v1alpha1", "/v1alpha2", "/v1beta1"]
+                .iter()
+                .any(|v| api.ends_with(v))
+            {
+                return Err(format!("unsupported manifest apiVersion {api:?}"));
+            }
+        }
+    }
+    let meta_name = manifest
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if meta_name != input.name {
+        return Err(format!("{kind} name doesn't match"));
+    }
+    if input.name.trim().is_empty() {
+        return Err("experiment name is required".into());
+    }
+    let faults = engines(&manifest);
+    if dialect == Dialect::Litmus {
+        probes(state, &faults)?;
+    }
+
+    let existing = input
+        .id
+        .and_then(|id| state.experiment(id))
+        .filter(|e| !e.removed);
+    let duplicate = |state: &State| {
+        state
+            .experiments()
+            .iter()
+            .any(|e| !e.removed && e.display_name() == input.name)
+    };
+    let (id, created) = match existing {
+        Some(e) => {
+            if e.display_name() != input.name && duplicate(state) {
+                return Err(format!(
+                    "experiment name should be unique, duplicate experiment found with name: {}",
+                    input.name
+                ));
+            }
+            (e.id.clone(), false)
+        }
+        None => {
+            if duplicate(state) {
+                return Err(format!(
+                    "experiment name should be unique, duplicate experiment found with name: {}",
+                    input.name
+                ));
+            }
+            if let Some(id) = input.id {
+                // A removed experiment keeps its ID in the collection's
+                // unique index.
+                if state.experiment(id).is_some() {
+                    return Err(format!(
+                        "E11000 duplicate key error collection: litmus.chaosExperiments index: experiment_id_1 dup key: {{ experiment_id: \"{id}\" }}"
+                    ));
+                }
+            }
+            (
+                input.id.map_or_else(|| state.new_id(), str::to_string),
+                true,
+            )
+        }
+    };
+    let exp: Experiment = serde_json::from_value(json!({
+        "id": id,
+        "name": input.name,
+        "description": input.description,
+        "resiliency_score": state.scenario.created_resiliency_score,
+        "tags": input.tags,
+        "faults": faults.iter().map(|(name, _)| json!({ "name": name })).collect::<Vec<_>>(),
+    }))
+    .map_err(|e| format!("chaos-sim could not store the experiment: {e}"))?;
+    state.store_experiment(exp, input.manifest.to_string(), input.infra_id.to_string());
+    Ok(Saved { id, created })
+}
+
+/// The ChaosEngines of a Workflow manifest: `(generateName, raw YAML)`.
+fn engines(manifest: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let templates = manifest
+        .get("spec")
+        .and_then(|s| s.get("templates"))
+        .and_then(Value::as_array);
+    for t in templates.into_iter().flatten() {
+        let artifacts = t
+            .get("inputs")
+            .and_then(|i| i.get("artifacts"))
+            .and_then(Value::as_array);
+        for a in artifacts.into_iter().flatten() {
+            let Some(raw) = a
+                .get("raw")
+                .and_then(|r| r.get("data"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            if !raw.contains("kind: ChaosEngine") {
+                continue;
+            }
+            let name = yaml_value(raw, "generateName:").unwrap_or_default();
+            out.push((name, raw.to_string()));
+        }
+    }
+    out
+}
+
+/// The value after `key` on the first line that starts with it (the sim
+/// reads the ChaosEngine's YAML by lines, not with a YAML parser).
+fn yaml_value(raw: &str, key: &str) -> Option<String> {
+    raw.lines().find_map(|l| {
+        let v = l.trim().strip_prefix(key)?.trim();
+        Some(v.trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// ChaosCenter's probe handling on save (ops/service.go
+/// processExperimentManifest, probe/handler AddProbe): a ChaosEngine needs
+/// a name, and a `probeRef` annotation or inline probes; inline probes are
+/// created as project probes, and a probe name that already exists in the
+/// project fails the save with "probe already exists".
+fn probes(state: &State, engines: &[(String, String)]) -> Result<(), String> {
+    for (name, raw) in engines {
+        if name.is_empty() {
+            return Err("empty chaos experiment name".into());
+        }
+        if raw.contains("probeRef") {
+            continue;
+        }
+        let inline = inline_probe_names(raw);
+        if inline.is_empty() {
+            return Err(format!("no probes specified in chaosengine - {name}"));
+        }
+        let mut known = lock(&state.probes);
+        for p in inline {
+            if known.contains(&p) {
+                return Err("probe already exists".into());
+            }
+            known.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The `- name:` entries under a `probe:` key.
+fn inline_probe_names(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut indent = None;
+    for line in raw.lines() {
+        let trimmed = line.trim_start();
+        let depth = line.len() - trimmed.len();
+        if trimmed.trim_end() == "probe:" {
+            indent = Some(depth);
+            continue;
+        }
+        let Some(d) = indent else { continue };
+        if !trimmed.is_empty() && depth <= d && !trimmed.starts_with('-') {
+            indent = None;
+            continue;
+        }
+        if let Some(n) = trimmed.strip_prefix("- name:") {
+            out.push(n.trim().trim_matches(['"', '\'']).to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_probes_are_read_by_lines() {
+        let raw = "kind: ChaosEngine\nspec:\n  experiments:\n    - name: pod-delete\n      spec:\n        probe:\n          - name: http-cart\n            type: httpProbe\n          - name: second\n";
+        assert_eq!(inline_probe_names(raw), ["http-cart", "second"]);
+        assert!(inline_probe_names("kind: ChaosEngine\n").is_empty());
+    }
+}
