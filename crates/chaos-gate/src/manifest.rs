@@ -458,7 +458,7 @@ pub fn check(
     // with a value, or the run fails on the cluster.
     let text = canonical(&value);
     for used in parameters_used(&text) {
-        if !declared.iter().any(|d| *d == used) {
+        if !declared.contains(&used) {
             problem(
                 "spec.arguments.parameters",
                 format!("does not give a value for {used:?}, which the manifest uses as {{{{workflow.parameters.{used}}}}}"),

@@ -252,6 +252,116 @@ fn inline_probe_names(raw: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Scenario;
+
+    fn state(platform: &str) -> State {
+        let head = match platform {
+            "litmus" => "platform = \"litmus\"\n[litmus]\nproject_id = \"p\"\n",
+            _ => "[harness]\naccount_id = \"a\"\napi_key = \"k\"\n",
+        };
+        let scenario = Scenario::from_toml(&format!(
+            "{head}[[infras]]\nid = \"i\"\n[[infras]]\nid = \"down\"\nactive = false\n"
+        ))
+        .expect("valid scenario");
+        State::new(scenario, "http://127.0.0.1:1".into(), false)
+    }
+
+    fn manifest(name: &str, engine: &str) -> String {
+        json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": { "name": name },
+            "spec": { "templates": [ { "name": "f", "inputs": { "artifacts": [ { "raw": { "data": engine } } ] } } ] }
+        })
+        .to_string()
+    }
+
+    const INLINE: &str = "kind: ChaosEngine\nmetadata:\n  generateName: pod-delete-x\nspec:\n  experiments:\n    - name: pod-delete\n      spec:\n        probe:\n          - name: http-cart\n";
+    const BY_REF: &str = "kind: ChaosEngine\nmetadata:\n  generateName: pod-delete-x\n  annotations:\n    probeRef: '[{\"name\":\"http-cart\",\"mode\":\"SOT\"}]'\n";
+
+    fn input<'a>(id: &'a str, name: &'a str, manifest: &'a str, infra: &'a str) -> SaveInput<'a> {
+        SaveInput {
+            id: Some(id),
+            name,
+            description: "",
+            manifest,
+            infra_id: infra,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_second_save_with_inline_probes_fails_on_chaoscenter() {
+        let s = state("litmus");
+        let m = manifest("exp", INLINE);
+        let first = save(&s, Dialect::Litmus, &input("id-1", "exp", &m, "i")).expect("first save");
+        assert!(first.created);
+        assert_eq!(s.revisions("id-1"), 1);
+        let again = save(&s, Dialect::Litmus, &input("id-1", "exp", &m, "i"));
+        assert_eq!(again.err().as_deref(), Some("probe already exists"));
+        assert_eq!(s.revisions("id-1"), 1, "nothing saved");
+        // A probeRef manifest can be saved as often as wanted.
+        let r = manifest("exp", BY_REF);
+        assert!(
+            !save(&s, Dialect::Litmus, &input("id-1", "exp", &r, "i"))
+                .unwrap()
+                .created
+        );
+        save(&s, Dialect::Litmus, &input("id-1", "exp", &r, "i")).unwrap();
+        assert_eq!(s.revisions("id-1"), 3);
+    }
+
+    #[test]
+    fn chaoscenter_checks_what_its_server_checks() {
+        let s = state("litmus");
+        let m = manifest("exp", BY_REF);
+        let err = |i: SaveInput<'_>| save(&s, Dialect::Litmus, &i).err().unwrap_or_default();
+        assert_eq!(
+            err(input("x", "exp", "kind: Workflow", "i")),
+            "failed to unmarshal workflow manifest1"
+        );
+        assert_eq!(
+            err(input("x", "other", &m, "i")),
+            "Workflow name doesn't match"
+        );
+        assert_eq!(
+            err(input("x", "exp", &m, "down")),
+            "experiment scheduling failed due to inactive infra"
+        );
+        assert!(err(input("x", "exp", &m, "gone")).starts_with("failed to get infra details"));
+        let cron = m.replace("\"Workflow\"", "\"Job\"");
+        assert!(err(input("x", "exp", &cron, "i")).starts_with("not a valid object"));
+        let none = manifest("exp", "kind: ChaosEngine\nmetadata:\n  generateName: e\n");
+        assert_eq!(
+            err(input("x", "exp", &none, "i")),
+            "no probes specified in chaosengine - e"
+        );
+        save(&s, Dialect::Litmus, &input("a", "exp", &m, "i")).unwrap();
+        assert!(
+            err(input("b", "exp", &m, "i")).contains("duplicate experiment found with name: exp")
+        );
+    }
+
+    #[test]
+    fn harness_save_is_an_upsert_on_id() {
+        let s = state("harness");
+        let m = manifest("exp", INLINE);
+        let created = save(
+            &s,
+            Dialect::Harness,
+            &SaveInput {
+                id: None,
+                ..input("", "exp", &m, "i")
+            },
+        )
+        .unwrap();
+        assert!(created.created);
+        let updated = save(&s, Dialect::Harness, &input(&created.id, "exp", &m, "i")).unwrap();
+        assert!(!updated.created);
+        assert_eq!(s.revisions(&created.id), 2);
+        let v2 = m.replace("argoproj.io/v1alpha1", "argoproj.io/v2");
+        assert!(save(&s, Dialect::Harness, &input(&created.id, "exp", &v2, "i")).is_err());
+    }
 
     #[test]
     fn inline_probes_are_read_by_lines() {

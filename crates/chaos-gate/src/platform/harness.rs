@@ -583,51 +583,66 @@ impl Platform for Harness {
     }
 
     async fn find_experiment(&self, name: &str) -> Result<Option<StoredExperiment>, PlatformError> {
-        let what = format!("listChaosV2Experiment (REST v2) for {name}");
-        let mut url = base(&self.endpoint, "rest/v2/experiment");
-        url.query_pairs_mut()
-            .append_pair("accountIdentifier", &self.account_id)
-            .append_pair("organizationIdentifier", &self.org_id)
-            .append_pair("projectIdentifier", &self.project_id)
-            .append_pair("page", "0")
-            .append_pair("limit", "50")
-            .append_pair("experimentName", name);
-        let list = self
-            .http
-            .send(
-                &what,
-                Mode::Read,
-                SMALL_BODY,
-                || self.headers(self.http.client().get(url.clone())),
-                |body| {
-                    serde_json::from_slice::<V2ExperimentList>(body).map_err(|e| {
-                        crate::http::Rejected {
-                            error: PlatformError::unusable(format!(
-                                "{what}: the answer is not an experiment list ({e})"
-                            )),
-                            retry: true,
-                        }
+        // The name filter may match parts of names (its rule is not
+        // published), so pages are read until the exact name turns up.
+        const LIMIT: usize = 50;
+        const MAX_PAGES: usize = 20;
+        for page in 0..MAX_PAGES {
+            let what = format!("listChaosV2Experiment (REST v2) for {name}, page {page}");
+            let mut url = base(&self.endpoint, "rest/v2/experiment");
+            url.query_pairs_mut()
+                .append_pair("accountIdentifier", &self.account_id)
+                .append_pair("organizationIdentifier", &self.org_id)
+                .append_pair("projectIdentifier", &self.project_id)
+                .append_pair("page", &page.to_string())
+                .append_pair("limit", &LIMIT.to_string())
+                .append_pair("experimentName", name);
+            let list = self
+                .http
+                .send(
+                    &what,
+                    Mode::Read,
+                    SMALL_BODY,
+                    || self.headers(self.http.client().get(url.clone())),
+                    |body| {
+                        serde_json::from_slice::<V2ExperimentList>(body).map_err(|e| {
+                            crate::http::Rejected {
+                                error: PlatformError::unusable(format!(
+                                    "{what}: the answer is not an experiment list ({e})"
+                                )),
+                                retry: true,
+                            }
+                        })
+                    },
+                )
+                .await
+                .map_err(auth_hint)?;
+            let items: Vec<V2Experiment> = list
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect();
+            let full = items.len() >= LIMIT;
+            let found = items
+                .into_iter()
+                .filter(|e| e.is_removed != Some(true))
+                .find(|e| e.name.as_deref() == Some(name))
+                .and_then(|e| {
+                    Some(StoredExperiment {
+                        experiment_id: e.experiment_id.filter(|i| !i.trim().is_empty())?,
+                        name: name.to_string(),
+                        tags: e.tags.unwrap_or_default(),
                     })
-                },
-            )
-            .await
-            .map_err(auth_hint)?;
-        // The name filter may match parts of names: only the exact name
-        // counts.
-        Ok(list
-            .data
-            .unwrap_or_default()
-            .into_iter()
-            .flatten()
-            .filter(|e| e.is_removed != Some(true))
-            .find(|e| e.name.as_deref() == Some(name))
-            .and_then(|e| {
-                Some(StoredExperiment {
-                    experiment_id: e.experiment_id.filter(|i| !i.trim().is_empty())?,
-                    name: name.to_string(),
-                    tags: e.tags.unwrap_or_default(),
-                })
-            }))
+                });
+            if found.is_some() || !full {
+                return Ok(found);
+            }
+        }
+        Err(PlatformError::unusable(format!(
+            "listChaosV2Experiment (REST v2): more than {} experiments match the name {name} and none is exactly it; rename the experiment in the manifest",
+            LIMIT * MAX_PAGES
+        )))
     }
 
     async fn save_experiment(&self, request: &SaveRequest<'_>) -> Result<String, PlatformError> {
