@@ -256,8 +256,9 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
 }
 
 /// The create/update step of experiment as code (spec §9), named after the
-/// manifest's experiment: an `<error>` when it failed.
-fn sync_case(s: &crate::report::SyncReport, dry_run: bool) -> Case {
+/// manifest's experiment: a `<failure>` when it timed out (waiting for the
+/// infrastructure), an `<error>` when it failed otherwise.
+fn sync_case(s: &crate::report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
     let action = s.action.map(|a| a.as_str()).unwrap_or("none");
     let mut lines = vec![
         format!("manifest: {}", s.file),
@@ -272,7 +273,7 @@ fn sync_case(s: &crate::report::SyncReport, dry_run: bool) -> Case {
         Some(e) => {
             lines.push(format!("error: {e}"));
             Outcome::Problem {
-                element: "error",
+                element: if timed_out { "failure" } else { "error" },
                 kind: "experiment-file",
                 message: format!("{} could not be created or updated: {e}", s.name),
                 body: lines.join("\n"),
@@ -294,7 +295,7 @@ fn sync_case(s: &crate::report::SyncReport, dry_run: bool) -> Case {
 pub fn render(report: &GateReport) -> io::Result<Vec<u8>> {
     let mut cases = Vec::new();
     if let Some(s) = &report.sync {
-        cases.push(sync_case(s, report.dry_run));
+        cases.push(sync_case(s, report.dry_run, report.outcome.timed_out));
     }
     for e in &report.experiments {
         cases.push(experiment_case(e, report.threshold));

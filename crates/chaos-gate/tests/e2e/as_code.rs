@@ -225,7 +225,7 @@ async fn an_infrastructure_that_never_becomes_active_times_out_with_nothing_crea
         assert!(sim.experiment_id_named(NAME).is_none());
         assert!(sim.infra_polls(INFRA) >= 2);
         let case = step_case(&run);
-        assert!(case.contains("<error"), "{case}");
+        assert!(case.contains("<failure"), "a timeout is a failure: {case}");
         assert!(case.contains("timed out"), "{case}");
         assert_eq!(output(&run, "verdict").as_deref(), Some("timeout"));
         assert_eq!(output(&run, "experiment_action").as_deref(), Some(""));
