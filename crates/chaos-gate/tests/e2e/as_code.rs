@@ -147,6 +147,11 @@ async fn create_then_unchanged_then_update_on_both_platforms() {
         let saved = sim.saved_manifest(&id).expect("a saved manifest");
         let json: serde_json::Value = serde_json::from_str(&saved).expect("sent as JSON");
         assert_eq!(json["metadata"]["name"], NAME);
+        let tags = sim.experiment_tags(&id);
+        assert!(
+            tags.iter().any(|t| t.starts_with("chaos-gate-digest=")),
+            "{tags:?}"
+        );
 
         // 2. The same file again (formatted differently): nothing changes.
         let reformatted = manifest.replace("# ", "#  ");
@@ -416,4 +421,36 @@ async fn settings_that_rule_each_other_out() {
     run.assert_code(2);
     assert!(run.stderr.contains("not both"), "{}", run.stderr);
     assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_save_whose_answer_is_lost_is_confirmed_by_looking_again() {
+    for p in BOTH {
+        let op = match p {
+            P::Harness => "saveChaosV2Experiment",
+            P::Litmus => "saveChaosExperiment",
+        };
+        let sim = p
+            .sim(&format!(
+                "{}[[inject]]\noperation = \"{op}\"\nfirst = 1\ndrop_connection = true\nafter_effect = true\n",
+                infras(0, true)
+            ))
+            .await;
+        let run = p.gate(&sim, &example(p.name())).run().await;
+        run.assert_code(0);
+        let id = sim.experiment_id_named(NAME).expect("saved once");
+        assert_eq!(sim.experiment_revisions(&id), 1, "{}: saved once", p.name());
+        assert_eq!(
+            p.saves(&sim),
+            1,
+            "{}: a save is never repeated blindly",
+            p.name()
+        );
+        assert_eq!(
+            output(&run, "experiment_action").as_deref(),
+            Some("created")
+        );
+        assert_eq!(output(&run, "experiment_id").as_deref(), Some(id.as_str()));
+        assert_eq!(p.triggers(&sim), 1);
+    }
 }
