@@ -233,6 +233,12 @@ async fn an_infrastructure_that_never_becomes_active_times_out_with_nothing_crea
         assert!(case.contains("<failure"), "a timeout is a failure: {case}");
         assert!(case.contains("timed out"), "{case}");
         assert_eq!(output(&run, "verdict").as_deref(), Some("timeout"));
+        assert!(
+            run.stdout
+                .contains("::error title=chaos-gate: experiment cart-pod-delete::"),
+            "{}",
+            run.stdout
+        );
         assert_eq!(output(&run, "experiment_action").as_deref(), Some(""));
     }
 }
