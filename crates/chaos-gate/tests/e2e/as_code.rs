@@ -235,7 +235,7 @@ async fn an_infrastructure_that_never_becomes_active_times_out_with_nothing_crea
         assert_eq!(output(&run, "verdict").as_deref(), Some("timeout"));
         assert!(
             run.stdout
-                .contains("::error title=chaos-gate: experiment cart-pod-delete::"),
+                .contains("::error title=chaos-gate%3A experiment cart-pod-delete::timed out"),
             "{}",
             run.stdout
         );
