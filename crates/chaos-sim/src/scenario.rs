@@ -671,4 +671,15 @@ mod tests {
             assert!(config(odd).at_least(3, 31), "{odd}");
         }
     }
+
+    #[test]
+    fn the_as_code_scenario_has_an_infrastructure_being_installed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/as-code.toml");
+        let s = Scenario::load(&path).expect("the shipped scenario loads");
+        assert!(s.experiments.is_empty());
+        assert_eq!(s.infras[0].id, "infra-boutique");
+        assert_eq!(s.infras[0].active_after_polls, 3);
+        assert!(s.infras[0].active);
+        assert_eq!(s.created_resiliency_score, 100.0);
+    }
 }
