@@ -571,7 +571,9 @@ fn save_v2(state: &State, config: &HarnessConfig, req: &HttpRequest) -> Reply {
     match crate::stored::save(state, crate::stored::Dialect::Harness, &input) {
         Ok(saved) => {
             let mut echo = body.clone();
-            echo["id"] = json!(saved.id);
+            if let Some(fields) = echo.as_object_mut() {
+                fields.insert("id".into(), json!(saved.id));
+            }
             Reply::json(
                 200,
                 &json!({
