@@ -56,7 +56,8 @@ impl P {
         .env("CHAOS_GATE_EXPERIMENT_FILE", "chaos/experiment.yaml")
         .env("CHAOS_GATE_INFRA_ID", INFRA)
         .env("GITHUB_OUTPUT", "github-output")
-        .env("GITLAB_CI", "true");
+        .env("GITLAB_CI", "true")
+        .env("DRONE_OUTPUT", "drone-output");
         let file = g.path("chaos/experiment.yaml");
         std::fs::create_dir_all(file.parent().expect("a folder")).expect("mkdir");
         std::fs::write(&file, text).expect("manifest written");
@@ -131,6 +132,15 @@ async fn create_then_unchanged_then_update_on_both_platforms() {
         assert_eq!(
             dotenv(&run, "CHAOS_GATE_EXPERIMENT_ID").as_deref(),
             Some(id.as_str())
+        );
+        let drone = std::fs::read_to_string(run.path("drone-output")).expect("Drone output");
+        assert!(
+            drone.contains("CHAOS_GATE_EXPERIMENT_ACTION=created\n"),
+            "{drone}"
+        );
+        assert!(
+            drone.contains(&format!("CHAOS_GATE_EXPERIMENT_ID={id}\n")),
+            "{drone}"
         );
         assert!(
             run.stdout.contains("experiment cart-pod-delete created"),
