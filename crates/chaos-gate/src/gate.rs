@@ -1368,7 +1368,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     // 1. The infrastructure, until it is active.
     let waiting_since = Instant::now();
     let mut polls = 0u32;
-    loop {
+    let save_infra_id = loop {
         let info = unless_aborted(abort, platform.infra(infra_id))
             .await?
             .map_err(|e| platform_error("reading the infrastructure", e))?;
@@ -1381,7 +1381,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
                 kind: "infra_active",
                 message: &format!("infrastructure {label} is active"),
             });
-            break;
+            break info.save_id;
         }
         if polls % HEARTBEAT_POLLS == 0 {
             let waited = Duration::from_secs(waiting_since.elapsed().as_secs());
@@ -1396,7 +1396,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         }
         polls = polls.saturating_add(1);
         unless_aborted(abort, tokio::time::sleep(plan.poll_interval)).await?;
-    }
+    };
 
     // 2. The stored experiment of that name, and whether it is current.
     let digest = m.digest(infra_id);
@@ -1454,7 +1454,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         name: &m.name,
         description: &m.description,
         manifest: &m.json,
-        infra_id,
+        infra_id: &save_infra_id,
         tags,
     };
     let saved = unless_aborted(abort, platform.save_experiment(&request)).await?;

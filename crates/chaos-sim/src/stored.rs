@@ -45,7 +45,22 @@ pub(crate) fn save(
 ) -> Result<Saved, String> {
     // ChaosCenter (ops/service.go ProcessExperiment) reads the
     // infrastructure first: it must exist and be active, even to save.
-    let infra = state.infra_active_now(input.infra_id);
+    // Harness's REST save names an infrastructure
+    // `<environmentIdentifier>/<infraIdentity>` for every infra type
+    // (Harness's MCP server; uncertain).
+    let infra_key = match dialect {
+        Dialect::Litmus => input.infra_id,
+        Dialect::Harness => match input.infra_id.split_once('/') {
+            Some((env, id)) if !env.is_empty() && !id.is_empty() => id,
+            _ => {
+                return Err(format!(
+                    "infraId {:?} must be <environmentIdentifier>/<infraIdentity>",
+                    input.infra_id
+                ));
+            }
+        },
+    };
+    let infra = state.infra_active_now(infra_key);
     match (dialect, infra) {
         (Dialect::Litmus, None) => {
             return Err("failed to get infra details: mongo: no documents in result".into());
@@ -54,7 +69,7 @@ pub(crate) fn save(
             return Err("experiment scheduling failed due to inactive infra".into());
         }
         (Dialect::Harness, None) => {
-            return Err(format!("infra {} not found", input.infra_id));
+            return Err(format!("infra {infra_key} not found"));
         }
         _ => {}
     }
@@ -346,21 +361,42 @@ mod tests {
     fn harness_save_is_an_upsert_on_id() {
         let s = state("harness");
         let m = manifest("exp", INLINE);
-        let created = save(
+        let bare = save(
             &s,
             Dialect::Harness,
             &SaveInput {
                 id: None,
                 ..input("", "exp", &m, "i")
             },
+        );
+        assert!(bare.is_err_and(|e| e.contains("<environmentIdentifier>/<infraIdentity>")));
+        let created = save(
+            &s,
+            Dialect::Harness,
+            &SaveInput {
+                id: None,
+                ..input("", "exp", &m, "env/i")
+            },
         )
         .unwrap();
         assert!(created.created);
-        let updated = save(&s, Dialect::Harness, &input(&created.id, "exp", &m, "i")).unwrap();
+        let updated = save(
+            &s,
+            Dialect::Harness,
+            &input(&created.id, "exp", &m, "env/i"),
+        )
+        .unwrap();
         assert!(!updated.created);
         assert_eq!(s.revisions(&created.id), 2);
         let v2 = m.replace("argoproj.io/v1alpha1", "argoproj.io/v2");
-        assert!(save(&s, Dialect::Harness, &input(&created.id, "exp", &v2, "i")).is_err());
+        assert!(
+            save(
+                &s,
+                Dialect::Harness,
+                &input(&created.id, "exp", &v2, "env/i")
+            )
+            .is_err()
+        );
     }
 
     #[test]

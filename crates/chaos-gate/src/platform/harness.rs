@@ -78,7 +78,7 @@ pub const LIST_WORKFLOW: &str =
 /// `getInfraDetails`).
 pub const GET_INFRA_DETAILS: &str =
     "query GetInfraDetails($infraID: String!, $identifiers: IdentifiersRequest!) {
-  getInfraDetails(infraID: $infraID, identifiers: $identifiers) { infraID name isActive isRemoved }
+  getInfraDetails(infraID: $infraID, identifiers: $identifiers) { infraID name environmentID isActive isRemoved }
 }";
 
 /// Every GraphQL document this client can send, for schema tests.
@@ -270,6 +270,8 @@ struct InfraDetailsData {
 #[serde(rename_all = "camelCase")]
 struct InfraDetails {
     name: Option<String>,
+    #[serde(rename = "environmentID")]
+    environment_id: Option<String>,
     is_active: Option<bool>,
     is_removed: Option<bool>,
 }
@@ -542,6 +544,12 @@ impl Platform for Harness {
     }
 
     async fn infra(&self, infra_id: &str) -> Result<InfraInfo, PlatformError> {
+        // `infra_id` may be given as the REST save names infrastructures,
+        // `<environment>/<infrastructure>`; the look-up takes the latter.
+        let (given_env, lookup_id) = match infra_id.rsplit_once('/') {
+            Some((env, id)) => (Some(env), id),
+            None => (None, infra_id),
+        };
         let what = format!("getInfraDetails for {infra_id}");
         let not_found = |why: &str| {
             PlatformError::new(
@@ -559,7 +567,7 @@ impl Platform for Harness {
                 Mode::Read,
                 SMALL_BODY,
                 GET_INFRA_DETAILS,
-                json!({ "infraID": infra_id, "identifiers": self.identifiers() }),
+                json!({ "infraID": lookup_id, "identifiers": self.identifiers() }),
             )
             .await
             .map_err(|e| {
@@ -575,10 +583,18 @@ impl Platform for Harness {
         if infra.is_removed == Some(true) {
             return Err(not_found(" (it has been removed)"));
         }
+        let environment = given_env
+            .map(str::to_string)
+            .or(infra.environment_id)
+            .filter(|e| !e.trim().is_empty());
         Ok(InfraInfo {
             infra_id: infra_id.to_string(),
             name: infra.name,
             active: infra.is_active.unwrap_or(false),
+            save_id: match environment {
+                Some(env) => format!("{env}/{lookup_id}"),
+                None => lookup_id.to_string(),
+            },
         })
     }
 

@@ -729,6 +729,7 @@ impl Platform for Litmus {
             infra_id: infra_id.to_string(),
             name: infra.name,
             active: infra.is_active.unwrap_or(false),
+            save_id: infra_id.to_string(),
         })
     }
 

@@ -160,6 +160,9 @@ pub struct InfraInfo {
     pub infra_id: String,
     pub name: Option<String>,
     pub active: bool,
+    /// How the platform's save names this infrastructure (Harness's REST
+    /// save wants `<environment>/<infrastructure>`).
+    pub save_id: String,
 }
 
 /// A stored experiment found by its name (spec §9).

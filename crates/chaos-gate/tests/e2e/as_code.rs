@@ -470,3 +470,80 @@ async fn a_save_whose_answer_is_lost_is_confirmed_by_looking_again() {
         assert_eq!(p.triggers(&sim), 1);
     }
 }
+
+/// What the gate sent in its saves (the request bodies).
+fn saved_bodies(sim: &Simulator, operation: &str) -> Vec<serde_json::Value> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some(operation))
+        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn harness_saves_name_the_infrastructure_by_environment_and_id() {
+    // Given as getInfraDetails takes it, the environment comes from its
+    // answer; given as the save takes it, it is used as given.
+    for (given, sent) in [
+        (INFRA, "chaos-sim-env/infra-boutique"),
+        ("staging-env/infra-boutique", "staging-env/infra-boutique"),
+    ] {
+        let sim = sim(&infras(0, true)).await;
+        let run = P::Harness
+            .gate(&sim, &example("harness"))
+            .env("CHAOS_GATE_INFRA_ID", given)
+            .run()
+            .await;
+        run.assert_code(0);
+        let bodies = saved_bodies(&sim, "saveChaosV2Experiment");
+        assert_eq!(bodies.len(), 1);
+        assert_eq!(bodies[0]["infraId"], sent);
+        assert_eq!(bodies[0]["infraType"], "Kubernetes");
+        assert_eq!(bodies[0]["name"], NAME);
+        let manifest: serde_json::Value =
+            serde_json::from_str(bodies[0]["manifest"].as_str().expect("a JSON string"))
+                .expect("the manifest is sent as JSON");
+        assert_eq!(manifest["kind"], "Workflow");
+        let lookups = sim
+            .requests()
+            .iter()
+            .filter(|r| r.operation.as_deref() == Some("getInfraDetails"))
+            .count();
+        assert_eq!(lookups, 1);
+        assert!(sim
+            .requests()
+            .iter()
+            .any(|r| r.operation.as_deref() == Some("getInfraDetails")
+                && r.body.contains("\"infraID\":\"infra-boutique\"")));
+    }
+}
+
+#[tokio::test]
+async fn litmus_saves_send_the_manifest_as_json_with_the_experiments_name() {
+    let sim = litmus_sim(&infras(0, true)).await;
+    P::Litmus
+        .gate(&sim, &example("litmus"))
+        .run()
+        .await
+        .assert_code(0);
+    let bodies = saved_bodies(&sim, "saveChaosExperiment");
+    assert_eq!(bodies.len(), 1);
+    let request = &bodies[0]["variables"]["request"];
+    assert_eq!(request["name"], NAME);
+    assert_eq!(request["infraID"], INFRA);
+    assert_eq!(request["type"], "Experiment");
+    let manifest: serde_json::Value =
+        serde_json::from_str(request["manifest"].as_str().expect("a string"))
+            .expect("JSON, not YAML");
+    assert_eq!(manifest["metadata"]["name"], NAME);
+    assert!(request["tags"].as_array().expect("tags").iter().any(|t| t
+        .as_str()
+        .is_some_and(|t| t.starts_with("chaos-gate-digest="))));
+    // The name is looked up as an anchored, escaped regular expression.
+    assert!(sim
+        .requests()
+        .iter()
+        .any(|r| r.operation.as_deref() == Some("listExperiment")
+            && r.body
+                .contains(r#""experimentName":"^cart\\-pod\\-delete$""#)));
+}
