@@ -224,7 +224,10 @@ def check() -> None:
     check_embedded_scripts(shellcheck, docs[1])
 
     # Workflow run: scripts through shellcheck.
-    workflows = sorted(ROOT.glob(".github/workflows/*.yml")) + [ROOT / "examples" / "github-workflow.yml"]
+    workflows = sorted(ROOT.glob(".github/workflows/*.yml")) + [
+        ROOT / "examples" / "github-workflow.yml",
+        ROOT / "examples" / "github-experiment-as-code.yml",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for wf in workflows:
             data = load(wf) or {}

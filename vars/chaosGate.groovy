@@ -75,7 +75,7 @@ import groovy.transform.Field
     'token', 'username', 'password', 'ca_cert', 'log_format', 'dry_run',
     'runtime_inputs', 'input_set', 'warning_score', 'baseline_runs',
     'max_score_drop', 'critical_faults', 'require_probes', 'on_fail',
-    'warn_exit_code',
+    'warn_exit_code', 'experiment_file', 'infra_id',
 ]
 
 @Field final List<String> SECRET_SETTINGS = [

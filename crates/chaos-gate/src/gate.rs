@@ -15,8 +15,11 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus};
-use crate::report::{Baseline, Event, EventSink, ExperimentReport, GateReport};
+use crate::manifest::Manifest;
+use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus, SaveRequest};
+use crate::report::{
+    Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
+};
 use crate::text::one_line;
 use crate::verdict::{classify, judge, Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal};
 
@@ -920,6 +923,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             started_at: self.started_at,
             duration: self.started.elapsed(),
             dry_run: false,
+            sync: None,
         }
     }
 }
@@ -1319,6 +1323,7 @@ pub async fn dry_run<P: Platform>(
         started_at,
         duration: started.elapsed(),
         dry_run: true,
+        sync: None,
     }
 }
 
@@ -1349,5 +1354,346 @@ pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> Ga
         started_at: SystemTime::now(),
         duration: Duration::ZERO,
         dry_run: false,
+        sync: None,
     }
+}
+
+/// Experiment as code (spec §9): the checked manifest and the
+/// infrastructure it runs on.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentFile<'m> {
+    pub manifest: &'m Manifest,
+    pub infra_id: &'m str,
+}
+
+/// How the create/update step ended.
+#[derive(Debug)]
+pub enum Synced {
+    /// The stored experiment matches the manifest (or, in a dry run, what
+    /// would be done is known): gate on `experiment_id` of the report.
+    Ready(SyncReport),
+    /// The step failed or was cut short: the gate's whole report, with
+    /// nothing triggered.
+    Ended(GateReport),
+}
+
+/// The create/update step before the gate (spec §9): waits within the
+/// timeout until the infrastructure is active, finds the experiment by the
+/// manifest's name, and creates it, updates it (the digest of the
+/// normalised manifest differs from the one in its tags) or leaves it
+/// alone. With `dry_run` it says what it would do and changes nothing.
+pub async fn sync_experiment<P: Platform, A: Future<Output = Abort> + Unpin>(
+    platform: &P,
+    file: ExperimentFile<'_>,
+    plan: &Plan,
+    sink: &mut dyn EventSink,
+    abort: &mut A,
+    dry_run: bool,
+) -> Synced {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let m = file.manifest;
+    let mut report = SyncReport {
+        name: m.name.clone(),
+        file: m.path.clone(),
+        infra_id: file.infra_id.to_string(),
+        action: None,
+        experiment_id: None,
+        error: None,
+        duration: Duration::ZERO,
+    };
+    let mut outcome = crate::verdict::Outcome::default();
+    let result = sync_steps(platform, file, plan, sink, abort, dry_run, &mut report).await;
+    report.duration = started.elapsed();
+    let failure = match result {
+        Ok(()) => return Synced::Ready(report),
+        Err(f) => f,
+    };
+    let message = match failure {
+        SyncFailure::Abort(Abort::Signal(s)) => {
+            outcome.cancelled = Some(s);
+            format!("cancelled by {} before the experiment was ready", s.name())
+        }
+        SyncFailure::Abort(Abort::Timeout) => match platform.failing() {
+            Some(msg) => {
+                let m = format!("no usable answer from the platform before the timeout: {msg}");
+                outcome.platform_error = Some(m.clone());
+                m
+            }
+            None => {
+                outcome.timed_out = true;
+                format!(
+                    "timed out after {} before the experiment was ready (infrastructure {})",
+                    humantime::format_duration(plan.timeout),
+                    file.infra_id
+                )
+            }
+        },
+        SyncFailure::Invalid(msg) => {
+            outcome.invalid = Some(msg.clone());
+            msg
+        }
+        SyncFailure::Platform(msg) => {
+            outcome.platform_error = Some(msg.clone());
+            msg
+        }
+    };
+    sink.emit(&Event::Progress {
+        kind: "experiment_file_failed",
+        message: &format!(
+            "experiment file {}: {message}; nothing was triggered",
+            m.path
+        ),
+    });
+    report.error = Some(message);
+    Synced::Ended(GateReport {
+        platform: platform.name(),
+        threshold: plan.rules.threshold,
+        warning_score: plan.rules.warning_score,
+        outcome,
+        experiments: Vec::new(),
+        started_at,
+        duration: started.elapsed(),
+        dry_run,
+        sync: Some(report),
+    })
+}
+
+/// Why the create/update step ended early.
+enum SyncFailure {
+    Abort(Abort),
+    /// A settings-level problem found on the platform (exit 2).
+    Invalid(String),
+    /// The platform failed or refused (exit 3).
+    Platform(String),
+}
+
+/// Runs `call` unless `abort` comes first.
+async fn unless_aborted<T, A: Future<Output = Abort> + Unpin>(
+    abort: &mut A,
+    call: impl Future<Output = T>,
+) -> Result<T, SyncFailure> {
+    tokio::select! {
+        biased;
+        a = abort => Err(SyncFailure::Abort(a)),
+        r = call => Ok(r),
+    }
+}
+
+async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
+    platform: &P,
+    file: ExperimentFile<'_>,
+    plan: &Plan,
+    sink: &mut dyn EventSink,
+    abort: &mut A,
+    dry_run: bool,
+    report: &mut SyncReport,
+) -> Result<(), SyncFailure> {
+    let m = file.manifest;
+    let infra_id = file.infra_id;
+    sink.emit(&Event::Progress {
+        kind: "experiment_file",
+        message: &format!(
+            "experiment file {}: experiment {} on infrastructure {infra_id}{}",
+            m.path,
+            m.name,
+            if dry_run {
+                " (dry run: nothing is changed)"
+            } else {
+                ""
+            }
+        ),
+    });
+    let platform_error = |what: &str, e: PlatformError| -> SyncFailure {
+        match e.kind {
+            ErrorKind::NotFound => SyncFailure::Invalid(e.message),
+            _ => SyncFailure::Platform(format!("{what}: {}", e.message)),
+        }
+    };
+
+    // 1. The infrastructure, until it is active.
+    let waiting_since = Instant::now();
+    let mut polls = 0u32;
+    let save_infra_id = loop {
+        let info = unless_aborted(abort, platform.infra(infra_id))
+            .await?
+            .map_err(|e| platform_error("reading the infrastructure", e))?;
+        let label = match &info.name {
+            Some(n) if n != infra_id => format!("{infra_id} ({})", one_line(n)),
+            _ => infra_id.to_string(),
+        };
+        if info.active {
+            sink.emit(&Event::Progress {
+                kind: "infra_active",
+                message: &format!("infrastructure {label} is active"),
+            });
+            break info.save_id;
+        }
+        if polls % HEARTBEAT_POLLS == 0 {
+            let waited = Duration::from_secs(waiting_since.elapsed().as_secs());
+            sink.emit(&Event::Progress {
+                kind: "infra_waiting",
+                message: &format!(
+                    "waiting for infrastructure {label} to become active ({} so far, timeout {})",
+                    humantime::format_duration(waited),
+                    humantime::format_duration(plan.timeout)
+                ),
+            });
+        }
+        polls = polls.saturating_add(1);
+        unless_aborted(abort, tokio::time::sleep(plan.poll_interval)).await?;
+    };
+
+    // 2. The stored experiment of that name, and whether it is current.
+    let digest = m.digest(infra_id);
+    let stored = unless_aborted(abort, platform.find_experiment(&m.name))
+        .await?
+        .map_err(|e| platform_error("looking for the experiment by name", e))?;
+    let action = match &stored {
+        None => SyncAction::Created,
+        Some(s) if crate::manifest::stored_digest(&s.tags) == Some(digest.as_str()) => {
+            SyncAction::Unchanged
+        }
+        Some(_) => SyncAction::Updated,
+    };
+    report.action = Some(action);
+    report.experiment_id = stored.as_ref().map(|s| s.experiment_id.clone());
+    if dry_run || action == SyncAction::Unchanged {
+        let message = match (action, dry_run) {
+            (SyncAction::Unchanged, _) => format!(
+                "experiment {} ({}) is unchanged: the stored experiment was saved from this manifest",
+                m.name,
+                report.experiment_id.as_deref().unwrap_or("?")
+            ),
+            (SyncAction::Created, _) => format!(
+                "dry run: experiment {} does not exist in the project; it would be created",
+                m.name
+            ),
+            (SyncAction::Updated, _) => format!(
+                "dry run: experiment {} ({}) differs from the manifest; it would be updated",
+                m.name,
+                report.experiment_id.as_deref().unwrap_or("?")
+            ),
+        };
+        sink.emit(&Event::Progress {
+            kind: "experiment_checked",
+            message: &message,
+        });
+        return Ok(());
+    }
+
+    // 3. Create or update. Tags people or the platform added are kept; the
+    // digest tag is replaced.
+    let mut tags: Vec<String> = stored
+        .as_ref()
+        .map(|s| {
+            s.tags
+                .iter()
+                .filter(|t| crate::manifest::stored_digest(std::slice::from_ref(*t)).is_none())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    tags.push(crate::manifest::digest_tag(&digest));
+    let request = SaveRequest {
+        existing_id: stored.as_ref().map(|s| s.experiment_id.as_str()),
+        name: &m.name,
+        description: &m.description,
+        manifest: &m.json,
+        infra_id: &save_infra_id,
+        tags,
+    };
+    let saved = unless_aborted(abort, platform.save_experiment(&request)).await?;
+    let id = match saved {
+        Ok(id) => id,
+        Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+            // The save may have happened: the stored experiment tells.
+            let again = unless_aborted(abort, platform.find_experiment(&m.name))
+                .await?
+                .ok()
+                .flatten();
+            match again {
+                Some(s) if crate::manifest::stored_digest(&s.tags) == Some(digest.as_str()) => {
+                    s.experiment_id
+                }
+                _ => {
+                    return Err(SyncFailure::Platform(format!(
+                        "the platform did not save experiment {} from {}: {}",
+                        m.name, m.path, e.message
+                    )))
+                }
+            }
+        }
+        Err(e) if e.kind == ErrorKind::Auth => {
+            return Err(SyncFailure::Platform(e.message));
+        }
+        Err(e) => {
+            return Err(SyncFailure::Platform(format!(
+                "the platform refused experiment {} from {}: {}",
+                m.name,
+                m.path,
+                one_line(&e.message)
+            )))
+        }
+    };
+    report.experiment_id = Some(id.clone());
+    sink.emit(&Event::Progress {
+        kind: "experiment_saved",
+        message: &format!(
+            "experiment {} {} from {} (ID {id})",
+            m.name,
+            action.as_str(),
+            m.path
+        ),
+    });
+    Ok(())
+}
+
+/// The whole gate for one platform: with an experiment file, first the
+/// create/update step (spec §9), then the gate (or the dry run) on the
+/// experiment it names; without one, the gate on `plan` as it is.
+pub async fn run_all<P: Platform>(
+    platform: &P,
+    plan: &Plan,
+    file: Option<ExperimentFile<'_>>,
+    dry: bool,
+    sink: &mut dyn EventSink,
+    abort: impl Future<Output = Abort> + Send,
+) -> GateReport {
+    let mut abort = Box::pin(abort);
+    let Some(file) = file else {
+        return if dry {
+            dry_run(platform, plan, sink, abort).await
+        } else {
+            Gate::new(platform, plan, sink, abort).run().await
+        };
+    };
+    let synced = sync_experiment(platform, file, plan, sink, &mut abort, dry).await;
+    let sync = match synced {
+        Synced::Ended(report) => return report,
+        Synced::Ready(sync) => sync,
+    };
+    let mut plan = plan.clone();
+    plan.experiments = sync.experiment_id.iter().cloned().collect();
+    let mut report = if plan.experiments.is_empty() {
+        // A dry run of an experiment that does not exist yet: nothing more
+        // to check.
+        GateReport {
+            platform: platform.name(),
+            threshold: plan.rules.threshold,
+            warning_score: plan.rules.warning_score,
+            outcome: crate::verdict::Outcome::default(),
+            experiments: Vec::new(),
+            started_at: SystemTime::now(),
+            duration: sync.duration,
+            dry_run: dry,
+            sync: None,
+        }
+    } else if dry {
+        dry_run(platform, &plan, sink, abort).await
+    } else {
+        Gate::new(platform, &plan, sink, abort).run().await
+    };
+    report.sync = Some(sync);
+    report
 }

@@ -6,6 +6,7 @@
 //!   validated (spec §2);
 //! - [`platform`]: the chaos platforms behind one trait ([`platform::harness`]),
 //!   over the shared [`http`] transport and [`graphql`] answer reading (§3);
+//! - [`manifest`]: an experiment manifest from the repository (§9);
 //! - [`gate`]: the state machine that triggers, polls, and stops (§4, §7);
 //! - [`verdict`]: phases, scores and exit codes (§4, §5);
 //! - [`report`]: the events and the final report every reporter reads;
@@ -21,6 +22,7 @@ pub mod gate;
 pub mod graphql;
 pub mod http;
 pub mod logging;
+pub mod manifest;
 pub mod output;
 pub mod platform;
 pub mod report;

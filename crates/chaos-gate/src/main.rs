@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chaos_gate::gate::{self, Abort, Gate, Plan};
+use chaos_gate::gate::{self, Abort, Plan};
 use chaos_gate::http::Http;
 use chaos_gate::output::{eprint_line, Stdout};
 use chaos_gate::platform::harness::Harness;
@@ -217,6 +217,14 @@ async fn run(
     code
 }
 
+/// The experiment file to create or update first (spec §9), if any.
+fn file(settings: &Settings) -> Option<gate::ExperimentFile<'_>> {
+    Some(gate::ExperimentFile {
+        manifest: settings.manifest.as_ref()?,
+        infra_id: settings.infra_id.as_deref()?,
+    })
+}
+
 /// Builds the platform client and runs the gate (or the dry run) on it.
 async fn run_gate(
     settings: &Settings,
@@ -239,11 +247,15 @@ async fn run_gate(
                 settings.project_id.clone(),
             )
             .with_inputs(settings.runtime_inputs.clone(), settings.input_set.clone());
-            if settings.dry_run {
-                gate::dry_run(&harness, plan, reporters, abort).await
-            } else {
-                Gate::new(&harness, plan, reporters, abort).run().await
-            }
+            gate::run_all(
+                &harness,
+                plan,
+                file(settings),
+                settings.dry_run,
+                reporters,
+                abort,
+            )
+            .await
         }
         PlatformKind::Litmus => {
             // Settings validation makes sure there is one.
@@ -255,11 +267,15 @@ async fn run_gate(
                 );
             };
             let litmus = Litmus::new(http, &settings.endpoint, auth, settings.project_id.clone());
-            if settings.dry_run {
-                gate::dry_run(&litmus, plan, reporters, abort).await
-            } else {
-                Gate::new(&litmus, plan, reporters, abort).run().await
-            }
+            gate::run_all(
+                &litmus,
+                plan,
+                file(settings),
+                settings.dry_run,
+                reporters,
+                abort,
+            )
+            .await
         }
     }
 }

@@ -85,6 +85,55 @@ pub struct GateReport {
     pub started_at: SystemTime,
     pub duration: Duration,
     pub dry_run: bool,
+    /// Experiment as code (spec §9): what the create/update step did.
+    pub sync: Option<SyncReport>,
+}
+
+/// What the gate did with the stored experiment of `experiment_file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl SyncAction {
+    /// The `experiment_action` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncAction::Created => "created",
+            SyncAction::Updated => "updated",
+            SyncAction::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The create/update step of experiment as code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncReport {
+    /// The manifest's experiment name.
+    pub name: String,
+    /// The manifest file, as given.
+    pub file: String,
+    pub infra_id: String,
+    /// What happened (or, in a dry run, would happen); `None` when the
+    /// step failed before deciding.
+    pub action: Option<SyncAction>,
+    /// The stored experiment's ID, once known.
+    pub experiment_id: Option<String>,
+    /// Why the step failed; `None` when it succeeded.
+    pub error: Option<String>,
+    pub duration: Duration,
+}
+
+impl SyncReport {
+    /// The `experiment_action` output: empty when nothing was done.
+    pub fn action_output(&self) -> &'static str {
+        match (&self.error, self.action) {
+            (None, Some(a)) => a.as_str(),
+            _ => "",
+        }
+    }
 }
 
 /// One entry of the `results` output. Platform text is cut to
@@ -226,6 +275,13 @@ pub enum Event<'a> {
     Finished {
         report: &'a GateReport,
     },
+    /// A step of experiment as code (spec §9): waiting for the
+    /// infrastructure, creating or updating the experiment. `kind` names
+    /// the step for machine-readable logs.
+    Progress {
+        kind: &'static str,
+        message: &'a str,
+    },
 }
 
 /// Where the gate sends its events.
@@ -277,6 +333,7 @@ mod tests {
             started_at: SystemTime::UNIX_EPOCH,
             duration: Duration::ZERO,
             dry_run: false,
+            sync: None,
         };
         assert_eq!(r.lowest_score(), Some(70.5));
         assert_eq!(r.score_output(), "70.5");

@@ -117,7 +117,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     s(
         "experiment_id",
         "",
-        "one or more stored experiment IDs, comma-separated (required unless `notify_id`)",
+        "one or more stored experiment IDs, comma-separated (required unless `notify_id` or `experiment_file`)",
     ),
     s(
         "notify_id",
@@ -213,12 +213,28 @@ pub const SETTINGS: &[SettingSpec] = &[
         "0",
         "the exit code of a gate that ends in a warning: `0`, or 5 to 125",
     ).number(),
+    s(
+        "experiment_file",
+        "",
+        "path to an experiment manifest (JSON or YAML): create or update the stored experiment from it, then run it; instead of `experiment_id`",
+    ),
+    s(
+        "infra_id",
+        "",
+        "the chaos infrastructure the experiment from `experiment_file` runs on (required with `experiment_file`)",
+    ),
 ];
 
 /// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns
 /// them into `CHAOS_GATE_*` variables of later jobs). Seeing them is normal,
 /// so they are ignored without a warning.
-const OWN_OUTPUTS: &[&str] = &["verdict", "resilience_score", "notify_ids", "results"];
+const OWN_OUTPUTS: &[&str] = &[
+    "verdict",
+    "resilience_score",
+    "notify_ids",
+    "results",
+    "experiment_action",
+];
 
 /// The longest `timeout` or `poll_interval`: no gate waits a week, and
 /// deadlines must stay within what the clock can add.
@@ -442,6 +458,10 @@ pub struct Settings {
     pub runtime_inputs: Option<crate::platform::inputs::RuntimeInputs>,
     /// `input_set` (Harness only).
     pub input_set: Option<String>,
+    /// The checked manifest of `experiment_file` (spec §9).
+    pub manifest: Option<crate::manifest::Manifest>,
+    /// The infrastructure the manifest's experiment runs on.
+    pub infra_id: Option<String>,
 }
 
 /// One bad setting: the variable it was read from (or the names it could
@@ -725,8 +745,12 @@ impl Settings {
         }
         let experiments: Vec<String> = experiments.into_iter().filter(|e| !e.is_empty()).collect();
         let notify_id = c.text("notify_id");
+        let experiment_file = c.value("experiment_file").cloned();
         match (&notify_id, experiments.len()) {
-            (None, 0) => c.missing("experiment_id", "unless notify_id is given"),
+            (None, 0) if experiment_file.is_none() => c.missing(
+                "experiment_id",
+                "unless notify_id or experiment_file is given",
+            ),
             (Some(_), n) if n > 1 => {
                 let var = c
                     .value("notify_id")
@@ -893,6 +917,44 @@ impl Settings {
         });
 
         let (runtime_inputs, input_set) = harness_inputs(&mut c, platform);
+        let infra_id = c.text("infra_id");
+        let manifest = match (&experiment_file, platform) {
+            (Some(file), Some(platform)) => {
+                let var = format!("{}={:?}", file.variable, file.value.trim());
+                if !experiments.is_empty() || notify_id.is_some() {
+                    c.fail(
+                        var.clone(),
+                        "names the experiment to run; give experiment_file, or experiment_id/notify_id, not both",
+                    );
+                }
+                if infra_id.is_none() {
+                    c.missing(
+                        "infra_id",
+                        "with experiment_file (the chaos infrastructure the experiment runs on)",
+                    );
+                }
+                match crate::manifest::load(std::path::Path::new(file.value.trim()), platform) {
+                    Ok(m) => Some(m),
+                    Err(problems) => {
+                        for p in problems {
+                            c.fail(var.clone(), p.to_string());
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let (Some(_), None) = (&infra_id, &experiment_file) {
+            let var = c
+                .value("infra_id")
+                .map(|v| v.variable.clone())
+                .unwrap_or_default();
+            c.fail(
+                var,
+                "is only used with experiment_file; stored experiments already name their infrastructure",
+            );
+        }
 
         if !c.errors.is_empty() {
             return Err(SettingsErrors(c.errors));
@@ -965,6 +1027,8 @@ impl Settings {
             warn_exit_code,
             runtime_inputs,
             input_set,
+            manifest,
+            infra_id,
         })
     }
 }

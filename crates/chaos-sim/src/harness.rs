@@ -23,6 +23,9 @@ const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
 const BASE: &str = "/gateway/chaos/manager/api";
 const QUERY_PATH: &str = "/gateway/chaos/manager/api/query";
 const REST_V2: &str = "/gateway/chaos/manager/api/rest/v2/";
+/// `GET` lists experiments (`listChaosV2Experiment`), `POST` saves one
+/// (`saveChaosV2Experiment`).
+const EXPERIMENT_PATH: &str = "/gateway/chaos/manager/api/rest/v2/experiment";
 
 fn schema() -> &'static Valid<Schema> {
     static SCHEMA: OnceLock<Valid<Schema>> = OnceLock::new();
@@ -42,10 +45,24 @@ pub(crate) enum Action {
     Variables { experiment: String },
     InputSet { experiment: String, set: String },
     Probes,
+    ListV2,
+    SaveV2,
 }
 
 /// Recognises the Harness routes; `None` for any other path.
 pub(crate) fn classify(_state: &State, req: &HttpRequest) -> Option<Call> {
+    if req.path == EXPERIMENT_PATH && (req.method == "GET" || req.method == "POST") {
+        let (operation, action) = if req.method == "GET" {
+            ("listChaosV2Experiment", Action::ListV2)
+        } else {
+            ("saveChaosV2Experiment", Action::SaveV2)
+        };
+        return Some(Call {
+            operation: Some(operation.into()),
+            notify_ids: Vec::new(),
+            action: ServerAction::Harness(Box::new(action)),
+        });
+    }
     if !req.path.starts_with(BASE) {
         return None;
     }
@@ -147,6 +164,8 @@ pub(crate) fn execute(state: &State, req: &HttpRequest, action: &Action) -> Repl
             rest_v2::input_set(state, config, req, experiment, set)
         }
         Action::Probes => rest_v2::probes(state, config, req),
+        Action::ListV2 => list_v2(state, config, req),
+        Action::SaveV2 => save_v2(state, config, req),
     }
 }
 
@@ -233,6 +252,7 @@ fn resolve(state: &State, config: &HarnessConfig, root: &RootField) -> Result<Va
         "runChaosExperiment" => run_experiment(state, root, ids),
         "listWorkflowRun" => Ok(list_workflow_runs(state, root)),
         "listWorkflow" => Ok(list_workflows(state, root, ids)),
+        "getInfraDetails" => infra_details(state, root, ids),
         other => Err(format!("{other} is not implemented by chaos-sim")),
     }
 }
@@ -244,7 +264,6 @@ fn run_experiment(state: &State, root: &RootField, ids: Value) -> Result<Value, 
         .and_then(Value::as_str)
         .unwrap_or("");
     let exp = state
-        .scenario
         .experiment(id)
         .filter(|e| !e.removed)
         .ok_or_else(|| format!("experiment {id} not found"))?;
@@ -256,7 +275,7 @@ fn run_experiment(state: &State, root: &RootField, ids: Value) -> Result<Value, 
         // call; the platform answers an empty notify ID.
         return Ok(json!({ "notifyID": "" }));
     }
-    let notify_id = state.start_run(exp, ids);
+    let notify_id = state.start_run(&exp, ids);
     Ok(json!({ "notifyID": notify_id }))
 }
 
@@ -348,7 +367,7 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
                     && matches(&run_ids, &r.run_id)
             })
             .filter_map(|run| {
-                let exp = state.scenario.experiment(&run.experiment_id)?;
+                let exp = state.experiment(&run.experiment_id)?;
                 if lookup {
                     let answers = run.list_answers;
                     run.list_answers = answers.saturating_add(1);
@@ -356,7 +375,7 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
                         return None;
                     }
                 }
-                run.poll(exp).then(|| (run.clone(), run.view(exp)))
+                run.poll(&exp).then(|| (run.clone(), run.view(&exp)))
             })
             .collect()
     });
@@ -378,8 +397,8 @@ fn list_workflow_runs(state: &State, root: &RootField) -> Value {
         .skip(page.saturating_mul(limit))
         .take(limit)
         .filter_map(|(run, view)| {
-            let exp = state.scenario.experiment(&run.experiment_id)?;
-            Some(workflow_run(exp, run, view, root))
+            let exp = state.experiment(&run.experiment_id)?;
+            Some(workflow_run(&exp, run, view, root))
         })
         .collect();
     json!({ "totalNoOfWorkflowRuns": total, "workflowRuns": runs })
@@ -399,8 +418,7 @@ fn list_workflows(state: &State, root: &RootField, ids: Value) -> Value {
             .collect()
     });
     let workflows: Vec<Value> = state
-        .scenario
-        .experiments
+        .experiments()
         .iter()
         .filter(|e| workflow_ids.as_ref().is_none_or(|w| w.contains(&e.id)))
         .filter(|e| {
@@ -426,12 +444,201 @@ fn list_workflows(state: &State, root: &RootField, ids: Value) -> Value {
                 "createdAt": created,
                 "infra": infra(exp),
                 "isRemoved": exp.removed,
-                "tags": ["chaos-sim"],
+                "tags": tags(exp),
                 "lastExecutedAt": last.map(|t| t.to_string()).unwrap_or_default(),
             })
         })
         .collect();
     json!({ "totalNoOfWorkflows": workflows.len(), "workflows": workflows })
+}
+
+fn tags(exp: &Experiment) -> Value {
+    if exp.tags.is_empty() {
+        json!(["chaos-sim"])
+    } else {
+        json!(exp.tags)
+    }
+}
+
+/// `getInfraDetails`: the scenario's `[[infras]]`; each look-up counts
+/// toward `active_after_polls`. The real answer for an unknown ID is not
+/// published (the sim's message is a guess; see the fidelity record).
+fn infra_details(state: &State, root: &RootField, ids: Value) -> Result<Value, String> {
+    let id = root
+        .args
+        .get("infraID")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let infra = state
+        .infra_lookup(id)
+        .ok_or_else(|| format!("infra {id} not found"))?;
+    let connected = state.started_ms.saturating_sub(2 * 86_400_000).to_string();
+    Ok(json!({
+        "identifiers": ids,
+        "infraID": infra.id,
+        "name": infra.name,
+        "description": "simulated chaos infrastructure",
+        "tags": ["chaos-sim"],
+        "environmentID": "chaos-sim-env",
+        "platformName": "Others",
+        "isActive": infra.active,
+        "isInfraConfirmed": infra.active,
+        "isRemoved": false,
+        "updatedAt": connected,
+        "createdAt": connected,
+        "token": "chaos-sim-infra-token",
+        "infraNamespace": "hce",
+        "infraScope": "namespace",
+        "installationType": "MANIFEST",
+        "startTime": connected,
+        "version": "1.50.0",
+        "updateStatus": "NOT_REQUIRED",
+        "clusterType": "KUBERNETES",
+        "infraType": "Kubernetes",
+    }))
+}
+
+/// The scope query parameters every REST v2 call needs (the swagger marks
+/// them required), checked against the scenario.
+fn rest_scope(config: &HarnessConfig, req: &HttpRequest) -> Result<(), Reply> {
+    let param = |name: &str| req.query_param(name).filter(|v| !v.is_empty());
+    let (Some(org), Some(project)) = (param("organizationIdentifier"), param("projectIdentifier"))
+    else {
+        return Err(Reply::json(
+            400,
+            &json!({ "message": "missing required query parameter(s): organizationIdentifier, projectIdentifier" }),
+        ));
+    };
+    if config.org_id.as_ref().is_some_and(|o| *o != org)
+        || config.project_id.as_ref().is_some_and(|p| *p != project)
+    {
+        return Err(not_found(format!(
+            "project {project} not found in organization {org}"
+        )));
+    }
+    Ok(())
+}
+
+/// `GET /rest/v2/experiment` (`listChaosV2Experiment`): `page` and `limit`
+/// are required; `experimentName` matches part of a name (the exact match
+/// rule is not published).
+fn list_v2(state: &State, config: &HarnessConfig, req: &HttpRequest) -> Reply {
+    if let Err(r) = rest_scope(config, req) {
+        return r;
+    }
+    let (Some(page), Some(limit)) = (
+        req.query_param("page")
+            .and_then(|p| p.parse::<usize>().ok()),
+        req.query_param("limit")
+            .and_then(|l| l.parse::<usize>().ok()),
+    ) else {
+        return Reply::json(
+            400,
+            &json!({ "message": "missing required query parameter(s): page, limit" }),
+        );
+    };
+    let name = req.query_param("experimentName").unwrap_or_default();
+    let found: Vec<Value> = state
+        .experiments()
+        .iter()
+        .filter(|e| name.is_empty() || e.display_name().contains(name.as_str()))
+        .map(|exp| {
+            json!({
+                "experimentID": exp.id,
+                "workflowID": exp.id,
+                "identity": exp.id,
+                "name": exp.display_name(),
+                "description": exp.description,
+                "tags": tags(exp),
+                "isRemoved": exp.removed,
+                "isCustomWorkflow": true,
+                "workflowType": "Workflow",
+                "infra": { "identity": "chaos-sim-infra", "name": "chaos-sim-infra" },
+            })
+        })
+        .collect();
+    let total = found.len();
+    let data: Vec<Value> = found
+        .into_iter()
+        .skip(page.saturating_mul(limit))
+        .take(limit)
+        .collect();
+    Reply::json(
+        200,
+        &json!({
+            "data": data,
+            "pagination": { "index": page, "limit": limit, "totalItems": total,
+                            "totalPages": total.div_ceil(limit.max(1)) },
+        }),
+    )
+}
+
+/// `POST /rest/v2/experiment` (`saveChaosV2Experiment`): an upsert keyed on
+/// the body's `id`, as Harness's MCP server describes it. A refusal is HTTP
+/// 500 with a `RestError`, the only error the swagger lists.
+fn save_v2(state: &State, config: &HarnessConfig, req: &HttpRequest) -> Reply {
+    if let Err(r) = rest_scope(config, req) {
+        return r;
+    }
+    let refuse = |message: String| {
+        Reply::json(
+            500,
+            &json!({ "code": "PIPELINE_NOT_FOUND", "description": message, "message": message }),
+        )
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+        return Reply::json(400, &json!({ "message": "the body is not JSON" }));
+    };
+    let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or("");
+    let infra_types = [
+        "windows",
+        "Windows",
+        "Linux",
+        "CloudFoundry",
+        "Container",
+        "Kubernetes",
+        "KubernetesV2",
+    ];
+    if text("infraId").is_empty() || !infra_types.contains(&text("infraType")) {
+        return refuse("infra type is not supported".into());
+    }
+    let tags: Vec<String> = body
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let input = crate::stored::SaveInput {
+        id: Some(text("id")).filter(|i| !i.is_empty()),
+        name: text("name"),
+        description: text("description"),
+        manifest: text("manifest"),
+        infra_id: text("infraId"),
+        tags,
+    };
+    match crate::stored::save(state, crate::stored::Dialect::Harness, &input) {
+        Ok(saved) => {
+            let mut echo = body.clone();
+            if let Some(fields) = echo.as_object_mut() {
+                fields.insert("id".into(), json!(saved.id));
+            }
+            Reply::json(
+                200,
+                &json!({
+                    "data": echo,
+                    "auditAction": {
+                        "auditAction": if saved.created { "create" } else { "update" },
+                        "response": "",
+                    },
+                }),
+            )
+        }
+        Err(message) => refuse(message),
+    }
 }
 
 fn not_found(message: String) -> Reply {
@@ -475,7 +682,7 @@ fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id:
     {
         return not_found(format!("project {project} not found in organization {org}"));
     }
-    let Some(exp) = state.scenario.experiment(experiment_id) else {
+    let Some(exp) = state.experiment(experiment_id) else {
         return not_found(format!("experiment {experiment_id} not found"));
     };
     let force = param("force").is_some_and(|f| f.eq_ignore_ascii_case("true"));
@@ -490,9 +697,9 @@ fn stop(state: &State, config: &HarnessConfig, req: &HttpRequest, experiment_id:
             });
         let run = runs.get_mut(index?)?;
         if force {
-            run.mark_stopped(exp);
+            run.mark_stopped(&exp);
         } else {
-            run.stop(exp);
+            run.stop(&exp);
         }
         Some(())
     });

@@ -27,6 +27,7 @@ mod litmus;
 pub mod scenario;
 mod server;
 mod state;
+mod stored;
 mod wire;
 
 pub use scenario::{Platform, Scenario};

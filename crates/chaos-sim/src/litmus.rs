@@ -101,6 +101,9 @@ const RESOLVED: &[&str] = &[
     "getExperiment",
     "listExperimentRun",
     "getServerVersion",
+    "getInfra",
+    "listExperiment",
+    "saveChaosExperiment",
 ];
 
 /// The JSON keys `POST /auth/login` decodes: those of the auth server's
@@ -379,6 +382,9 @@ fn resolve(
         "getExperimentRun" => get_experiment_run(state, config, root),
         "stopExperimentRuns" => stop_runs(state, config, root),
         "listExperimentRun" => Ok(list_experiment_runs(state, config, root)),
+        "getInfra" => get_infra(state, config, root),
+        "listExperiment" => Ok(list_experiments(state, config, root)),
+        "saveChaosExperiment" => save_experiment(state, root),
         _ => get_experiment(state, config, root),
     }
 }
@@ -389,7 +395,6 @@ fn resolve(
 fn run_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
-        .scenario
         .experiment(&id)
         .filter(|e| !e.removed)
         .ok_or("could not get experiment run, error: mongo: no documents in result")?;
@@ -401,7 +406,7 @@ fn run_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
         // answers an empty notify ID and starts nothing.
         return Ok(json!({ "notifyID": "" }));
     }
-    let notify_id = state.start_run(exp, json!({ "projectID": config.project_id }));
+    let notify_id = state.start_run(&exp, json!({ "projectID": config.project_id }));
     Ok(json!({ "notifyID": notify_id }))
 }
 
@@ -439,24 +444,25 @@ fn get_experiment_run(
     // Count the poll under the lock; build the (possibly huge) object after.
     let found = state.with_runs(|runs| {
         let index = runs.iter().rposition(|r| {
-            let Some(exp) = state.scenario.experiment(&r.experiment_id) else {
+            let Some(exp) = state.experiment(&r.experiment_id) else {
                 return false;
             };
             notify_id.as_ref().is_none_or(|n| *n == r.notify_id)
                 && run_id
                     .as_ref()
-                    .is_none_or(|id| *id == visible_run_id(r, &r.view(exp)))
+                    .is_none_or(|id| *id == visible_run_id(r, &r.view(&exp)))
         })?;
         let run = runs.get_mut(index)?;
-        let exp = state.scenario.experiment(&run.experiment_id)?;
-        run.poll(exp).then(|| (run.clone(), run.view(exp)))
+        let exp = state.experiment(&run.experiment_id)?;
+        run.poll(&exp).then(|| (run.clone(), run.view(&exp)))
     });
     let (run, view) = found.ok_or("no matching experiment run")?;
     let exp = state
-        .scenario
         .experiment(&run.experiment_id)
         .ok_or("no matching experiment run")?;
-    Ok(experiment_run(state, config, exp, &run, &view, root, false))
+    Ok(experiment_run(
+        state, config, &exp, &run, &view, root, false,
+    ))
 }
 
 /// A list argument of IDs, `None` when absent, null or empty (no filter).
@@ -492,8 +498,8 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
     let mut listed: Vec<(Run, RunView)> = state.with_runs(|runs| {
         runs.iter_mut()
             .filter_map(|r| {
-                let exp = state.scenario.experiment(&r.experiment_id)?;
-                let before = r.view(exp);
+                let exp = state.experiment(&r.experiment_id)?;
+                let before = r.view(&exp);
                 if !(matches(&experiment_ids, &r.experiment_id)
                     && matches(&run_ids, visible_run_id(r, &before)))
                 {
@@ -504,7 +510,7 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
                 if answers < exp.unlisted_lists {
                     return None;
                 }
-                r.poll(exp).then(|| (r.clone(), r.view(exp)))
+                r.poll(&exp).then(|| (r.clone(), r.view(&exp)))
             })
             .collect()
     });
@@ -516,7 +522,6 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
     if sort.and_then(|s| s.get("field")).and_then(Value::as_str) == Some("NAME") {
         let name = |run: &Run| {
             state
-                .scenario
                 .experiment(&run.experiment_id)
                 .map(|e| e.display_name().to_string())
                 .unwrap_or_default()
@@ -545,8 +550,8 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
         .skip(skip)
         .take(take)
         .filter_map(|(run, view)| {
-            let exp = state.scenario.experiment(&run.experiment_id)?;
-            Some(experiment_run(state, config, exp, run, view, root, true))
+            let exp = state.experiment(&run.experiment_id)?;
+            Some(experiment_run(state, config, &exp, run, view, root, true))
         })
         .collect();
     json!({ "totalNoOfExperimentRuns": total, "experimentRuns": runs })
@@ -558,7 +563,6 @@ fn list_experiment_runs(state: &State, config: &LitmusConfig, root: &RootField) 
 fn stop_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let experiment_id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
-        .scenario
         .experiment(&experiment_id)
         .filter(|e| !e.removed)
         .ok_or("mongo: no documents in result")?;
@@ -567,7 +571,7 @@ fn stop_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Result<V
         let run_id = run_arg.filter(|s| !s.is_empty());
         let notify_id = id_arg(&root.args, "notifyID");
         match (run_id, notify_id) {
-            (Some(run_id), _) => stop_by_run_id(state, config, exp, &run_id),
+            (Some(run_id), _) => stop_by_run_id(state, config, &exp, &run_id),
             (None, Some(notify_id)) => {
                 // Only the database: no stop is sent to the cluster.
                 state.with_runs(|runs| {
@@ -575,14 +579,14 @@ fn stop_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Result<V
                         .iter_mut()
                         .filter(|r| r.experiment_id == exp.id && r.notify_id == notify_id)
                     {
-                        run.mark_stopped(exp);
+                        run.mark_stopped(&exp);
                     }
                 });
             }
             (None, None) => stop_all(
                 state,
                 config,
-                exp,
+                &exp,
                 &["Running", "Timeout", "Queued"],
                 "no running, timeout, or queued experiments found",
             )?,
@@ -593,13 +597,13 @@ fn stop_runs(state: &State, config: &LitmusConfig, root: &RootField) -> Result<V
             None => stop_all(
                 state,
                 config,
-                exp,
+                &exp,
                 &["Running", "Timeout"],
                 "no running or timeout experiments found",
             )?,
             // An empty run ID names no run and stops nothing.
             Some("") => {}
-            Some(run_id) => stop_by_run_id(state, config, exp, run_id),
+            Some(run_id) => stop_by_run_id(state, config, &exp, run_id),
         }
     }
     Ok(Value::Bool(true))
@@ -671,19 +675,18 @@ fn stop_all(
 fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
     let id = id_arg(&root.args, "experimentID").unwrap_or_default();
     let exp = state
-        .scenario
         .experiment(&id)
         .filter(|e| !e.removed)
         .ok_or("no matching experiments")?;
     let runs: Vec<(Run, RunView)> = state.with_runs(|runs| {
         runs.iter()
             .filter(|r| r.experiment_id == exp.id)
-            .map(|r| (r.clone(), r.view(exp)))
+            .map(|r| (r.clone(), r.view(&exp)))
             .collect()
     });
     let final_score = |run: &Run, view: &RunView| {
         if view.finished {
-            run.final_score(exp)
+            run.final_score(&exp)
         } else {
             None
         }
@@ -701,7 +704,7 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
             json!({
                 "experimentRunID": visible_run_id(run, view),
                 "phase": view.phase,
-                "resiliencyScore": metrics(exp, run, view).0,
+                "resiliencyScore": metrics(&exp, run, view).0,
                 "updatedAt": run.updated_ms.to_string(),
                 "createdAt": run.created_ms.to_string(),
                 "createdBy": user(config),
@@ -715,15 +718,15 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
         "projectID": config.project_id,
         "experimentID": exp.id,
         "experimentType": if exp.cron { "CronExperiment" } else { "Experiment" },
-        "experimentManifest": if root.wants("experimentManifest") { execution::manifest(exp) } else { String::new() },
+        "experimentManifest": if root.wants("experimentManifest") { execution::manifest(&exp) } else { String::new() },
         "cronSyntax": if exp.cron { "*/30 * * * *" } else { "" },
         "name": exp.display_name(),
         "description": exp.description,
-        "weightages": weightages(exp),
+        "weightages": weightages(&exp),
         "isCustomExperiment": true,
         "updatedAt": stored,
         "createdAt": stored,
-        "infra": infra(state, config, exp),
+        "infra": infra(state, config, &exp),
         "isRemoved": false,
         "tags": ["chaos-sim"],
         "createdBy": user(config),
@@ -731,6 +734,126 @@ fn get_experiment(state: &State, config: &LitmusConfig, root: &RootField) -> Res
         "updatedBy": user(config),
     });
     Ok(json!({ "experimentDetails": details, "averageResiliencyScore": average }))
+}
+
+/// `getInfra`: the scenario's `[[infras]]`, each look-up counting toward
+/// `active_after_polls`; an unknown one is "no matching infra" (L31
+/// `pkg/chaos_infrastructure/service.go` `GetInfra`).
+fn get_infra(state: &State, config: &LitmusConfig, root: &RootField) -> Result<Value, String> {
+    let id = string_arg(&root.args, "infraID").unwrap_or_default();
+    let found = state.infra_lookup(&id).ok_or("no matching infra")?;
+    let mut infra = infra_object(state, config, found.active);
+    infra["infraID"] = json!(found.id);
+    infra["name"] = json!(found.name);
+    Ok(infra)
+}
+
+/// `listExperiment`: not removed, newest update first; `filter.experimentName`
+/// is a regular expression on the server. The sim understands an anchored
+/// literal (`^name$`, with `\` escapes) exactly and anything else as a
+/// substring.
+fn list_experiments(state: &State, config: &LitmusConfig, root: &RootField) -> Value {
+    let request = root.args.get("request");
+    let pattern = request
+        .and_then(|r| r.get("filter"))
+        .and_then(|f| f.get("experimentName"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let matches = |name: &str| match pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')) {
+        Some(literal) => {
+            let mut unescaped = String::new();
+            let mut chars = literal.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        unescaped.push(n);
+                    }
+                } else {
+                    unescaped.push(c);
+                }
+            }
+            unescaped == name
+        }
+        None => pattern.is_empty() || name.contains(pattern),
+    };
+    let stored = state.started_ms.saturating_sub(86_400_000).to_string();
+    let experiments: Vec<Value> = state
+        .experiments()
+        .iter()
+        .rev()
+        .filter(|e| !e.removed && matches(e.display_name()))
+        .map(|exp| {
+            json!({
+                "projectID": config.project_id,
+                "experimentID": exp.id,
+                "experimentType": if exp.cron { "CronExperiment" } else { "Experiment" },
+                "experimentManifest": if root.wants("experimentManifest") { execution::manifest(exp) } else { String::new() },
+                "cronSyntax": if exp.cron { "*/30 * * * *" } else { "" },
+                "name": exp.display_name(),
+                "description": exp.description,
+                "weightages": weightages(exp),
+                "isCustomExperiment": true,
+                "updatedAt": stored,
+                "createdAt": stored,
+                "infra": infra(state, config, exp),
+                "isRemoved": false,
+                "tags": if exp.tags.is_empty() { json!(["chaos-sim"]) } else { json!(exp.tags) },
+                "createdBy": user(config),
+                "updatedBy": user(config),
+                "recentExperimentRunDetails": [],
+            })
+        })
+        .collect();
+    json!({ "totalNoOfExperiments": experiments.len(), "experiments": experiments })
+}
+
+/// `saveChaosExperiment`: an upsert on `request.id` (L31
+/// `pkg/chaos_experiment/handler/handler.go` `SaveChaosExperiment`), with
+/// the manifest checks of `ops/service.go` `ProcessExperiment`. The answer
+/// is a message; the create message carries an empty ID, as the real one.
+fn save_experiment(state: &State, root: &RootField) -> Result<Value, String> {
+    let request = root.args.get("request").cloned().unwrap_or(Value::Null);
+    let text = |key: &str| {
+        request
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let tags: Vec<String> = request
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (id, name, description, manifest, infra_id) = (
+        text("id"),
+        text("name"),
+        text("description"),
+        text("manifest"),
+        text("infraID"),
+    );
+    let input = crate::stored::SaveInput {
+        id: Some(id.as_str()),
+        name: &name,
+        description: &description,
+        manifest: &manifest,
+        infra_id: &infra_id,
+        tags,
+    };
+    let saved = crate::stored::save(state, crate::stored::Dialect::Litmus, &input)?;
+    Ok(if saved.created {
+        json!("experiment saved successfully with ID ")
+    } else {
+        json!(format!(
+            "experiment updated successfully with ID {}",
+            saved.id
+        ))
+    })
 }
 
 fn user(config: &LitmusConfig) -> Value {
@@ -747,6 +870,10 @@ fn weightages(exp: &Experiment) -> Value {
 
 /// The chaos infrastructure, with every non-null field of `Infra` filled.
 fn infra(state: &State, config: &LitmusConfig, exp: &Experiment) -> Value {
+    infra_object(state, config, exp.infra_active)
+}
+
+fn infra_object(state: &State, config: &LitmusConfig, active: bool) -> Value {
     let connected = state.started_ms.saturating_sub(2 * 86_400_000).to_string();
     let (count, last) =
         state.with_runs(|runs| (runs.len(), runs.iter().map(|r| r.created_ms).max()));
@@ -758,12 +885,12 @@ fn infra(state: &State, config: &LitmusConfig, exp: &Experiment) -> Value {
         "tags": ["chaos-sim"],
         "environmentID": "chaos-sim-env",
         "platformName": "Others",
-        "isActive": exp.infra_active,
+        "isActive": active,
         "isInfraConfirmed": true,
         "isRemoved": false,
         "updatedAt": connected,
         "createdAt": connected,
-        "noOfExperiments": state.scenario.experiments.len(),
+        "noOfExperiments": state.experiments().len(),
         "noOfExperimentRuns": count,
         "token": "chaos-sim-infra-token",
         "infraNamespace": execution::NAMESPACE,

@@ -23,6 +23,9 @@ pub const HARNESS_OPERATIONS: &[&str] = &[
     "getChaosV2ExperimentVariables",
     "getInputSet",
     "getProbesInExperiment",
+    "getInfraDetails",
+    "listChaosV2Experiment",
+    "saveChaosV2Experiment",
 ];
 
 /// Operation names an `[[inject]]` entry may target in a Litmus scenario:
@@ -37,6 +40,9 @@ pub const LITMUS_OPERATIONS: &[&str] = &[
     "getExperiment",
     "listExperimentRun",
     "getServerVersion",
+    "getInfra",
+    "listExperiment",
+    "saveChaosExperiment",
 ];
 
 /// Which platform's API a scenario simulates. One simulator speaks one
@@ -91,6 +97,35 @@ pub struct Scenario {
     /// call wins.
     #[serde(default)]
     pub inject: Vec<Inject>,
+    /// Chaos infrastructures (`[[infras]]`) that experiments saved from a
+    /// manifest run on, and that `getInfraDetails` (Harness) and `getInfra`
+    /// (Litmus) answer about.
+    #[serde(default)]
+    pub infras: Vec<InfraSpec>,
+    /// The score runs of experiments created through the API end with.
+    #[serde(default = "default_created_score")]
+    pub created_resiliency_score: f64,
+}
+
+fn default_created_score() -> f64 {
+    100.0
+}
+
+/// `[[infras]]`: one chaos infrastructure.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfraSpec {
+    pub id: String,
+    /// Display name; defaults to the ID.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The infrastructure answers inactive to this many look-ups, then
+    /// active (it is being installed).
+    #[serde(default)]
+    pub active_after_polls: u32,
+    /// `false`: never becomes active (its cluster is gone).
+    #[serde(default = "default_true")]
+    pub active: bool,
 }
 
 /// `[harness]`: what a request must carry to be accepted.
@@ -265,6 +300,9 @@ pub struct Experiment {
     /// The faults the experiment runs; each becomes a ChaosEngine node.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The experiment's tags (a gate keeps its manifest digest here).
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Harness: the experiment's human-readable identity, which REST v2
     /// accepts instead of its ID with `isIdentity=true` (run, variables,
     /// input sets); the ID stays what stops and GraphQL use. Defaults to
@@ -731,5 +769,16 @@ mod tests {
             assert_eq!(config(odd).version(), None, "{odd}");
             assert!(config(odd).at_least(3, 31), "{odd}");
         }
+    }
+
+    #[test]
+    fn the_as_code_scenario_has_an_infrastructure_being_installed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/as-code.toml");
+        let s = Scenario::load(&path).expect("the shipped scenario loads");
+        assert!(s.experiments.is_empty());
+        assert_eq!(s.infras[0].id, "infra-boutique");
+        assert_eq!(s.infras[0].active_after_polls, 3);
+        assert!(s.infras[0].active);
+        assert_eq!(s.created_resiliency_score, 100.0);
     }
 }

@@ -456,15 +456,52 @@ impl Simulator {
     pub fn start_foreign_run(&self, experiment_id: &str) -> Option<RunSnapshot> {
         let exp = self
             .state
-            .scenario
             .experiment(experiment_id)
             .filter(|e| !e.removed)?;
         let identifiers = match self.state.scenario.platform {
             Platform::Harness => harness::default_identifiers(&self.state.scenario),
             Platform::Litmus => litmus::default_identifiers(&self.state.scenario),
         };
-        let run = self.state.start_foreign_run(exp, identifiers);
+        let run = self.state.start_foreign_run(&exp, identifiers);
         Some(self.state.snapshot(&run))
+    }
+
+    /// How many revisions the stored experiment `id` has: 1 for a
+    /// scenario's experiment, one more for each save through the API, 0
+    /// when there is no such experiment.
+    pub fn experiment_revisions(&self, id: &str) -> u32 {
+        self.state.revisions(id)
+    }
+
+    /// The ID of the stored experiment named `name` (not removed), if any.
+    pub fn experiment_id_named(&self, name: &str) -> Option<String> {
+        self.state
+            .experiments()
+            .iter()
+            .find(|e| !e.removed && e.display_name() == name)
+            .map(|e| e.id.clone())
+    }
+
+    /// The tags of the stored experiment `id`.
+    pub fn experiment_tags(&self, id: &str) -> Vec<String> {
+        self.state
+            .experiment(id)
+            .map(|e| e.tags.clone())
+            .unwrap_or_default()
+    }
+
+    /// The manifest the last save of experiment `id` stored, if it was
+    /// saved through the API.
+    pub fn saved_manifest(&self, id: &str) -> Option<String> {
+        crate::state::lock(&self.state.saved)
+            .get(id)
+            .map(|s| s.manifest.clone())
+            .filter(|m| !m.is_empty())
+    }
+
+    /// How often the infrastructure `id` was looked up.
+    pub fn infra_polls(&self, id: &str) -> u32 {
+        self.state.infra_polls(id)
     }
 
     /// Stops the server and waits until its thread has finished.

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -399,6 +399,32 @@ pub(crate) struct State {
     seed: AtomicU64,
     /// Connections accepted so far.
     connections: AtomicU64,
+    /// Stored experiments: the scenario's, then those created through the
+    /// API (experiment as code). Never held while taking another lock.
+    experiments: Mutex<Vec<Arc<Experiment>>>,
+    /// Per experiment ID: how many revisions it has (the scenario's start
+    /// with one), and what the last save stored.
+    pub(crate) saved: Mutex<HashMap<String, Saved>>,
+    /// Look-ups of each infrastructure so far.
+    infra_polls: Mutex<HashMap<String, u32>>,
+    /// Project probes by name (ChaosCenter creates them from inline probes).
+    pub(crate) probes: Mutex<Vec<String>>,
+}
+
+/// What a save through the API stored for an experiment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Saved {
+    pub revisions: u32,
+    pub manifest: String,
+    pub infra_id: String,
+}
+
+/// An infrastructure as a look-up sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct InfraView {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
 }
 
 /// Locks a mutex, ignoring poisoning: a panic in one handler must not turn
@@ -423,6 +449,7 @@ pub(crate) fn now_ms() -> u64 {
 
 impl State {
     pub fn new(scenario: Scenario, url: String, log_requests: bool) -> State {
+        let scenario_experiments = scenario.experiments.clone();
         let seed = now_ms() ^ (u64::from(std::process::id()) << 32) ^ 0x9e37_79b9_7f4a_7c15;
         State {
             scenario,
@@ -435,8 +462,86 @@ impl State {
             requests: Mutex::new(Vec::new()),
             calls: Mutex::new(HashMap::new()),
             seed: AtomicU64::new(seed),
+            experiments: Mutex::new(scenario_experiments.iter().cloned().map(Arc::new).collect()),
+            saved: Mutex::new(
+                scenario_experiments
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.id.clone(),
+                            Saved {
+                                revisions: 1,
+                                ..Saved::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+            infra_polls: Mutex::new(HashMap::new()),
+            probes: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
         }
+    }
+
+    /// A stored experiment by ID (removed ones included).
+    pub fn experiment(&self, id: &str) -> Option<Arc<Experiment>> {
+        lock(&self.experiments).iter().find(|e| e.id == id).cloned()
+    }
+
+    /// Every stored experiment, in the order they were stored.
+    pub fn experiments(&self) -> Vec<Arc<Experiment>> {
+        lock(&self.experiments).clone()
+    }
+
+    /// Stores a new experiment or replaces the one with the same ID, and
+    /// counts a revision; returns the revision count.
+    pub fn store_experiment(&self, exp: Experiment, manifest: String, infra_id: String) -> u32 {
+        let id = exp.id.clone();
+        {
+            let mut all = lock(&self.experiments);
+            match all.iter_mut().find(|e| e.id == id) {
+                Some(e) => *e = Arc::new(exp),
+                None => all.push(Arc::new(exp)),
+            }
+        }
+        let mut saved = lock(&self.saved);
+        let entry = saved.entry(id).or_default();
+        entry.revisions = entry.revisions.saturating_add(1);
+        entry.manifest = manifest;
+        entry.infra_id = infra_id;
+        entry.revisions
+    }
+
+    /// The number of revisions of an experiment (0: no such experiment).
+    pub fn revisions(&self, id: &str) -> u32 {
+        lock(&self.saved).get(id).map_or(0, |s| s.revisions)
+    }
+
+    /// Looks an infrastructure up, counting the look-up; `None` when the
+    /// scenario has none with that ID.
+    pub fn infra_lookup(&self, id: &str) -> Option<InfraView> {
+        let spec = self.scenario.infras.iter().find(|i| i.id == id)?;
+        let mut polls = lock(&self.infra_polls);
+        let seen = polls.entry(id.to_string()).or_insert(0);
+        let active = spec.active && *seen >= spec.active_after_polls;
+        *seen = seen.saturating_add(1);
+        Some(InfraView {
+            id: spec.id.clone(),
+            name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
+            active,
+        })
+    }
+
+    /// Whether an infrastructure is active now, without counting a look-up.
+    pub fn infra_active_now(&self, id: &str) -> Option<bool> {
+        let spec = self.scenario.infras.iter().find(|i| i.id == id)?;
+        let seen = lock(&self.infra_polls).get(id).copied().unwrap_or(0);
+        Some(spec.active && seen >= spec.active_after_polls)
+    }
+
+    /// How often an infrastructure was looked up.
+    pub fn infra_polls(&self, id: &str) -> u32 {
+        lock(&self.infra_polls).get(id).copied().unwrap_or(0)
     }
 
     /// Numbers a newly accepted connection.
@@ -595,14 +700,14 @@ impl State {
 
     /// One run as a test sees it.
     pub fn snapshot(&self, run: &Run) -> RunSnapshot {
-        let exp = self.scenario.experiment(&run.experiment_id);
+        let exp = self.experiment(&run.experiment_id);
         RunSnapshot {
             experiment_id: run.experiment_id.clone(),
             notify_id: run.notify_id.clone(),
             run_id: run.run_id.clone(),
-            phase: exp.map(|e| run.view(e).phase).unwrap_or_default(),
+            phase: exp.as_ref().map(|e| run.view(e).phase).unwrap_or_default(),
             stopped: run.stopped,
-            chaos_running: exp.is_some_and(|e| run.chaos_running(e)),
+            chaos_running: exp.as_ref().is_some_and(|e| run.chaos_running(e)),
             foreign: run.foreign,
             past: run.past.is_some(),
             inputs: run.inputs.clone(),

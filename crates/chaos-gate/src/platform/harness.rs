@@ -24,6 +24,7 @@ use super::{
     ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun, Platform, PlatformError, Probe,
     RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
+use super::{says_not_found, InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
@@ -92,8 +93,16 @@ pub const LIST_WORKFLOW_BY_IDENTITY: &str =
   }
 }";
 
+/// An infrastructure and whether it is active (the tutorial's
+/// `getInfraDetails`).
+pub const GET_INFRA_DETAILS: &str =
+    "query GetInfraDetails($infraID: String!, $identifiers: IdentifiersRequest!) {
+  getInfraDetails(infraID: $infraID, identifiers: $identifiers) { infraID name environmentID isActive isRemoved }
+}";
+
 /// Every GraphQL document this client can send, for schema tests.
 pub const DOCUMENTS: &[&str] = &[
+    GET_INFRA_DETAILS,
     RUN_CHAOS_EXPERIMENT,
     LIST_WORKFLOW_RUN,
     LIST_WORKFLOW_RUN_WITH_EXPERIMENT,
@@ -518,6 +527,59 @@ struct Workflow {
     name: Option<String>,
     is_removed: Option<bool>,
     infra: Option<Infra>,
+}
+
+/// `data` of a `getInfraDetails` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InfraDetailsData {
+    get_infra_details: Option<InfraDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InfraDetails {
+    name: Option<String>,
+    #[serde(rename = "environmentID")]
+    environment_id: Option<String>,
+    is_active: Option<bool>,
+    is_removed: Option<bool>,
+}
+
+/// The answer of `GET /rest/v2/experiment` (`listChaosV2Experiment`); keys
+/// are matched as the swagger spells them.
+#[derive(Deserialize)]
+struct V2ExperimentList {
+    data: Option<Vec<Option<V2Experiment>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V2Experiment {
+    #[serde(
+        rename = "experimentID",
+        alias = "experimentId",
+        alias = "ExperimentID"
+    )]
+    experiment_id: Option<String>,
+    #[serde(alias = "Name")]
+    name: Option<String>,
+    #[serde(alias = "Tags")]
+    tags: Option<Vec<String>>,
+    #[serde(alias = "IsRemoved")]
+    is_removed: Option<bool>,
+}
+
+/// The answer of `POST /rest/v2/experiment` (`saveChaosV2Experiment`): an
+/// echo of the request under `data`.
+#[derive(Deserialize)]
+struct V2SaveAnswer {
+    data: Option<V2SaveEcho>,
+}
+
+#[derive(Deserialize)]
+struct V2SaveEcho {
+    id: Option<String>,
 }
 
 /// The answer of the REST stop endpoint.
@@ -972,6 +1034,178 @@ impl Platform for Harness {
             removed: w.is_removed.unwrap_or(false),
             infra_active: w.infra.and_then(|i| i.is_active),
         })
+    }
+
+    async fn infra(&self, infra_id: &str) -> Result<InfraInfo, PlatformError> {
+        // `infra_id` may be given as the REST save names infrastructures,
+        // `<environment>/<infrastructure>`; the look-up takes the latter.
+        let (given_env, lookup_id) = match infra_id.rsplit_once('/') {
+            Some((env, id)) => (Some(env), id),
+            None => (None, infra_id),
+        };
+        let what = format!("getInfraDetails for {infra_id}");
+        let not_found = |why: &str| {
+            PlatformError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "infrastructure {infra_id} was not found in project {} (org {}){why}; check infra_id \
+                     (the chaos infrastructure's ID) and project_id",
+                    self.project_id, self.org_id
+                ),
+            )
+        };
+        let data: InfraDetailsData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                GET_INFRA_DETAILS,
+                json!({ "infraID": lookup_id, "identifiers": self.identifiers() }),
+            )
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
+                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
+                } else {
+                    e
+                }
+            })?;
+        let Some(infra) = data.get_infra_details else {
+            return Err(not_found(""));
+        };
+        if infra.is_removed == Some(true) {
+            return Err(not_found(" (it has been removed)"));
+        }
+        let environment = given_env
+            .map(str::to_string)
+            .or(infra.environment_id)
+            .filter(|e| !e.trim().is_empty());
+        Ok(InfraInfo {
+            infra_id: infra_id.to_string(),
+            name: infra.name,
+            active: infra.is_active.unwrap_or(false),
+            save_id: match environment {
+                Some(env) => format!("{env}/{lookup_id}"),
+                None => lookup_id.to_string(),
+            },
+        })
+    }
+
+    async fn find_experiment(&self, name: &str) -> Result<Option<StoredExperiment>, PlatformError> {
+        // The name filter may match parts of names (its rule is not
+        // published), so pages are read until the exact name turns up.
+        const LIMIT: usize = 50;
+        const MAX_PAGES: usize = 20;
+        for page in 0..MAX_PAGES {
+            let what = format!("listChaosV2Experiment (REST v2) for {name}, page {page}");
+            let url = base(&self.endpoint, "rest/v2/experiment")
+                .query("accountIdentifier", &self.account_id)
+                .query("organizationIdentifier", &self.org_id)
+                .query("projectIdentifier", &self.project_id)
+                .query("page", &page.to_string())
+                .query("limit", &LIMIT.to_string())
+                .query("experimentName", name)
+                .build();
+            let list = self
+                .http
+                .send(
+                    &what,
+                    Mode::Read,
+                    SMALL_BODY,
+                    || self.headers(self.http.client().get(url.clone())),
+                    |body| {
+                        serde_json::from_slice::<V2ExperimentList>(body).map_err(|e| {
+                            crate::http::Rejected {
+                                error: PlatformError::unusable(format!(
+                                    "{what}: the answer is not an experiment list ({e})"
+                                )),
+                                retry: true,
+                            }
+                        })
+                    },
+                )
+                .await
+                .map_err(auth_hint)?;
+            let items: Vec<V2Experiment> = list
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect();
+            let full = items.len() >= LIMIT;
+            let found = items
+                .into_iter()
+                .filter(|e| e.is_removed != Some(true))
+                .find(|e| e.name.as_deref() == Some(name))
+                .and_then(|e| {
+                    Some(StoredExperiment {
+                        experiment_id: e.experiment_id.filter(|i| !i.trim().is_empty())?,
+                        name: name.to_string(),
+                        tags: e.tags.unwrap_or_default(),
+                    })
+                });
+            if found.is_some() || !full {
+                return Ok(found);
+            }
+        }
+        Err(PlatformError::unusable(format!(
+            "listChaosV2Experiment (REST v2): more than {} experiments match the name {name} and none is exactly it; rename the experiment in the manifest",
+            LIMIT * MAX_PAGES
+        )))
+    }
+
+    async fn save_experiment(&self, request: &SaveRequest<'_>) -> Result<String, PlatformError> {
+        let what = format!(
+            "saveChaosV2Experiment (REST v2) for {}{}",
+            request.name,
+            request
+                .existing_id
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default()
+        );
+        let url = base(&self.endpoint, "rest/v2/experiment")
+            .query("accountIdentifier", &self.account_id)
+            .query("organizationIdentifier", &self.org_id)
+            .query("projectIdentifier", &self.project_id)
+            .build();
+        // An upsert keyed on `id`: the stored experiment's ID updates it, a
+        // new one creates it (see the fidelity record, H-6).
+        let id = match request.existing_id {
+            Some(id) => id.to_string(),
+            None => super::new_experiment_id()?,
+        };
+        let body = json!({
+            "id": id,
+            "name": request.name,
+            "description": request.description,
+            "tags": request.tags,
+            "manifest": request.manifest,
+            "infraId": request.infra_id,
+            "infraType": "Kubernetes",
+            "experimentType": "Workflow",
+            "validateManifest": true,
+        });
+        let body = body.to_string();
+        let answer = self
+            .http
+            .send(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                |b| Ok(serde_json::from_slice::<V2SaveAnswer>(b).ok()),
+            )
+            .await
+            .map_err(auth_hint)?;
+        Ok(answer
+            .and_then(|a| a.data)
+            .and_then(|d| d.id)
+            .filter(|i| !i.trim().is_empty())
+            .unwrap_or(id))
     }
 
     fn failing(&self) -> Option<String> {

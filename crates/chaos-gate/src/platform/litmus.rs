@@ -29,6 +29,7 @@ use super::{
     ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, Probe, RunRef,
     RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
 };
+use super::{says_not_found, InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
@@ -119,9 +120,32 @@ pub const LIST_PAST_RUNS: &str =
   }
 }";
 
+/// An infrastructure and whether it is active.
+pub const GET_INFRA: &str = "query GetInfra($projectID: ID!, $infraID: String!) {
+  getInfra(projectID: $projectID, infraID: $infraID) { infraID name isActive isRemoved }
+}";
+
+/// Experiments by name: the server matches `experimentName` as a regular
+/// expression, so the gate sends an anchored, escaped one.
+pub const LIST_EXPERIMENT: &str =
+    "query ListExperiment($projectID: ID!, $request: ListExperimentRequest!) {
+  listExperiment(projectID: $projectID, request: $request) {
+    totalNoOfExperiments experiments { experimentID name tags isRemoved }
+  }
+}";
+
+/// Create or update (an upsert on `id`) an experiment from a manifest.
+pub const SAVE_CHAOS_EXPERIMENT: &str =
+    "mutation SaveChaosExperiment($request: SaveChaosExperimentRequest!, $projectID: ID!) {
+  saveChaosExperiment(request: $request, projectID: $projectID)
+}";
+
 /// Every GraphQL document this client can send, for schema tests (the poll
 /// is [`poll_document`]).
 pub const DOCUMENTS: &[&str] = &[
+    GET_INFRA,
+    LIST_EXPERIMENT,
+    SAVE_CHAOS_EXPERIMENT,
     RUN_CHAOS_EXPERIMENT,
     GET_EXPERIMENT_RUN,
     GET_EXPERIMENT_RUN_EXECUTION_DATA,
@@ -734,6 +758,116 @@ impl Platform for Litmus {
         })
     }
 
+    async fn infra(&self, infra_id: &str) -> Result<InfraInfo, PlatformError> {
+        let what = format!("getInfra for {infra_id}");
+        let not_found = |why: &str| {
+            PlatformError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "infrastructure {infra_id} was not found in project {}{why}; check infra_id \
+                     (the chaos infrastructure's ID) and project_id",
+                    self.project_id
+                ),
+            )
+        };
+        let data: InfraData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                GET_INFRA,
+                json!({ "projectID": self.project_id, "infraID": infra_id }),
+            )
+            .await
+            .map_err(|e| {
+                // ChaosCenter: "no matching infra" for a missing or removed one.
+                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
+                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
+                } else {
+                    e
+                }
+            })?;
+        let Some(infra) = data.get_infra else {
+            return Err(not_found(""));
+        };
+        if infra.is_removed == Some(true) {
+            return Err(not_found(" (it has been removed)"));
+        }
+        Ok(InfraInfo {
+            infra_id: infra_id.to_string(),
+            name: infra.name,
+            active: infra.is_active.unwrap_or(false),
+            save_id: infra_id.to_string(),
+        })
+    }
+
+    async fn find_experiment(&self, name: &str) -> Result<Option<StoredExperiment>, PlatformError> {
+        let what = format!("listExperiment for {name}");
+        let pattern = format!("^{}$", regex_escape(name));
+        let data: ExperimentListData = self
+            .query(
+                &what,
+                Mode::Read,
+                SMALL_BODY,
+                LIST_EXPERIMENT,
+                json!({
+                    "projectID": self.project_id,
+                    "request": {
+                        "filter": { "experimentName": pattern },
+                        "pagination": { "page": 0, "limit": 50 },
+                    },
+                }),
+            )
+            .await?;
+        let list = graphql::field(&what, data.list_experiment, "listExperiment")?;
+        Ok(list
+            .experiments
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.is_removed != Some(true))
+            .find(|e| e.name.as_deref() == Some(name))
+            .and_then(|e| {
+                Some(StoredExperiment {
+                    experiment_id: e.experiment_id.filter(|i| !i.trim().is_empty())?,
+                    name: name.to_string(),
+                    tags: e.tags.unwrap_or_default(),
+                })
+            }))
+    }
+
+    async fn save_experiment(&self, request: &SaveRequest<'_>) -> Result<String, PlatformError> {
+        // The client names the experiment: an update names the stored one,
+        // a creation a fresh ID (the server's create answer carries none).
+        let id = match request.existing_id {
+            Some(id) => id.to_string(),
+            None => super::new_experiment_id()?,
+        };
+        let what = format!("saveChaosExperiment for {} ({id})", request.name);
+        let _message: String = self
+            .query::<SaveData>(
+                &what,
+                Mode::Write,
+                SMALL_BODY,
+                SAVE_CHAOS_EXPERIMENT,
+                json!({
+                    "projectID": self.project_id,
+                    "request": {
+                        "id": id,
+                        "type": "Experiment",
+                        "name": request.name,
+                        "description": request.description,
+                        "manifest": request.manifest,
+                        "infraID": request.infra_id,
+                        "tags": request.tags,
+                    },
+                }),
+            )
+            .await
+            .map(|d| d.save_chaos_experiment.unwrap_or_default())?;
+        Ok(id)
+    }
+
     fn run_link(&self, _run: &RunRef) -> Option<String> {
         // ChaosCenter's UI routes are not a published contract; rather no
         // link than a wrong one.
@@ -818,6 +952,62 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
             "{other} is not an answer the Litmus client reads"
         ))),
     }
+}
+
+/// `data` of a `getInfra` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InfraData {
+    get_infra: Option<InfraAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InfraAnswer {
+    name: Option<String>,
+    is_active: Option<bool>,
+    is_removed: Option<bool>,
+}
+
+/// `data` of a `listExperiment` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExperimentListData {
+    list_experiment: Option<ExperimentList>,
+}
+
+#[derive(Deserialize)]
+struct ExperimentList {
+    experiments: Option<Vec<Option<ListedExperiment>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedExperiment {
+    #[serde(rename = "experimentID")]
+    experiment_id: Option<String>,
+    name: Option<String>,
+    tags: Option<Vec<String>>,
+    is_removed: Option<bool>,
+}
+
+/// `data` of a `saveChaosExperiment` answer: a message.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SaveData {
+    save_chaos_experiment: Option<String>,
+}
+
+/// `text` as a regular expression that matches only itself.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$-/#&~ ".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

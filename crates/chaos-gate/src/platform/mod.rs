@@ -209,6 +209,38 @@ pub struct InputProblem {
     pub message: String,
 }
 
+/// A chaos infrastructure, as the gate waits for it (spec §9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InfraInfo {
+    pub infra_id: String,
+    pub name: Option<String>,
+    pub active: bool,
+    /// How the platform's save names this infrastructure (Harness's REST
+    /// save wants `<environment>/<infrastructure>`).
+    pub save_id: String,
+}
+
+/// A stored experiment found by its name (spec §9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExperiment {
+    pub experiment_id: String,
+    pub name: String,
+    pub tags: Vec<String>,
+}
+
+/// What the gate saves from a manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveRequest<'a> {
+    /// The stored experiment to update; `None` creates one.
+    pub existing_id: Option<&'a str>,
+    pub name: &'a str,
+    pub description: &'a str,
+    /// The manifest as compact JSON.
+    pub manifest: &'a str,
+    pub infra_id: &'a str,
+    pub tags: Vec<String>,
+}
+
 /// A chaos platform as the gate uses it.
 ///
 /// Methods return `impl Future + Send` rather than using `async fn` so that
@@ -295,6 +327,28 @@ pub trait Platform: Sync {
         experiment_id: &str,
     ) -> impl Future<Output = Result<ExperimentInfo, PlatformError>> + Send;
 
+    /// The infrastructure `infra_id` and whether it is active. One that
+    /// does not exist (or was removed) is [`ErrorKind::NotFound`].
+    fn infra(
+        &self,
+        infra_id: &str,
+    ) -> impl Future<Output = Result<InfraInfo, PlatformError>> + Send;
+
+    /// The experiment named exactly `name` in the project, if there is one
+    /// (removed experiments do not count).
+    fn find_experiment(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<StoredExperiment>, PlatformError>> + Send;
+
+    /// Creates or updates an experiment from a manifest and returns its
+    /// ID. A manifest the platform refuses is an error carrying the
+    /// platform's message.
+    fn save_experiment(
+        &self,
+        request: &SaveRequest<'_>,
+    ) -> impl Future<Output = Result<String, PlatformError>> + Send;
+
     /// A link to the run in the platform's UI, where there is one.
     fn run_link(&self, run: &RunRef) -> Option<String>;
 
@@ -361,6 +415,41 @@ pub(crate) fn trigger_notify_id(
             "{what}: the answer has no runChaosExperiment.notifyID"
         ))),
     }
+}
+
+/// A new random experiment ID in UUID form (version 4).
+pub(crate) fn new_experiment_id() -> Result<String, PlatformError> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| PlatformError::unusable("no random numbers for a new experiment ID"))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
+/// Whether a platform's error about an infrastructure means that it does
+/// not exist (the servers answer that with a GraphQL error).
+pub(crate) fn says_not_found(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "not found",
+        "no matching",
+        "no documents",
+        "does not exist",
+        "doesn't exist",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
 }
 
 /// The `infra { isActive }` of an experiment, the same on both platforms.

@@ -215,6 +215,7 @@ impl Reporter for Console {
             Event::Warning { message } => {
                 self.line(&format!("warning: {}", shown_message(message)))
             }
+            Event::Progress { message, .. } => self.line(&shown_message(message)),
             Event::RunFinished { report } => {
                 self.line(&format!(
                     "{}: {} ({})",
@@ -451,6 +452,7 @@ impl Console {
                 "elapsed_seconds": elapsed.as_secs(), "remaining_seconds": remaining.as_secs(),
                 "waiting": waiting.iter().map(|(e, p)| json!({"experiment_id": e, "phase": p})).collect::<Vec<_>>()}),
             Event::Warning { message } => json!({"event": "warning", "message": message}),
+            Event::Progress { kind, message } => json!({"event": kind, "message": message}),
             Event::RunFinished { report } => json!({"event": "run_finished",
                 "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
                 "resilience_score": report.score, "verdict": report.verdict, "message": report.message,

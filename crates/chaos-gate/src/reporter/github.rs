@@ -413,6 +413,18 @@ impl Reporter for GitHub {
                     let level = if warn_only { "warning" } else { "error" };
                     self.annotate(level, "chaos-gate platform error", e);
                 }
+                // Experiment as code: a step that failed without a platform
+                // error (an unknown infrastructure, a timeout) has no
+                // experiment row to carry its annotation.
+                if let Some((s, err)) = report
+                    .sync
+                    .as_ref()
+                    .and_then(|s| Some((s, s.error.as_ref()?)))
+                    .filter(|_| report.outcome.platform_error.is_none())
+                {
+                    let title = format!("chaos-gate: experiment {}", s.name);
+                    self.annotate("error", &title, err);
+                }
                 let not_enforced = report.outcome.failure_not_enforced(self.policy);
                 for e in &report.experiments {
                     let level = match e.verdict {
@@ -442,6 +454,13 @@ impl Reporter for GitHub {
                 &self.junit_path.display().to_string(),
             ));
             text.push_str(&output_line("results", &report.results_json()));
+            if let Some(sync) = &report.sync {
+                text.push_str(&output_line("experiment_action", sync.action_output()));
+                text.push_str(&output_line(
+                    "experiment_id",
+                    sync.experiment_id.as_deref().unwrap_or_default(),
+                ));
+            }
             result = report_file::append(path, "the step outputs (GITHUB_OUTPUT)", text);
         }
         if let Some(path) = &self.summary {

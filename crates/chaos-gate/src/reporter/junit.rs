@@ -353,9 +353,48 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     Ok(())
 }
 
+/// The create/update step of experiment as code (spec §9), named after the
+/// manifest's experiment: a `<failure>` when it timed out (waiting for the
+/// infrastructure), an `<error>` when it failed otherwise.
+fn sync_case(s: &crate::report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
+    let action = s.action.map(|a| a.as_str()).unwrap_or("none");
+    let mut lines = vec![
+        format!("manifest: {}", s.file),
+        format!("experiment name: {}", s.name),
+        format!("infrastructure: {}", s.infra_id),
+        format!("{}: {action}", if dry_run { "would be" } else { "action" }),
+    ];
+    if let Some(id) = &s.experiment_id {
+        lines.push(format!("experiment ID: {id}"));
+    }
+    let outcome = match &s.error {
+        Some(e) => {
+            lines.push(format!("error: {e}"));
+            Outcome::Problem {
+                element: if timed_out { "failure" } else { "error" },
+                kind: "experiment-file",
+                message: format!("{} could not be created or updated: {e}", s.name),
+                body: lines.join("\n"),
+            }
+        }
+        None => Outcome::Passed,
+    };
+    let system_out = s.error.is_none().then(|| lines.join("\n"));
+    Case {
+        name: s.name.clone(),
+        classname: "chaos-gate.experiment-file".to_string(),
+        time: s.duration,
+        outcome,
+        system_out,
+    }
+}
+
 /// The report as JUnit XML bytes.
 pub fn render(report: &GateReport) -> io::Result<Vec<u8>> {
     let mut cases = Vec::new();
+    if let Some(s) = &report.sync {
+        cases.push(sync_case(s, report.dry_run, report.outcome.timed_out));
+    }
     for e in &report.experiments {
         cases.push(experiment_case(e, report.threshold));
         let probes = e.probes.as_deref().unwrap_or_default();

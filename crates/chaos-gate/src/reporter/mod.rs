@@ -63,11 +63,23 @@ impl EventSink for Reporters {
 /// control character, so each becomes a space, and platform text is cut to
 /// [`crate::text::SHOWN_MAX`] characters per notify ID.
 pub fn dotenv_pairs(report: &GateReport) -> Vec<(&'static str, String)> {
-    vec![
+    let mut pairs = vec![
         ("CHAOS_GATE_VERDICT", report.outcome.verdict().to_string()),
         ("CHAOS_GATE_RESILIENCE_SCORE", report.score_output()),
         ("CHAOS_GATE_NOTIFY_IDS", dotenv_value(&report.notify_ids())),
-    ]
+    ];
+    // Experiment as code (spec §9).
+    if let Some(sync) = &report.sync {
+        pairs.push((
+            "CHAOS_GATE_EXPERIMENT_ACTION",
+            sync.action_output().to_string(),
+        ));
+        pairs.push((
+            "CHAOS_GATE_EXPERIMENT_ID",
+            dotenv_value(sync.experiment_id.as_deref().unwrap_or_default()),
+        ));
+    }
+    pairs
 }
 
 /// A value on one `KEY=VALUE` line.

@@ -114,6 +114,8 @@ fn action_yml_lists_every_setting() {
         "notify_ids",
         "junit_path",
         "results",
+        "experiment_action",
+        "experiment_id",
     ]
     .iter()
     .map(|s| s.to_string())

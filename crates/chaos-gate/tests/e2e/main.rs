@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `chaos-gate` binary against the simulator (or
 //! wiremock) on loopback. One test binary, so the suite links once.
 
+mod as_code;
 mod common;
 mod failures;
 mod fidelity;
