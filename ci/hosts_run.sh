@@ -188,6 +188,26 @@ else
   bad "component: stale report"; cat "$work/gitlab-stale.log"
 fi
 
+# ---------------------------------------------------------------- JUnit readers
+echo
+echo "-- JUnit report through real readers (junitparser, GitLab's parser rules)"
+mkdir -p "$work/junit"
+set +e
+(cd "$work/junit" && env -i PATH="$PATH" CHAOS_GATE_ENDPOINT="$url" \
+  CHAOS_GATE_API_KEY=sim-api-key CHAOS_GATE_ACCOUNT_ID=acc-demo \
+  CHAOS_GATE_PROJECT_ID=demo-project CHAOS_GATE_EXPERIMENT_ID=payment-network-loss \
+  CHAOS_GATE_EXPECTED_RESILIENCE_SCORE=80 CHAOS_GATE_POLL_INTERVAL=0.5s \
+  CHAOS_GATE_TIMEOUT=1m "$CHAOS_GATE_BIN" >"$work/junit/log" 2>&1)
+code=$?
+set -e
+# One experiment and its two faults; the run failed, so do its failed fault.
+if [[ $code -eq 1 ]] &&
+  "$PY" ci/junit_readers.py "$work/junit/chaos-gate-junit.xml" 3 2 "below the expected 80"; then
+  ok "junit: counts, failure message and GitLab-visible reasons"
+else
+  bad "junit readers (exit $code)"; cat "$work/junit/log"
+fi
+
 # ---------------------------------------------------------------- Jenkins
 echo
 echo "-- Jenkins step ($(groovy --version 2>/dev/null | head -n 1))"

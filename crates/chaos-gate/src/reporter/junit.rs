@@ -193,6 +193,14 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
             Outcome::Passed,
             Some(format!("warning: {}\n{body}", e.message)),
         ),
+        // A phase that fails whatever the score is not a score failure.
+        RunVerdict::Fail
+            if e.phase.as_deref().is_some_and(|p| {
+                crate::verdict::classify(p) == crate::verdict::PhaseClass::Fails
+            }) =>
+        {
+            (problem("failure", "chaos-gate.phase"), None)
+        }
         RunVerdict::Fail => (problem("failure", "chaos-gate.score"), None),
         RunVerdict::Inconclusive => (problem("failure", "chaos-gate.inconclusive"), None),
         RunVerdict::Timeout => (problem("failure", "chaos-gate.timeout"), None),
@@ -201,7 +209,9 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     };
     Case {
         name: name(&e.experiment_id),
-        classname: "chaos-gate".to_string(),
+        // The same classname as its faults and probes, so that Jenkins puts
+        // an experiment and its faults in one package and class.
+        classname: format!("chaos-gate.{}", name(&e.experiment_id)),
         time: e.duration,
         outcome,
         system_out,
@@ -250,10 +260,17 @@ fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) 
         Outcome::Problem { .. } => None,
         _ => Some(text),
     };
+    // A fault ran inside its experiment's time: summed with it, its own
+    // duration would count twice in tools that add up case times, so the
+    // case takes no time and says how long the fault ran.
+    let system_out = match (system_out, f.duration) {
+        (Some(text), Some(d)) => Some(format!("{text}; ran {}", junit_time(d))),
+        (out, _) => out,
+    };
     Case {
         name: name(&f.name),
         classname: format!("chaos-gate.{}", name(experiment_id)),
-        time: f.duration.unwrap_or_default(),
+        time: Duration::ZERO,
         outcome,
         system_out,
     }
@@ -337,11 +354,13 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
                     .with_attributes([("type", *kind), ("message", message.as_str())])
                     .write_text_content(BytesText::new(&xml_text(body)))?;
             }
+            // The reason as the attribute and as text: GitLab shows only
+            // the text.
             Outcome::Skipped { message } => {
-                let message = xml_attr(message);
+                let attr = xml_attr(message);
                 w.create_element("skipped")
-                    .with_attribute(("message", message.as_str()))
-                    .write_empty()?;
+                    .with_attribute(("message", attr.as_str()))
+                    .write_text_content(BytesText::new(&xml_text(message)))?;
             }
         }
         if let Some(out) = &case.system_out {

@@ -39,7 +39,9 @@ async fn junit_for_a_pass_validates_and_holds_each_fault() {
         "{xml}"
     );
     assert!(
-        xml.contains(r#"<testcase name="ok" classname="chaos-gate""#),
+        // One classname for an experiment and its faults: one package in
+        // Jenkins.
+        xml.contains(r#"<testcase name="ok" classname="chaos-gate.ok""#),
         "{xml}"
     );
     assert!(
@@ -436,5 +438,36 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
              | ok | none reported by the platform |\n\
              \n"
         )
+    );
+}
+
+/// What real JUnit consumers showed: a skipped fault's reason as text
+/// (GitLab shows only the body), fault cases that take no time of their own
+/// (summing tools would count the experiment's time twice), a failing phase
+/// typed as a phase failure, not a score failure.
+#[tokio::test]
+async fn junit_details_for_real_consumers() {
+    let body = "[[experiments]]\nid = \"exp\"\nphases = [\"Running\", \"Error\"]\nresiliency_score = 100.0\n\
+                [[experiments.faults]]\nname = \"pod-delete\"\nverdict = \"Awaited\"\n";
+    let sim = sim(body).await;
+    let run = Gate::new(&sim, "exp").run().await;
+    run.assert_code(1);
+    let xml = run.junit().expect("JUnit written");
+    assert_valid_junit(&xml);
+    assert!(xml.contains(r#"<failure type="chaos-gate.phase""#), "{xml}");
+    let skipped = xml
+        .split("<skipped")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a skipped fault: {xml}"));
+    let (_, text) = skipped
+        .split_once('>')
+        .unwrap_or_else(|| panic!("{skipped}"));
+    assert!(
+        text.starts_with("fault pod-delete: verdict Awaited"),
+        "the reason is the element's text: {xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase name="pod-delete" classname="chaos-gate.exp" time="0.000">"#),
+        "{xml}"
     );
 }
