@@ -223,14 +223,36 @@ impl Harness {
     }
 
     async fn workflow_by_identity(&self, identity: &str) -> Result<Workflow, PlatformError> {
-        let what = format!("listWorkflow for identity {identity}");
+        let w = self.workflow(identity, true).await?;
+        if let Some(id) = &w.workflow_id {
+            self.learn_id(identity, id);
+        }
+        Ok(w)
+    }
+
+    /// A stored experiment by its ID, or by its identity (`by_identity`),
+    /// from `listWorkflow`; one that is not listed is `NotFound`.
+    async fn workflow(&self, key: &str, by_identity: bool) -> Result<Workflow, PlatformError> {
+        let (what, document, request) = if by_identity {
+            (
+                format!("listWorkflow for identity {key}"),
+                LIST_WORKFLOW_BY_IDENTITY,
+                json!({ "identities": [key] }),
+            )
+        } else {
+            (
+                format!("listWorkflow for {key}"),
+                LIST_WORKFLOW,
+                json!({ "workflowIDs": [key] }),
+            )
+        };
         let data: WorkflowsData = self
             .query(
                 &what,
                 Mode::Read,
                 SMALL_BODY,
-                LIST_WORKFLOW_BY_IDENTITY,
-                json!({ "identifiers": self.identifiers(), "request": { "identities": [identity] } }),
+                document,
+                json!({ "identifiers": self.identifiers(), "request": request }),
             )
             .await?;
         let list = graphql::field(&what, data.list_workflow, "listWorkflow")?;
@@ -239,18 +261,28 @@ impl Harness {
             .unwrap_or_default()
             .into_iter()
             .flatten()
-            .find(|w| w.identity.as_deref() == Some(identity));
-        let Some(w) = found else {
-            return Err(PlatformError::new(ErrorKind::NotFound, format!(
-                "experiment {identity} was not found in project {} (org {}) (not a UUID, so it \
-                 was looked up as an experiment identity); check experiment_id, project_id and org_id",
-                self.project_id, self.org_id
-            )));
-        };
-        if let Some(id) = &w.workflow_id {
-            self.learn_id(identity, id);
-        }
-        Ok(w)
+            .find(|w| {
+                let listed = if by_identity {
+                    &w.identity
+                } else {
+                    &w.workflow_id
+                };
+                listed.as_deref() == Some(key)
+            });
+        found.ok_or_else(|| {
+            let how = if by_identity {
+                " (not a UUID, so it was looked up as an experiment identity)"
+            } else {
+                ""
+            };
+            PlatformError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "experiment {key} was not found in project {} (org {}){how}; check experiment_id, project_id and org_id",
+                    self.project_id, self.org_id
+                ),
+            )
+        })
     }
 
     /// Triggers through REST v2 (`runChaosV2Experiment`, reference A1):
@@ -1005,29 +1037,7 @@ impl Platform for Harness {
                 infra_active: w.infra.and_then(|i| i.is_active),
             });
         }
-        let what = format!("listWorkflow for {experiment_id}");
-        let data: WorkflowsData = self
-            .query(
-                &what,
-                Mode::Read,
-                SMALL_BODY,
-                LIST_WORKFLOW,
-                json!({ "identifiers": self.identifiers(), "request": { "workflowIDs": [experiment_id] } }),
-            )
-            .await?;
-        let list = graphql::field(&what, data.list_workflow, "listWorkflow")?;
-        let found = list
-            .workflows
-            .unwrap_or_default()
-            .into_iter()
-            .flatten()
-            .find(|w| w.workflow_id.as_deref() == Some(experiment_id));
-        let Some(w) = found else {
-            return Err(PlatformError::new(ErrorKind::NotFound, format!(
-                "experiment {experiment_id} was not found in project {} (org {}); check experiment_id, project_id and org_id",
-                self.project_id, self.org_id
-            )));
-        };
+        let w = self.workflow(experiment_id, false).await?;
         Ok(ExperimentInfo {
             experiment_id: experiment_id.to_string(),
             name: w.name,

@@ -215,62 +215,67 @@ async fn a_litmus_timeout_stops_only_the_gates_run_whatever_the_phase() {
     }
 }
 
+/// Cancels a Litmus gate with SIGTERM once `ready` holds, and checks
+/// that its own run was really stopped (not only marked) within 5 s and
+/// that the other user's run is untouched.
+async fn cancel_stops_only_the_gates_run(
+    context: &str,
+    sim: &chaos_sim::Simulator,
+    gate: Gate,
+    ready: impl Fn(&chaos_sim::Simulator) -> bool,
+) {
+    let (mut child, _dir) = gate.spawn();
+    eventually(Duration::from_secs(20), context, || ready(sim)).await;
+    let (code, took) = signal_and_wait(&mut child, "TERM").await;
+    assert_eq!(code, Some(143), "{context}");
+    assert!(took < Duration::from_secs(5), "{context}: took {took:?}");
+    let own = sim
+        .runs()
+        .into_iter()
+        .find(|r| !r.foreign)
+        .expect("own run");
+    assert!(own.stopped && !own.chaos_running, "{context}: {own:?}");
+    assert!(
+        sim.runs()
+            .iter()
+            .filter(|r| r.foreign)
+            .all(|r| !r.stopped && r.chaos_running),
+        "{context}: another user's run was touched"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_litmus_cancel_stops_only_the_gates_run_while_queued_running_or_just_triggered() {
+    let own_polls = |n: u32| {
+        move |sim: &chaos_sim::Simulator| sim.runs().iter().any(|r| !r.foreign && r.polls >= n)
+    };
     for version in VERSIONS {
         // Queued when the signal comes: the gate polls for the run's ID
         // (it appears once the run leaves Queued) and then stops it.
-        let context = format!("{version}, SIGTERM while Queued");
         let sim = chaoscenter(version, &["Queued", "Queued", "Running"], "").await;
         sim.start_foreign_run("exp").expect("a foreign run");
-        let (mut child, dir) = Gate::litmus(&sim, "exp")
-            .env("CHAOS_GATE_POLL_INTERVAL", "10")
-            .spawn();
-        eventually(Duration::from_secs(20), "the first poll", || {
-            sim.runs().iter().any(|r| !r.foreign && r.polls >= 1)
-        })
+        let gate = Gate::litmus(&sim, "exp").env("CHAOS_GATE_POLL_INTERVAL", "10");
+        cancel_stops_only_the_gates_run(
+            &format!("{version}, SIGTERM while Queued"),
+            &sim,
+            gate,
+            own_polls(1),
+        )
         .await;
-        let (code, took) = signal_and_wait(&mut child, "TERM").await;
-        assert_eq!(code, Some(143), "{context}");
-        assert!(took < Duration::from_secs(5), "{context}: took {took:?}");
-        let own = sim
-            .runs()
-            .into_iter()
-            .find(|r| !r.foreign)
-            .expect("own run");
-        assert!(own.stopped && !own.chaos_running, "{context}: {own:?}");
-        assert!(sim
-            .runs()
-            .iter()
-            .filter(|r| r.foreign)
-            .all(|r| !r.stopped && r.chaos_running));
-        drop(dir);
 
         // Running when the signal comes.
-        let context = format!("{version}, SIGTERM while Running");
         let sim = chaoscenter(version, &["Running"], "").await;
         sim.start_foreign_run("exp").expect("a foreign run");
-        let (mut child, _dir) = Gate::litmus(&sim, "exp").spawn();
-        eventually(Duration::from_secs(20), "two polls", || {
-            sim.runs().iter().any(|r| !r.foreign && r.polls >= 2)
-        })
+        let gate = Gate::litmus(&sim, "exp");
+        cancel_stops_only_the_gates_run(
+            &format!("{version}, SIGTERM while Running"),
+            &sim,
+            gate,
+            own_polls(2),
+        )
         .await;
-        let (code, _) = signal_and_wait(&mut child, "TERM").await;
-        assert_eq!(code, Some(143), "{context}");
-        let own = sim
-            .runs()
-            .into_iter()
-            .find(|r| !r.foreign)
-            .expect("own run");
-        assert!(own.stopped && !own.chaos_running, "{context}: {own:?}");
-        assert!(sim
-            .runs()
-            .iter()
-            .filter(|r| r.foreign)
-            .all(|r| !r.stopped && r.chaos_running));
 
         // Just triggered: the trigger's answer is still on its way.
-        let context = format!("{version}, SIGTERM during the trigger");
         let sim = chaoscenter(
             version,
             &["Queued", "Running"],
@@ -278,25 +283,14 @@ async fn a_litmus_cancel_stops_only_the_gates_run_while_queued_running_or_just_t
         )
         .await;
         sim.start_foreign_run("exp").expect("a foreign run");
-        let (mut child, _dir) = Gate::litmus(&sim, "exp").spawn();
-        eventually(Duration::from_secs(20), "the trigger", || {
-            count(&sim, "runChaosExperiment") >= 1
-        })
+        let gate = Gate::litmus(&sim, "exp");
+        cancel_stops_only_the_gates_run(
+            &format!("{version}, SIGTERM during the trigger"),
+            &sim,
+            gate,
+            |sim| count(sim, "runChaosExperiment") >= 1,
+        )
         .await;
-        let (code, took) = signal_and_wait(&mut child, "TERM").await;
-        assert_eq!(code, Some(143), "{context}");
-        assert!(took < Duration::from_secs(5), "{context}: took {took:?}");
-        let own = sim
-            .runs()
-            .into_iter()
-            .find(|r| !r.foreign)
-            .expect("own run");
-        assert!(own.stopped && !own.chaos_running, "{context}: {own:?}");
-        assert!(sim
-            .runs()
-            .iter()
-            .filter(|r| r.foreign)
-            .all(|r| !r.stopped && r.chaos_running));
     }
 }
 
