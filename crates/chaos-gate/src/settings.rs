@@ -46,6 +46,9 @@ pub struct SettingSpec {
     pub kind: Kind,
     /// The values it accepts, when it is one of a few words.
     pub choices: &'static [&'static str],
+    /// The one platform it applies to (`harness`, `litmus`), if only one:
+    /// given for the other platform it is bad input (spec §2 v2).
+    pub platform: Option<&'static str>,
 }
 
 /// The kind of value a setting takes.
@@ -64,6 +67,7 @@ const fn s(name: &'static str, default: &'static str, help: &'static str) -> Set
         secret: false,
         kind: Kind::Text,
         choices: &[],
+        platform: None,
     }
 }
 
@@ -92,6 +96,20 @@ impl SettingSpec {
     const fn choices(self, choices: &'static [&'static str]) -> SettingSpec {
         SettingSpec { choices, ..self }
     }
+
+    const fn harness(self) -> SettingSpec {
+        SettingSpec {
+            platform: Some("harness"),
+            ..self
+        }
+    }
+
+    const fn litmus(self) -> SettingSpec {
+        SettingSpec {
+            platform: Some("litmus"),
+            ..self
+        }
+    }
 }
 
 /// Every setting chaos-gate reads, in the order of spec §2.
@@ -102,13 +120,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         "https://app.harness.io",
         "base URL of the platform; plain http:// only on loopback (the default is for harness; required for litmus)",
     ),
-    secret("api_key", "Harness API key (required for harness)"),
+    secret("api_key", "Harness API key (required for harness)").harness(),
     s(
         "account_id",
         "",
         "Harness account identifier (required for harness)",
-    ),
-    s("org_id", "default", "Harness organization identifier"),
+    ).harness(),
+    s("org_id", "default", "Harness organization identifier").harness(),
     s(
         "project_id",
         "",
@@ -154,9 +172,9 @@ pub const SETTINGS: &[SettingSpec] = &[
         "fail",
         "`fail` or `warn`: whether a platform error (exit 3) fails the job",
     ).choices(&["fail", "warn"]),
-    secret("token", "Litmus access token"),
-    s("username", "", "Litmus login, used when no token is given"),
-    secret("password", "Litmus password, used when no token is given"),
+    secret("token", "Litmus access token").litmus(),
+    s("username", "", "Litmus login, used when no token is given").litmus(),
+    secret("password", "Litmus password, used when no token is given").litmus(),
     s("ca_cert", "", "path to extra PEM CA certificates to trust"),
     s(
         "log_format",
@@ -172,12 +190,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         "runtime_inputs",
         "",
         "Harness only: runtime input values as YAML or JSON (names to values, plus tasks: task names to names to values), or @path to a file",
-    ),
+    ).harness(),
     s(
         "input_set",
         "",
         "Harness only: identity of a stored input set to run with; runtime_inputs override its values",
-    ),
+    ).harness(),
     s(
         "warning_score",
         "",
@@ -604,6 +622,11 @@ impl<'a> Checker<'a> {
         self.value(name).map(|v| v.value.trim().to_string())
     }
 
+    /// Whether an error already names `variable` (it is reported once).
+    fn reported(&self, variable: &str) -> bool {
+        self.errors.iter().any(|e| e.variable.starts_with(variable))
+    }
+
     fn fail(&mut self, variable: String, message: impl Into<String>) {
         self.errors.push(SettingError {
             variable,
@@ -954,6 +977,30 @@ impl Settings {
                 var,
                 "is only used with experiment_file; stored experiments already name their infrastructure",
             );
+        }
+
+        // A setting of the other platform (spec §2 v2); its default (which
+        // hosts may pass on, such as org_id's) is not a choice anyone made.
+        if let Some(platform) = platform {
+            for spec in SETTINGS {
+                let Some(only) = spec.platform.filter(|p| *p != platform.name()) else {
+                    continue;
+                };
+                let Some(v) = c.value(spec.name) else {
+                    continue;
+                };
+                if v.value.trim() == spec.default || c.reported(&v.variable) {
+                    continue;
+                }
+                let variable = v.variable.clone();
+                c.fail(
+                    variable,
+                    format!(
+                        "is a {only} setting, but platform is {}; remove it, or set platform to {only}",
+                        platform.name()
+                    ),
+                );
+            }
         }
 
         if !c.errors.is_empty() {

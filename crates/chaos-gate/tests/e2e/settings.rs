@@ -285,3 +285,40 @@ async fn a_bad_setting_never_echoes_a_secret() {
     assert!(!run.output().contains(API_KEY));
     assert!(!run.output().contains("pa55-w0rd-very-secret"));
 }
+
+/// Spec §2 (v2): a setting given for the other platform is bad input,
+/// naming the variable; a default a host passes on (org_id's) is not.
+#[tokio::test]
+async fn a_setting_for_the_other_platform_is_bad_input() {
+    let sim = sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    for (name, value) in [
+        ("CHAOS_GATE_TOKEN", "t0ken"),
+        ("CHAOS_GATE_USERNAME", "admin"),
+    ] {
+        let run = Gate::new(&sim, "exp").env(name, value).run().await;
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(name) && run.stderr.contains("is a litmus setting"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    let litmus = litmus_sim(&experiment("exp", &["Completed"], Some(100.0))).await;
+    let run = Gate::litmus(&litmus, "exp")
+        .env("CHAOS_GATE_ACCOUNT_ID", "acc")
+        .run()
+        .await;
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("is a harness setting"),
+        "{}",
+        run.stderr
+    );
+    assert!(litmus.requests().is_empty() && sim.requests().is_empty());
+    // org_id's default, as the GitLab component passes it, is no choice.
+    Gate::litmus(&litmus, "exp")
+        .env("CHAOS_GATE_ORG_ID", "default")
+        .run()
+        .await
+        .assert_code(0);
+}
