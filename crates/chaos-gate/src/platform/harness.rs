@@ -819,14 +819,18 @@ impl Platform for Harness {
         let ids: Vec<&str> = runs.iter().map(|r| r.notify_id.as_str()).collect();
         // The run's experiment ID is asked for only while some run's is not
         // known: attached without experiment_id, or named by an identity
-        // whose ID the polls teach.
-        let document = if runs
-            .iter()
-            .any(|r| r.experiment_id.is_empty() || self.known_id(&r.experiment_id).is_none())
-        {
-            LIST_WORKFLOW_RUN_WITH_EXPERIMENT
-        } else {
+        // whose ID the polls teach (once; later polls are lean).
+        let unknown: Vec<&RunRef> = match self.ids.lock() {
+            Ok(known) => runs
+                .iter()
+                .filter(|r| !is_uuid(&r.experiment_id) && !known.contains_key(&r.experiment_id))
+                .collect(),
+            Err(_) => runs.iter().filter(|r| !is_uuid(&r.experiment_id)).collect(),
+        };
+        let document = if unknown.is_empty() {
             LIST_WORKFLOW_RUN
+        } else {
+            LIST_WORKFLOW_RUN_WITH_EXPERIMENT
         };
         let data: RunsData = self
             .query(
@@ -838,13 +842,19 @@ impl Platform for Harness {
             )
             .await?;
         let statuses = statuses(runs_from_data("listWorkflowRun", data)?, &ids)?;
-        for r in runs.iter().filter(|r| !is_uuid(&r.experiment_id)) {
-            if let Some(id) = statuses
+        if !unknown.is_empty() {
+            // By hash: per-poll work stays linear in the number of runs.
+            let by_notify: HashMap<&str, &RunStatus> = statuses
                 .iter()
-                .find(|s| r.matches(s))
-                .and_then(|s| s.experiment_id.as_deref())
-            {
-                self.learn_id(&r.experiment_id, id);
+                .map(|s| (s.notify_id.as_str(), s))
+                .collect();
+            for r in unknown.iter().filter(|r| !r.experiment_id.is_empty()) {
+                if let Some(id) = by_notify
+                    .get(r.notify_id.as_str())
+                    .and_then(|s| s.experiment_id.as_deref())
+                {
+                    self.learn_id(&r.experiment_id, id);
+                }
             }
         }
         Ok(statuses)
