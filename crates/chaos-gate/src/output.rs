@@ -90,6 +90,17 @@ impl Stdout {
         self.write(line.as_bytes());
     }
 
+    /// Prints `lines` as [`Stdout::line`] would, each made safe, in one
+    /// write.
+    pub fn block(&self, lines: &[String]) {
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(&safe_line(l));
+            text.push('\n');
+        }
+        self.write(text.as_bytes());
+    }
+
     /// Prints several lines of text (help): each line goes through
     /// [`Stdout::line`].
     pub fn lines(&self, text: &str) {

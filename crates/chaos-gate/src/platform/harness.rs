@@ -844,10 +844,8 @@ impl Platform for Harness {
         let statuses = statuses(runs_from_data("listWorkflowRun", data)?, &ids)?;
         if !unknown.is_empty() {
             // By hash: per-poll work stays linear in the number of runs.
-            let by_notify: HashMap<&str, &RunStatus> = statuses
-                .iter()
-                .map(|s| (s.notify_id.as_str(), s))
-                .collect();
+            let by_notify: HashMap<&str, &RunStatus> =
+                statuses.iter().map(|s| (s.notify_id.as_str(), s)).collect();
             for r in unknown.iter().filter(|r| !r.experiment_id.is_empty()) {
                 if let Some(id) = by_notify
                     .get(r.notify_id.as_str())
