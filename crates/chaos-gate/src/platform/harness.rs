@@ -191,6 +191,33 @@ impl Harness {
             .build())
     }
 
+    /// POSTs `body` as JSON to a REST v2 `url` with the credentials, and
+    /// reads the answer with `read`; refused credentials name the settings.
+    async fn post_json<T>(
+        &self,
+        what: &str,
+        mode: Mode,
+        url: &Url,
+        body: &Value,
+        read: impl Fn(&[u8]) -> Result<T, crate::http::Rejected>,
+    ) -> Result<T, PlatformError> {
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        self.http
+            .send(
+                what,
+                mode,
+                SMALL_BODY,
+                || {
+                    self.headers(self.http.client().post(url.clone()))
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                },
+                read,
+            )
+            .await
+            .map_err(auth_hint)
+    }
+
     /// The experiment ID (UUID) of an `experiment_id` entry, where known.
     fn known_id(&self, experiment_id: &str) -> Option<String> {
         if is_uuid(experiment_id) {
@@ -305,22 +332,12 @@ impl Harness {
         url.query_pairs_mut()
             .append_pair("isIdentity", if identity { "true" } else { "false" })
             .append_pair("isOnboardingRun", "false");
-        let body = serde_json::to_vec(&body).unwrap_or_default();
+        // A trigger: never sent once the deadline has passed (spec §7).
         let answer: RunAnswer = self
-            .http
-            .send(
-                &what,
-                Mode::Write,
-                SMALL_BODY,
-                || {
-                    self.headers(self.http.client().post(url.clone()))
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
-                },
-                |b| Ok(RunAnswer::read(b)),
-            )
-            .await
-            .map_err(auth_hint)?;
+            .post_json(&what, Mode::Trigger, &url, &body, |b| {
+                Ok(RunAnswer::read(b))
+            })
+            .await?;
         if let Some(id) = answer.experiment_id.as_deref().filter(|i| is_uuid(i)) {
             self.learn_id(experiment_id, id);
         }
@@ -885,27 +902,15 @@ impl Platform for Harness {
         }
         let what = "probe results (REST v2 getProbesInExperiment)";
         let url = self.rest(&["probes", "experiment-run"])?;
-        let body = serde_json::to_vec(&json!({ "notifyIds": notify_ids })).unwrap_or_default();
+        let body = json!({ "notifyIds": notify_ids });
         let probes = self
-            .http
-            .send(
-                what,
-                Mode::Read,
-                SMALL_BODY,
-                || {
-                    self.headers(self.http.client().post(url.clone()))
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
-                },
-                |b| {
-                    probes_from(b).map_err(|e| crate::http::Rejected {
-                        error: PlatformError::unusable(format!("{what}: {e}")),
-                        retry: true,
-                    })
-                },
-            )
-            .await
-            .map_err(auth_hint)?;
+            .post_json(what, Mode::Read, &url, &body, |b| {
+                probes_from(b).map_err(|e| crate::http::Rejected {
+                    error: PlatformError::unusable(format!("{what}: {e}")),
+                    retry: true,
+                })
+            })
+            .await?;
         Ok(Some(probes))
     }
 
@@ -1203,22 +1208,11 @@ impl Platform for Harness {
             "experimentType": "Workflow",
             "validateManifest": true,
         });
-        let body = body.to_string();
         let answer = self
-            .http
-            .send(
-                &what,
-                Mode::Write,
-                SMALL_BODY,
-                || {
-                    self.headers(self.http.client().post(url.clone()))
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
-                },
-                |b| Ok(serde_json::from_slice::<V2SaveAnswer>(b).ok()),
-            )
-            .await
-            .map_err(auth_hint)?;
+            .post_json(&what, Mode::Write, &url, &body, |b| {
+                Ok(serde_json::from_slice::<V2SaveAnswer>(b).ok())
+            })
+            .await?;
         Ok(answer
             .and_then(|a| a.data)
             .and_then(|d| d.id)

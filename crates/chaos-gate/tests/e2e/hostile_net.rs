@@ -376,6 +376,29 @@ async fn a_trigger_due_again_after_the_deadline_is_not_sent() {
     );
 }
 
+/// The same for a REST v2 trigger (an experiment named by its identity,
+/// with an input set): reading the input set outlasts the timeout, and the
+/// trigger that would follow is not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_v2_trigger_due_after_the_deadline_is_not_sent() {
+    let sim = sim(&format!(
+        "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nidentity = \"cart-pod-delete\"\nphases = [\"Running\"]\n\
+         [[experiments.input_sets]]\nidentity = \"prod\"\nvalues = {{ namespace = \"shop\" }}\n\n{}",
+        inject("getInputSet", "delay_ms = 1200")
+    ))
+    .await;
+    let run = Gate::new(&sim, "cart-pod-delete")
+        .env("CHAOS_GATE_INPUT_SET", "prod")
+        .env("CHAOS_GATE_RUNTIME_INPUTS", "namespace: shop-2")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .run()
+        .await;
+    run.assert_code(4);
+    assert_eq!(count(&sim, "getInputSet"), 1, "{}", run.output());
+    assert_eq!(count(&sim, "runChaosV2Experiment"), 0, "{}", run.output());
+    assert!(sim.runs().is_empty(), "a run was started: {:?}", sim.runs());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_shorter_than_the_trigger_stops_its_run_and_is_a_timeout() {
     // The trigger is sent in time but answered after the deadline: its run
