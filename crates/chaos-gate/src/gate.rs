@@ -21,7 +21,7 @@ use crate::report::{
     Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
 };
 use crate::text::one_line;
-use crate::verdict::{classify, judge, Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal};
+use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, classify, judge};
 
 /// How long triggers already sent may still answer after an abort, so that
 /// a run started at the last moment is known and can be stopped.
@@ -452,7 +452,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 quiet_polls = 0;
             } else {
                 quiet_polls += 1;
-                if quiet_polls % HEARTBEAT_POLLS == 0 {
+                if quiet_polls.is_multiple_of(HEARTBEAT_POLLS) {
                     self.heartbeat();
                 }
             }
@@ -869,7 +869,7 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     fn report(self) -> GateReport {
         let mut experiments: Vec<ExperimentReport> = Vec::new();
-        let mut by_experiment = std::collections::HashMap::new();
+        let mut by_experiment = HashMap::new();
         for w in self.watched.iter().rev() {
             by_experiment.insert(w.run.experiment_id.as_str(), w);
         }
@@ -971,10 +971,10 @@ fn learn_ids(run: &mut RunRef, s: &RunStatus) {
     if run.notify_id.is_empty() && !s.notify_id.is_empty() {
         run.notify_id.clone_from(&s.notify_id);
     }
-    if run.experiment_id.is_empty() {
-        if let Some(e) = &s.experiment_id {
-            run.experiment_id.clone_from(e);
-        }
+    if run.experiment_id.is_empty()
+        && let Some(e) = &s.experiment_id
+    {
+        run.experiment_id.clone_from(e);
     }
 }
 
@@ -1123,7 +1123,7 @@ async fn trigger_once<P: Platform>(
                     notify_id,
                     run_id: None,
                     adopted: false,
-                })
+                });
             }
             Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
                 tracing::warn!(
@@ -1238,7 +1238,7 @@ pub async fn dry_run<P: Platform>(
                 }],
             }
         };
-        Ok::<_, crate::platform::PlatformError>((info, inputs))
+        Ok::<_, PlatformError>((info, inputs))
     }));
     let mut outcome = Outcome::default();
     let results = tokio::select! {
@@ -1402,7 +1402,7 @@ pub async fn sync_experiment<P: Platform, A: Future<Output = Abort> + Unpin>(
         error: None,
         duration: Duration::ZERO,
     };
-    let mut outcome = crate::verdict::Outcome::default();
+    let mut outcome = Outcome::default();
     let result = sync_steps(platform, file, plan, sink, abort, dry_run, &mut report).await;
     report.duration = started.elapsed();
     let failure = match result {
@@ -1529,7 +1529,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
             });
             break info.save_id;
         }
-        if polls % HEARTBEAT_POLLS == 0 {
+        if polls.is_multiple_of(HEARTBEAT_POLLS) {
             let waited = Duration::from_secs(waiting_since.elapsed().as_secs());
             sink.emit(&Event::Progress {
                 kind: "infra_waiting",
@@ -1620,7 +1620,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
                     return Err(SyncFailure::Platform(format!(
                         "the platform did not save experiment {} from {}: {}",
                         m.name, m.path, e.message
-                    )))
+                    )));
                 }
             }
         }
@@ -1633,7 +1633,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
                 m.name,
                 m.path,
                 one_line(&e.message)
-            )))
+            )));
         }
     };
     report.experiment_id = Some(id.clone());
@@ -1682,7 +1682,7 @@ pub async fn run_all<P: Platform>(
             platform: platform.name(),
             threshold: plan.rules.threshold,
             warning_score: plan.rules.warning_score,
-            outcome: crate::verdict::Outcome::default(),
+            outcome: Outcome::default(),
             experiments: Vec::new(),
             started_at: SystemTime::now(),
             duration: sync.duration,

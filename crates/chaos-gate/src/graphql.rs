@@ -9,9 +9,9 @@
 //! type, so a large answer is never held as a generic `Value`.
 
 use reqwest::{RequestBuilder, Url};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use crate::http::{Http, Mode, Rejected};
 use crate::platform::{ErrorKind, PlatformError};

@@ -457,7 +457,7 @@ async fn attempt<T>(
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .map(|v| crate::text::snippet(v, 200));
+        .map(|v| snippet(v, 200));
     let body = read_capped(response, cap).await.map_err(|e| Attempt {
         retryable: !matches!(e.kind, ErrorKind::TooLarge),
         error: PlatformError::new(e.kind, format!("{what} ({url}): {}", e.message)),
@@ -635,10 +635,10 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Read
         ),
     };
     let announced = response.content_length();
-    if let Some(len) = announced {
-        if len > cap as u64 {
-            return Err(too_large(len));
-        }
+    if let Some(len) = announced
+        && len > cap as u64
+    {
+        return Err(too_large(len));
     }
     // Sized up front: a large body is not copied while the vector grows.
     let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
@@ -656,7 +656,7 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Read
                     kind: ErrorKind::Unreachable,
                     message: format!("the connection broke while reading ({})", error_chain(&e)),
                     timed_out: e.is_timeout(),
-                })
+                });
             }
         }
     }

@@ -9,9 +9,9 @@
 //! let through only at warning level and above, whatever `RUST_LOG` says.
 
 use tracing::Level;
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::prelude::*;
-use tracing_subscriber::EnvFilter;
 
 use crate::settings::LogFormat;
 

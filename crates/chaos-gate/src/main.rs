@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use chaos_gate::gate::{self, Abort, Plan};
 use chaos_gate::http::Http;
-use chaos_gate::output::{eprint_line, Stdout};
+use chaos_gate::output::{Stdout, eprint_line};
 use chaos_gate::platform::harness::Harness;
 use chaos_gate::platform::litmus::Litmus;
 use chaos_gate::report::{Event, EventSink};
 use chaos_gate::report_file;
-use chaos_gate::reporter::{console::Console, drone, github, gitlab, junit::Junit, Reporters};
+use chaos_gate::reporter::{Reporters, console::Console, drone, github, gitlab, junit::Junit};
 use chaos_gate::settings::{self, OnPlatformError, PlatformKind, RawSettings, Settings};
 use chaos_gate::signals::Signals;
 
@@ -231,7 +231,7 @@ async fn run_gate(
     http: Http,
     plan: &Plan,
     reporters: &mut Reporters,
-    abort: impl std::future::Future<Output = Abort> + Send,
+    abort: impl Future<Output = Abort> + Send,
 ) -> chaos_gate::report::GateReport {
     match settings.platform {
         PlatformKind::Harness => {

@@ -180,7 +180,7 @@ fn yaml_to_json(y: Yaml, path: &str) -> Result<Value, (String, String)> {
                         return Err((
                             place(path),
                             "has a mapping key that is not a plain value".to_string(),
-                        ))
+                        ));
                     }
                 };
                 let child = join(path, &key);
@@ -195,7 +195,7 @@ fn yaml_to_json(y: Yaml, path: &str) -> Result<Value, (String, String)> {
             return Err((
                 place(path),
                 "uses a YAML alias or a value that cannot be read; write the value out".to_string(),
-            ))
+            ));
         }
     })
 }
@@ -326,7 +326,9 @@ pub fn check(
         Some("Workflow") => {}
         Some(k @ ("CronWorkflow" | "ChaosSchedule")) => problem(
             "kind",
-            format!("is {k}: a scheduled experiment is started by its schedule and cannot be gated; use kind Workflow"),
+            format!(
+                "is {k}: a scheduled experiment is started by its schedule and cannot be gated; use kind Workflow"
+            ),
         ),
         Some(k) => problem(
             "kind",
@@ -360,7 +362,9 @@ pub fn check(
         ),
         Some(n) if !is_k8s_name(n) => problem(
             "metadata.name",
-            format!("{n:?} is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit"),
+            format!(
+                "{n:?} is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit"
+            ),
         ),
         Some(_) => {}
     }
@@ -461,7 +465,9 @@ pub fn check(
         if !declared.contains(&used) {
             problem(
                 "spec.arguments.parameters",
-                format!("does not give a value for {used:?}, which the manifest uses as {{{{workflow.parameters.{used}}}}}"),
+                format!(
+                    "does not give a value for {used:?}, which the manifest uses as {{{{workflow.parameters.{used}}}}}"
+                ),
             );
         }
     }
@@ -557,7 +563,9 @@ fn check_engine(
     match weight {
         None => problem(
             &at_weight,
-            format!("is missing: give fault {name} a weight from 0 to 10 (the resilience score weighs each fault by it)"),
+            format!(
+                "is missing: give fault {name} a weight from 0 to 10 (the resilience score weighs each fault by it)"
+            ),
         ),
         Some(w) => {
             let parsed = match w {
@@ -696,7 +704,7 @@ mod example_tests {
     use super::*;
 
     fn example(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/experiments")
             .join(name)
     }

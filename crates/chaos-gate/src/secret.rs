@@ -26,12 +26,11 @@ impl Secret {
     /// Wraps a secret value and remembers it for [`redact`].
     pub fn new(value: impl Into<String>) -> Secret {
         let value = value.into();
-        if value.len() >= MIN_REDACTED_LEN {
-            if let Ok(mut known) = KNOWN.write() {
-                if !known.contains(&value) {
-                    known.push(value.clone());
-                }
-            }
+        if value.len() >= MIN_REDACTED_LEN
+            && let Ok(mut known) = KNOWN.write()
+            && !known.contains(&value)
+        {
+            known.push(value.clone());
         }
         Secret(value)
     }

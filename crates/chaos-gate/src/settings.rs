@@ -559,7 +559,7 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
         "https" => {}
         "http" if is_loopback_host(&url) => {}
         "http" => {
-            return Err("plain http:// is refused except on loopback; use https://".to_string())
+            return Err("plain http:// is refused except on loopback; use https://".to_string());
         }
         other => return Err(format!("scheme {other}:// is not supported; use https://")),
     }
@@ -805,20 +805,20 @@ impl Settings {
             None => Some(None),
             Some(_) => c.parse("warning_score", parse_score).map(Some),
         };
-        if let (Some(Some(w)), Some(t)) = (warning_score, score) {
-            if w > t {
-                let var = c
-                    .value("warning_score")
-                    .map(|v| format!("{}={:?}", v.variable, v.value))
-                    .unwrap_or_default();
-                c.fail(
+        if let (Some(Some(w)), Some(t)) = (warning_score, score)
+            && w > t
+        {
+            let var = c
+                .value("warning_score")
+                .map(|v| format!("{}={:?}", v.variable, v.value))
+                .unwrap_or_default();
+            c.fail(
                     var,
                     format!(
                         "is above expected_resilience_score ({}); the warning band lies below the threshold",
                         crate::verdict::fmt_score(t)
                     ),
                 );
-            }
         }
         let baseline_runs = c.parse("baseline_runs", |t| match t.parse::<u32>() {
             Ok(n) if n <= MAX_BASELINE_RUNS => Ok(n),
@@ -1266,9 +1266,10 @@ mod tests {
         .unwrap_err();
         let vars: Vec<_> = errs.0.iter().map(|e| e.variable.as_str()).collect();
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_TIMEOUT")));
-        assert!(vars
-            .iter()
-            .any(|v| v.starts_with("INPUT_EXPECTED_RESILIENCE_SCORE")));
+        assert!(
+            vars.iter()
+                .any(|v| v.starts_with("INPUT_EXPECTED_RESILIENCE_SCORE"))
+        );
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_API_KEY")));
         assert!(vars.iter().any(|v| v.starts_with("CHAOS_GATE_PROJECT_ID")));
     }

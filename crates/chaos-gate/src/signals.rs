@@ -11,7 +11,7 @@
 //! SIGHUP.
 
 #[cfg(unix)]
-use tokio::signal::unix::{signal, Signal as Stream, SignalKind};
+use tokio::signal::unix::{Signal as Stream, SignalKind, signal};
 #[cfg(windows)]
 use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown};
 

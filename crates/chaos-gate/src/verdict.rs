@@ -102,11 +102,7 @@ pub fn fmt_score(score: f64) -> String {
     } else {
         format!("{int}.{frac}")
     };
-    if text == "-0" {
-        "0".to_string()
-    } else {
-        text
-    }
+    if text == "-0" { "0".to_string() } else { text }
 }
 
 /// How finished runs are judged (spec §4), from the settings.
@@ -154,7 +150,9 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
     if class != PhaseClass::ScoreDecides {
         return (
             RunVerdict::Fail,
-            format!("phase {phase} fails the gate whatever the score (resilience score {shown}, expected {t})"),
+            format!(
+                "phase {phase} fails the gate whatever the score (resilience score {shown}, expected {t})"
+            ),
         );
     }
     // 2. No score.
@@ -241,18 +239,18 @@ pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
         };
     }
     // 6. A regression against the experiment's own recent runs.
-    if let Some(b) = e.baseline {
-        if score < b - rules.max_score_drop {
-            return (
-                RunVerdict::Fail,
-                format!(
-                    "phase {phase}, resilience score {shown} meets the expected {t} but is more than \
+    if let Some(b) = e.baseline
+        && score < b - rules.max_score_drop
+    {
+        return (
+            RunVerdict::Fail,
+            format!(
+                "phase {phase}, resilience score {shown} meets the expected {t} but is more than \
                      {} points below the baseline {} (a regression)",
-                    fmt_score(rules.max_score_drop),
-                    fmt_score(b)
-                ),
-            );
-        }
+                fmt_score(rules.max_score_drop),
+                fmt_score(b)
+            ),
+        );
     }
     // 7. Pass.
     let mut message = format!("phase {phase}, resilience score {shown} meets the expected {t}");
@@ -551,9 +549,11 @@ mod tests {
             judge(ev("Error", Some(100.0)), &rules(0.0)).0,
             RunVerdict::Fail
         );
-        assert!(judge(ev("Completed", None), &rules(50.0))
-            .1
-            .contains("no resilience score"));
+        assert!(
+            judge(ev("Completed", None), &rules(50.0))
+                .1
+                .contains("no resilience score")
+        );
     }
 
     #[test]
@@ -580,9 +580,11 @@ mod tests {
             RunVerdict::Fail,
             "a regression"
         );
-        assert!(judge(with_baseline(84.9, 95.0), &r)
-            .1
-            .contains("baseline 95"));
+        assert!(
+            judge(with_baseline(84.9, 95.0), &r)
+                .1
+                .contains("baseline 95")
+        );
         // A warning comes before a regression (rule 5 before 6).
         assert_eq!(judge(with_baseline(70.0, 100.0), &r).0, RunVerdict::Warn);
         // Critical faults (rule 4) come before the score.

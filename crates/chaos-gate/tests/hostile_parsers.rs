@@ -8,13 +8,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use chaos_gate::http::{parse_retry_after, retry_wait, server_message, MAX_RETRY_AFTER};
+use chaos_gate::http::{MAX_RETRY_AFTER, parse_retry_after, retry_wait, server_message};
 use chaos_gate::platform::{harness, litmus};
-use chaos_gate::settings::{header_problem, RawSettings, Settings};
-use chaos_gate::urls::{check_identifier, UrlBuilder};
+use chaos_gate::settings::{RawSettings, Settings, header_problem};
+use chaos_gate::urls::{UrlBuilder, check_identifier};
 use proptest::prelude::*;
 use reqwest::Url;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Arbitrary JSON a few levels deep, with the keys the parsers look for.
 fn any_json() -> impl Strategy<Value = Value> {

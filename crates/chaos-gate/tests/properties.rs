@@ -5,9 +5,9 @@
 
 use chaos_gate::platform::execution_data;
 use chaos_gate::platform::harness::parse_poll_answer;
-use chaos_gate::settings::{parse_duration, RawSettings, Settings};
+use chaos_gate::settings::{RawSettings, Settings, parse_duration};
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Arbitrary JSON, a few levels deep.
 fn any_json() -> impl Strategy<Value = Value> {

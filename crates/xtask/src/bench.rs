@@ -23,7 +23,7 @@ mod scaling;
 mod scenario;
 mod table;
 
-pub use child::{measure_main, MEASURE_TASK};
+pub use child::{MEASURE_TASK, measure_main};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -78,7 +78,7 @@ impl Options {
                 other => {
                     return Err(format!(
                         "bench: unknown argument {other:?} (takes --quick, --host, --gate PATH)"
-                    ))
+                    ));
                 }
             }
         }
@@ -87,11 +87,7 @@ impl Options {
 
     /// Repetitions for medians.
     fn reps(&self, full: usize, quick: usize) -> usize {
-        if self.quick {
-            quick
-        } else {
-            full
-        }
+        if self.quick { quick } else { full }
     }
 }
 

@@ -94,7 +94,7 @@ fn demo(args: &[String]) -> Result<(), String> {
         Some(other) => {
             return Err(format!(
                 "demo: unknown option {other:?}; use --litmus or nothing"
-            ))
+            ));
         }
     };
     let root = root()?;

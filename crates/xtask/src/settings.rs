@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use chaos_gate::settings::{Kind, SettingSpec, SETTINGS};
+use chaos_gate::settings::{Kind, SETTINGS, SettingSpec};
 
 /// Settings whose default depends on the platform: host files give them
 /// no default (the gate applies its own), or a litmus job would inherit
@@ -80,7 +80,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         Some(other) => {
             return Err(format!(
                 "settings: unknown option {other:?}; use --write or --check"
-            ))
+            ));
         }
     };
     let mut stale = Vec::new();
@@ -308,6 +308,12 @@ fn jenkins_lists(i: &str) -> String {
     format!(
         "{i}@Field final List<String> SETTINGS = [\n{}{i}]\n\n{i}@Field final List<String> SECRET_SETTINGS = [\n{}{i}]\n",
         list(SETTINGS.iter().map(|s| s.name).collect()),
-        list(SETTINGS.iter().filter(|s| s.secret).map(|s| s.name).collect()),
+        list(
+            SETTINGS
+                .iter()
+                .filter(|s| s.secret)
+                .map(|s| s.name)
+                .collect()
+        ),
     )
 }

@@ -13,18 +13,18 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use super::execution_data::ExecutionData;
 use super::inputs::RuntimeInputs;
 use super::{
-    checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun, Platform, PlatformError, Probe,
-    RunRef, RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra,
+    InputProblem, PastRun, Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY,
+    TriggerData, checked_score, past_run, run_id, runs_since, trigger_notify_id,
 };
-use super::{says_not_found, InfraInfo, SaveRequest, StoredExperiment};
+use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
@@ -528,7 +528,7 @@ impl Harness {
         let wire = match wire {
             Ok(wire) => wire,
             Err(e) if e.kind == ErrorKind::TooLarge => {
-                return futures_util::future::join_all(runs.iter().map(|r| self.faults(r))).await
+                return futures_util::future::join_all(runs.iter().map(|r| self.faults(r))).await;
             }
             Err(e) => return runs.iter().map(|_| Err(e.clone())).collect(),
         };
@@ -1521,9 +1521,10 @@ TYPO: x
         assert_eq!(missing.len(), 2, "{p:?}");
         assert!(missing[0].contains("input NS has no value"));
         assert!(missing[1].contains("input DURATION of task t"));
-        assert!(p
-            .iter()
-            .any(|p| !p.missing_required && p.message.contains("TYPO is not declared")));
+        assert!(
+            p.iter()
+                .any(|p| !p.missing_required && p.message.contains("TYPO is not declared"))
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! optional `tasks:` mapping of task (fault) names to their own mappings.
 
 use serde_json::{Map, Number, Value};
+use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
-use yaml_rust2::Yaml;
 
 /// One input: a name and the value to run with.
 #[derive(Debug, Clone, PartialEq)]
@@ -349,7 +349,7 @@ fn to_json(node: Node, place: &str, depth: usize) -> Result<Value, String> {
             return Err(format!(
                 "{place} uses a YAML alias at {}; write the value out",
                 at(m)
-            ))
+            ));
         }
     })
 }

@@ -18,23 +18,23 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
-    checked_score, past_run, run_id, runs_since, trigger_notify_id, Candidate, ErrorKind,
-    ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform, PlatformError, Probe, RunRef,
-    RunStatus, TriggerData, EXECUTION_DATA_BODY, SMALL_BODY,
+    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra, PastRun,
+    Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score,
+    past_run, run_id, runs_since, trigger_notify_id,
 };
-use super::{says_not_found, InfraInfo, SaveRequest, StoredExperiment};
+use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
 use crate::settings::LitmusAuth;
-use crate::verdict::{classify, PhaseClass};
+use crate::verdict::{PhaseClass, classify};
 
 /// Trigger a stored experiment.
 pub const RUN_CHAOS_EXPERIMENT: &str =

@@ -293,10 +293,10 @@ fn probe_row(p: &crate::platform::Probe) -> [String; 5] {
         .as_deref()
         .map(shown)
         .unwrap_or_else(|| "-".to_string());
-    if let Some(d) = &p.description {
-        if p.outcome() != FaultOutcome::Passed {
-            verdict.push_str(&format!(": {}", shown(d)));
-        }
+    if let Some(d) = &p.description
+        && p.outcome() != FaultOutcome::Passed
+    {
+        verdict.push_str(&format!(": {}", shown(d)));
     }
     [
         format!("    probe {}", shown(&p.name)),

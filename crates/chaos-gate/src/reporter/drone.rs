@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{dotenv_text, Reporter};
+use super::{Reporter, dotenv_text};
 use crate::report::GateReport;
 use crate::report_file;
 

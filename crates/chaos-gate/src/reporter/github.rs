@@ -19,7 +19,7 @@ use crate::report::{Event, GateReport};
 use crate::report_file;
 use crate::settings::OnPlatformError;
 use crate::text::{shown, shown_message};
-use crate::verdict::{fmt_score, ExitPolicy, RunVerdict};
+use crate::verdict::{ExitPolicy, RunVerdict, fmt_score};
 
 /// True when running as a GitHub Actions step.
 pub fn detected(env: &dyn Fn(&str) -> Option<String>) -> bool {

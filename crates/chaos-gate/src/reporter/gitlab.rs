@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{dotenv_text, Reporter};
+use super::{Reporter, dotenv_text};
 use crate::output::Stdout;
 use crate::report::{Event, GateReport};
 use crate::report_file;

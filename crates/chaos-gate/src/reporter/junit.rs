@@ -15,16 +15,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::Reporter;
-use crate::platform::execution_data::FaultOutcome;
 use crate::platform::Probe;
+use crate::platform::execution_data::FaultOutcome;
 use crate::report::{ExperimentReport, GateReport};
 use crate::report_file;
 use crate::text::bounded;
-use crate::verdict::{fmt_score, RunVerdict};
+use crate::verdict::{RunVerdict, fmt_score};
 
 /// Writes the JUnit file at the end of the gate.
 pub struct Junit {

@@ -19,7 +19,9 @@ fn example(platform: &str) -> String {
 }
 
 fn infras(active_after_polls: u32, active: bool) -> String {
-    format!("[[infras]]\nid = \"{INFRA}\"\nname = \"boutique\"\nactive_after_polls = {active_after_polls}\nactive = {active}\n")
+    format!(
+        "[[infras]]\nid = \"{INFRA}\"\nname = \"boutique\"\nactive_after_polls = {active_after_polls}\nactive = {active}\n"
+    )
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -209,9 +211,10 @@ async fn waits_for_an_infrastructure_that_becomes_active() {
             "{}",
             run.stdout
         );
-        assert!(run
-            .stdout
-            .contains("infrastructure infra-boutique (boutique) is active"));
+        assert!(
+            run.stdout
+                .contains("infrastructure infra-boutique (boutique) is active")
+        );
         assert_eq!(
             sim.infra_polls(INFRA),
             4,
@@ -510,11 +513,12 @@ async fn harness_saves_name_the_infrastructure_by_environment_and_id() {
             .filter(|r| r.operation.as_deref() == Some("getInfraDetails"))
             .count();
         assert_eq!(lookups, 1);
-        assert!(sim
-            .requests()
-            .iter()
-            .any(|r| r.operation.as_deref() == Some("getInfraDetails")
-                && r.body.contains("\"infraID\":\"infra-boutique\"")));
+        assert!(
+            sim.requests()
+                .iter()
+                .any(|r| r.operation.as_deref() == Some("getInfraDetails")
+                    && r.body.contains("\"infraID\":\"infra-boutique\""))
+        );
     }
 }
 
@@ -536,14 +540,14 @@ async fn litmus_saves_send_the_manifest_as_json_with_the_experiments_name() {
         serde_json::from_str(request["manifest"].as_str().expect("a string"))
             .expect("JSON, not YAML");
     assert_eq!(manifest["metadata"]["name"], NAME);
-    assert!(request["tags"].as_array().expect("tags").iter().any(|t| t
-        .as_str()
-        .is_some_and(|t| t.starts_with("chaos-gate-digest="))));
+    assert!(request["tags"].as_array().expect("tags").iter().any(|t| {
+        t.as_str()
+            .is_some_and(|t| t.starts_with("chaos-gate-digest="))
+    }));
     // The name is looked up as an anchored, escaped regular expression.
-    assert!(sim
-        .requests()
-        .iter()
-        .any(|r| r.operation.as_deref() == Some("listExperiment")
+    assert!(sim.requests().iter().any(|r| {
+        r.operation.as_deref() == Some("listExperiment")
             && r.body
-                .contains(r#""experimentName":"^cart\\-pod\\-delete$""#)));
+                .contains(r#""experimentName":"^cart\\-pod\\-delete$""#)
+    }));
 }

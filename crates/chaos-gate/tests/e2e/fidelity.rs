@@ -294,8 +294,7 @@ async fn a_litmus_cancel_stops_only_the_gates_run_while_queued_running_or_just_t
     }
 }
 
-const LOST_TRIGGER: &str =
-    "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true\n";
+const LOST_TRIGGER: &str = "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true\n";
 
 #[tokio::test]
 async fn a_lost_litmus_trigger_whose_run_is_listed_late_gives_one_run() {

@@ -3,7 +3,7 @@
 //! experiments named by identity (trigger, poll, stop, link), and probe
 //! results in the JUnit report, the step summary and `require_probes`.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -278,9 +278,11 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
     // Polled by notify ID in listWorkflowRun, as for an ID.
     let polls = requests_of(&sim, "listWorkflowRun");
     assert!(!polls.is_empty());
-    assert!(polls
-        .iter()
-        .all(|p| p.notify_ids == [snapshot.notify_id.clone()]));
+    assert!(
+        polls
+            .iter()
+            .all(|p| p.notify_ids == [snapshot.notify_id.clone()])
+    );
     // The stop names the experiment's ID (learnt from the poll), the run ID
     // and the notify ID.
     let [stop] = requests_of(&sim, "stop").try_into().unwrap();

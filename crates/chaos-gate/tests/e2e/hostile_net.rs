@@ -13,13 +13,13 @@
 //!    segment, so the stop reaches exactly the stop route and the key goes
 //!    nowhere else; an empty ID is refused.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -27,8 +27,7 @@ use crate::common::*;
 
 const RUNNING: &str =
     "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\"]\n";
-const PASSING: &str =
-    "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
+const PASSING: &str = "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
 const QUERY: &str = "/gateway/chaos/manager/api/query";
 const STOP_ROUTE: &[&str] = &[
     "gateway",

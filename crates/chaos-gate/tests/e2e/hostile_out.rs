@@ -543,10 +543,12 @@ async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
         "precious"
     );
     assert_valid_junit(&run.junit().expect("JUnit written"));
-    assert!(std::fs::symlink_metadata(run.path("chaos-gate-junit.xml"))
-        .expect("JUnit")
-        .file_type()
-        .is_file());
+    assert!(
+        std::fs::symlink_metadata(run.path("chaos-gate-junit.xml"))
+            .expect("JUnit")
+            .file_type()
+            .is_file()
+    );
 }
 
 #[tokio::test]
@@ -610,6 +612,7 @@ async fn with_broken(
 }
 
 /// Spawns the gate with file descriptors closed, as `>&-` / `2>&-` do.
+#[allow(unsafe_code)]
 async fn with_closed(gate: Gate, args: &[&str], fds: &'static [i32]) -> Option<i32> {
     let mut cmd = gate.command(args);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
@@ -785,7 +788,9 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
     let cases = [
         (
             "a 2 MB phase",
-            format!("[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"{huge}\", \"Completed\"]\nresiliency_score = 50.0\n"),
+            format!(
+                "[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"{huge}\", \"Completed\"]\nresiliency_score = 50.0\n"
+            ),
         ),
         (
             "a 2 MB fault name and failed step",
@@ -795,13 +800,19 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
         ),
         (
             "a 2 MB error response",
-            format!("[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Error\"]\nerror_response = \"{huge}\"\n"),
+            format!(
+                "[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Error\"]\nerror_response = \"{huge}\"\n"
+            ),
         ),
         (
             "a 2 MB GraphQL error",
             format!(
                 "{}[[inject]]\noperation = \"listWorkflowRun\"\nbody = '{{\"data\":null,\"errors\":[{{\"message\":\"{huge}\"}}]}}'\n",
-                experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21", &["Completed"], Some(1.0))
+                experiment(
+                    "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
+                    &["Completed"],
+                    Some(1.0)
+                )
             ),
         ),
     ];

@@ -41,7 +41,11 @@ fn rows() -> Vec<Row> {
     vec![
         Row {
             name: "no fault",
-            requests: &[("runChaosExperiment", 1, 1), ("listWorkflowRun", 3, 3), ("stop", 0, 0)],
+            requests: &[
+                ("runChaosExperiment", 1, 1),
+                ("listWorkflowRun", 3, 3),
+                ("stop", 0, 0),
+            ],
             ..base
         },
         Row {
@@ -134,7 +138,10 @@ fn rows() -> Vec<Row> {
         Row {
             name: "the run never finishes and stop_on_abort is false",
             phases: FOREVER,
-            env: &[("CHAOS_GATE_TIMEOUT", "1"), ("CHAOS_GATE_STOP_ON_ABORT", "false")],
+            env: &[
+                ("CHAOS_GATE_TIMEOUT", "1"),
+                ("CHAOS_GATE_STOP_ON_ABORT", "false"),
+            ],
             code: 4,
             requests: &[("stop", 0, 0)],
             ..base
@@ -170,7 +177,10 @@ fn rows() -> Vec<Row> {
         Row {
             name: "a platform error with on_platform_error=warn",
             inject: "[[inject]]\noperation = \"listWorkflowRun\"\nstatus = 503\n",
-            env: &[("CHAOS_GATE_TIMEOUT", "2"), ("CHAOS_GATE_ON_PLATFORM_ERROR", "warn")],
+            env: &[
+                ("CHAOS_GATE_TIMEOUT", "2"),
+                ("CHAOS_GATE_ON_PLATFORM_ERROR", "warn"),
+            ],
             code: 0,
             requests: &[("stop", 0, 0)],
             stopped: false,

@@ -1,7 +1,7 @@
 //! The modes of one gate (spec §2 to §4), on both platforms: several
 //! experiments at once, attaching to a run started elsewhere, and dry runs.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -145,9 +145,10 @@ async fn attach_watches_a_harness_run_without_triggering() {
         1,
         "only the run started elsewhere"
     );
-    assert!(run
-        .stdout
-        .contains(&format!("watching the run of exp with notify ID {notify}")));
+    assert!(
+        run.stdout
+            .contains(&format!("watching the run of exp with notify ID {notify}"))
+    );
 }
 
 #[tokio::test]

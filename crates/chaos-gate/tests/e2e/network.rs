@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 use crate::common::*;
 

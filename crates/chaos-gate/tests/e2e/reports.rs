@@ -196,10 +196,11 @@ async fn github_outputs_summary_masks_and_annotations() {
         run.stdout.lines().next(),
         Some(format!("::add-mask::{API_KEY}").as_str())
     );
-    assert!(!run
-        .stdout
-        .replace(&format!("::add-mask::{API_KEY}"), "")
-        .contains(API_KEY));
+    assert!(
+        !run.stdout
+            .replace(&format!("::add-mask::{API_KEY}"), "")
+            .contains(API_KEY)
+    );
 
     let runs = sim.runs();
     let notify = |exp: &str| {
@@ -240,9 +241,10 @@ async fn github_outputs_summary_masks_and_annotations() {
     assert!(md.contains("█████░░░░░ 50"), "a score bar: {md}");
     assert!(md.contains("| cart | network-loss | Fail | 0% |"), "{md}");
 
-    assert!(run
-        .stdout
-        .contains("::group::chaos-gate: 2 experiment(s) on harness"));
+    assert!(
+        run.stdout
+            .contains("::group::chaos-gate: 2 experiment(s) on harness")
+    );
     let group = run.stdout.find("::group::").expect("group");
     let end = run.stdout.find("::endgroup::").expect("endgroup");
     let table = run.stdout.find("EXPERIMENT").expect("table");
@@ -329,7 +331,9 @@ async fn gitlab_dotenv_and_collapsible_sections() {
     let dotenv = std::fs::read_to_string(run.path("chaos-gate.env")).expect("dotenv written");
     assert_eq!(
         dotenv,
-        format!("CHAOS_GATE_VERDICT=pass\nCHAOS_GATE_RESILIENCE_SCORE=100\nCHAOS_GATE_NOTIFY_IDS={notify}\n")
+        format!(
+            "CHAOS_GATE_VERDICT=pass\nCHAOS_GATE_RESILIENCE_SCORE=100\nCHAOS_GATE_NOTIFY_IDS={notify}\n"
+        )
     );
     let start = run
         .stdout

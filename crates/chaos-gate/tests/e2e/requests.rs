@@ -163,9 +163,10 @@ async fn the_trigger_line_names_the_notify_id_and_phase_changes_are_shown() {
     );
     assert!(run.stdout.contains("exp: phase Queued"));
     assert!(run.stdout.contains("exp: phase Queued -> Running"));
-    assert!(run
-        .stdout
-        .contains("exp: phase Running -> Completed (score 95)"));
+    assert!(
+        run.stdout
+            .contains("exp: phase Running -> Completed (score 95)")
+    );
     let table = run
         .stdout
         .split("EXPERIMENT")

@@ -175,7 +175,9 @@ fn own_peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Blocks until `pid` exits; retries on EINTR.
+/// Blocks until `pid` exits; retries on EINTR. The one place the bench
+/// needs unsafe code: std throws the child's rusage away.
+#[allow(unsafe_code)]
 fn wait4(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain old data; all-zero is a valid value.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::child::{self, Usage};
 use super::scenario::Experiment;
 use super::table::Table;
-use super::{ms, rss, Bench, MB};
+use super::{Bench, MB, ms, rss};
 use crate::sim::Recorded;
 
 /// Status polls of the short and the long run at each N: the CPU per poll

@@ -14,11 +14,7 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn from_ok(ok: bool) -> Verdict {
-        if ok {
-            Verdict::Ok
-        } else {
-            Verdict::NotMet
-        }
+        if ok { Verdict::Ok } else { Verdict::NotMet }
     }
 
     fn label(self) -> &'static str {
