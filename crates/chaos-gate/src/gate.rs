@@ -515,13 +515,6 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     /// Judges runs that finished and reads their faults (once, together).
     async fn conclude(&mut self, finished: Vec<usize>) -> Result<(), End> {
-        // Judge first on phase, score and baseline: that verdict stands
-        // whatever happens to the faults read that follows (the deadline or
-        // a signal may cut it short). The rules that need the faults are
-        // applied once they are read.
-        for &i in &finished {
-            self.judge(i, None, None);
-        }
         let platform = self.platform;
         let refs: Vec<RunRef> = finished
             .iter()
@@ -532,11 +525,19 @@ impl<'a, P: Platform> Gate<'a, P> {
         let probe_read = platform.probes(&refs);
         let (faults, probes) = tokio::select! {
             biased;
-            a = &mut self.abort => return Err(End::Abort(a)),
+            a = &mut self.abort => {
+                // The deadline or a signal cut the read short: these runs
+                // are judged on phase, score and baseline, and that verdict
+                // stands (they are finished, so nothing stops them).
+                for &i in &finished {
+                    self.judge(i, None, None);
+                }
+                return Err(End::Abort(a));
+            }
             f = futures_util::future::join(reads, probe_read) => f,
         };
         let probes = match probes {
-            Ok(p) => p,
+            Ok(p) => p.map(|all| ProbesByRun::new(all, refs.len() == 1)),
             Err(e) => {
                 let message = format!(
                     "the probe results of the finished runs could not be read ({}); the \
@@ -548,18 +549,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
         };
         for (&i, faults) in finished.iter().zip(faults) {
-            let run_probes = probes.as_ref().map(|all| {
-                let run = &self.watched[i].run;
-                all.iter()
-                    .filter(|p| match (&p.notify_id, &p.run_id) {
-                        (Some(n), _) if !run.notify_id.is_empty() => *n == run.notify_id,
-                        (_, Some(r)) => run.run_id.as_deref() == Some(r.as_str()),
-                        // One run asked for: the answer is about it.
-                        _ => refs.len() == 1,
-                    })
-                    .cloned()
-                    .collect::<Vec<_>>()
-            });
+            let run_probes = probes.as_ref().map(|p| p.of(&self.watched[i].run));
             // An empty list says nothing about this run's probes: judged as
             // a platform that reports none (the faults' probe success
             // percentages decide rule 3).
@@ -583,9 +573,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                         self.watched[i].run.experiment_id, e.message
                     );
                     self.sink.emit(&Event::Warning { message: &message });
-                    if run_probes.is_some() {
-                        self.judge(i, None, run_probes);
-                    }
+                    self.judge(i, None, run_probes);
                 }
             }
             if let Some(r) = self.watched[i].result.as_ref() {
@@ -603,7 +591,12 @@ impl<'a, P: Platform> Gate<'a, P> {
         faults: Option<Vec<crate::platform::Fault>>,
         probes: Option<Vec<crate::platform::Probe>>,
     ) {
-        let link = self.platform.run_link(&self.watched[i].run);
+        // A run judged again (its faults read after a first verdict) keeps
+        // the link it was given.
+        let link = match self.watched[i].result.as_mut() {
+            Some(r) => r.link.take(),
+            None => self.platform.run_link(&self.watched[i].run),
+        };
         let baseline = self
             .baselines
             .get(&self.watched[i].run.experiment_id)
@@ -867,26 +860,42 @@ impl<'a, P: Platform> Gate<'a, P> {
         }
     }
 
-    fn report(self) -> GateReport {
+    fn report(mut self) -> GateReport {
         let mut experiments: Vec<ExperimentReport> = Vec::new();
-        let mut by_experiment = HashMap::new();
-        for w in self.watched.iter().rev() {
-            by_experiment.insert(w.run.experiment_id.as_str(), w);
+        // Each experiment's first watched run, and how many times the plan
+        // names it: its report is moved out at the last mention, cloned
+        // before (5,000 reports with their faults are not copied).
+        let mut by_experiment: HashMap<String, usize> = HashMap::new();
+        for (i, w) in self.watched.iter().enumerate().rev() {
+            by_experiment.insert(w.run.experiment_id.clone(), i);
         }
+        let mut mentions: HashMap<&str, usize> = HashMap::new();
         for id in &self.plan.experiments {
-            if let Some(r) = by_experiment
-                .get(id.as_str())
-                .and_then(|w| w.result.clone())
-            {
+            *mentions.entry(id.as_str()).or_default() += 1;
+        }
+        let unstarted: HashMap<&str, (RunVerdict, &str)> = self
+            .unstarted
+            .iter()
+            .rev()
+            .map(|(e, v, m)| (e.as_str(), (*v, m.as_str())))
+            .collect();
+        for id in &self.plan.experiments {
+            let left = mentions.get_mut(id.as_str()).map(|n| {
+                *n -= 1;
+                *n
+            });
+            let result = by_experiment.get(id).and_then(|&i| {
+                let r = &mut self.watched[i].result;
+                if left == Some(0) { r.take() } else { r.clone() }
+            });
+            if let Some(r) = result {
                 experiments.push(r);
-            } else if let Some((_, verdict, message)) =
-                self.unstarted.iter().find(|(e, _, _)| e == id)
-            {
+            } else if let Some((verdict, message)) = unstarted.get(id.as_str()) {
                 experiments.push(ExperimentReport::without_run(
                     id,
                     None,
                     *verdict,
-                    message.clone(),
+                    message.to_string(),
                 ));
             } else {
                 // The gate ended before it got to this experiment (while
@@ -908,7 +917,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         }
         // An attached run with no experiment_id given.
         if self.plan.experiments.is_empty() {
-            experiments.extend(self.watched.iter().filter_map(|w| w.result.clone()));
+            experiments.extend(self.watched.iter_mut().filter_map(|w| w.result.take()));
         }
         let mut outcome = self.outcome.clone();
         for e in &experiments {
@@ -925,6 +934,86 @@ impl<'a, P: Platform> Gate<'a, P> {
             dry_run: false,
             sync: None,
         }
+    }
+}
+
+/// The probe results of runs that finished together, found for each run in
+/// constant time. A probe result is about a run when its notify ID is the
+/// run's (where the gate has one); otherwise when its run ID is the run's;
+/// one that names neither is about the one run asked for, if only one was.
+struct ProbesByRun {
+    all: Vec<crate::platform::Probe>,
+    one_run: bool,
+    /// Results that name a notify ID.
+    by_notify: HashMap<String, Vec<usize>>,
+    /// Results that name a run ID but no notify ID.
+    by_run_only: HashMap<String, Vec<usize>>,
+    /// Results that name a run ID, whatever else they name.
+    by_run: HashMap<String, Vec<usize>>,
+    /// Results that name no run ID.
+    no_run_id: Vec<usize>,
+    /// Results that name neither.
+    unnamed: Vec<usize>,
+}
+
+impl ProbesByRun {
+    fn new(all: Vec<crate::platform::Probe>, one_run: bool) -> ProbesByRun {
+        let mut p = ProbesByRun {
+            all: Vec::new(),
+            one_run,
+            by_notify: HashMap::new(),
+            by_run_only: HashMap::new(),
+            by_run: HashMap::new(),
+            no_run_id: Vec::new(),
+            unnamed: Vec::new(),
+        };
+        for (i, probe) in all.iter().enumerate() {
+            if let Some(n) = &probe.notify_id {
+                p.by_notify.entry(n.clone()).or_default().push(i);
+            }
+            match (&probe.notify_id, &probe.run_id) {
+                (_, Some(r)) => {
+                    p.by_run.entry(r.clone()).or_default().push(i);
+                    if probe.notify_id.is_none() {
+                        p.by_run_only.entry(r.clone()).or_default().push(i);
+                    }
+                }
+                (Some(_), None) => p.no_run_id.push(i),
+                (None, None) => {
+                    p.no_run_id.push(i);
+                    p.unnamed.push(i);
+                }
+            }
+        }
+        p.all = all;
+        p
+    }
+
+    /// Run `run`'s probe results, in the order the platform gave them.
+    fn of(&self, run: &RunRef) -> Vec<crate::platform::Probe> {
+        let mut picked: Vec<usize> = Vec::new();
+        let by_run = |map: &HashMap<String, Vec<usize>>| {
+            run.run_id
+                .as_ref()
+                .and_then(|r| map.get(r))
+                .cloned()
+                .unwrap_or_default()
+        };
+        if !run.notify_id.is_empty() {
+            picked.extend(self.by_notify.get(&run.notify_id).into_iter().flatten());
+            picked.extend(by_run(&self.by_run_only));
+            if self.one_run {
+                picked.extend(&self.unnamed);
+            }
+        } else {
+            picked.extend(by_run(&self.by_run));
+            if self.one_run {
+                picked.extend(&self.no_run_id);
+            }
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        picked.into_iter().map(|i| self.all[i].clone()).collect()
     }
 }
 
@@ -1696,4 +1785,60 @@ pub async fn run_all<P: Platform>(
     };
     report.sync = Some(sync);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::Probe;
+
+    fn probe(name: &str, notify: Option<&str>, run: Option<&str>) -> Probe {
+        Probe {
+            notify_id: notify.map(str::to_string),
+            run_id: run.map(str::to_string),
+            fault: String::new(),
+            name: name.to_string(),
+            mode: None,
+            verdict: None,
+            description: None,
+        }
+    }
+
+    fn run(notify: &str, run_id: Option<&str>) -> RunRef {
+        RunRef {
+            experiment_id: "e".to_string(),
+            notify_id: notify.to_string(),
+            run_id: run_id.map(str::to_string),
+        }
+    }
+
+    fn names(p: &ProbesByRun, r: &RunRef) -> Vec<String> {
+        p.of(r).into_iter().map(|p| p.name).collect()
+    }
+
+    /// The rule the gate applied by scanning every result for every run,
+    /// now found by hash: by notify ID where the run has one (a result that
+    /// names only a run ID still counts), by run ID otherwise, and results
+    /// naming no run only when one run was asked for; platform order kept.
+    #[test]
+    fn probe_results_go_to_their_run() {
+        let all = vec![
+            probe("a", Some("n1"), Some("r1")),
+            probe("b", Some("n2"), Some("r2")),
+            probe("c", None, Some("r1")),
+            probe("d", Some("n1"), None),
+            probe("e", None, None),
+            probe("f", Some("n9"), Some("r1")),
+        ];
+        let many = ProbesByRun::new(all.clone(), false);
+        assert_eq!(names(&many, &run("n1", Some("r1"))), ["a", "c", "d"]);
+        assert_eq!(names(&many, &run("n2", Some("r2"))), ["b"]);
+        // No notify ID yet (a run adopted from a listing): by run ID.
+        assert_eq!(names(&many, &run("", Some("r1"))), ["a", "c", "f"]);
+        assert!(names(&many, &run("", None)).is_empty());
+
+        let one = ProbesByRun::new(all, true);
+        assert_eq!(names(&one, &run("n1", Some("r1"))), ["a", "c", "d", "e"]);
+        assert_eq!(names(&one, &run("", Some("r1"))), ["a", "c", "d", "e", "f"]);
+    }
 }

@@ -51,12 +51,15 @@ pub fn check_identifier(name: &str, value: &str) -> Result<(), BadIdentifier> {
 /// result holds no `/`, `?`, `#`, `%`, space or control character that a
 /// parser could act on or drop.
 pub fn encode_segment(segment: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(segment.len());
     for b in segment.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
     out
@@ -67,6 +70,10 @@ pub fn encode_segment(segment: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct UrlBuilder {
     url: Url,
+    /// The path so far, set on `url` once in [`UrlBuilder::build`]: the URL
+    /// parser runs once per URL, not once per segment (run links for 5,000
+    /// runs at the finish cost 20 ms that way).
+    path: String,
 }
 
 impl UrlBuilder {
@@ -76,7 +83,8 @@ impl UrlBuilder {
         let mut url = endpoint.clone();
         url.set_query(None);
         url.set_fragment(None);
-        UrlBuilder { url }
+        let path = url.path().trim_end_matches('/').to_string();
+        UrlBuilder { url, path }
     }
 
     /// Appends `segments`, each percent-encoded by [`encode_segment`], so
@@ -86,19 +94,18 @@ impl UrlBuilder {
     /// silently drops tabs and line breaks and drops `.`/`..` segments, so
     /// an identifier would not always arrive as it was.
     fn push(&mut self, segments: &[&str]) {
-        let mut path = self.url.path().trim_end_matches('/').to_string();
         for s in segments {
-            path.push('/');
-            path.push_str(&encode_segment(s));
+            self.path.push('/');
+            self.path.push_str(&encode_segment(s));
         }
-        self.url.set_path(&path);
     }
 
     /// Fixed path segments written in the code, such as
     /// `gateway/chaos/manager/api`. Never pass text read from anywhere.
     pub fn route(mut self, fixed: &'static str) -> UrlBuilder {
-        let segments: Vec<&str> = fixed.split('/').filter(|s| !s.is_empty()).collect();
-        self.push(&segments);
+        for segment in fixed.split('/').filter(|s| !s.is_empty()) {
+            self.push(&[segment]);
+        }
         self
     }
 
@@ -128,7 +135,12 @@ impl UrlBuilder {
         Ok(self.query(key, value))
     }
 
-    pub fn build(self) -> Url {
+    pub fn build(mut self) -> Url {
+        // Only when something was appended: a bare endpoint keeps its path
+        // as given (a trailing slash included).
+        if self.path != self.url.path().trim_end_matches('/') {
+            self.url.set_path(&self.path);
+        }
         self.url
     }
 }

@@ -90,6 +90,11 @@ pub fn fmt_score(score: f64) -> String {
     if !score.is_finite() || score.abs() >= 1e15 {
         return format!("{score:e}");
     }
+    // Whole scores (most of them) need no decimals; `as` is exact below
+    // 1e15, and -0 becomes 0.
+    if score.fract() == 0.0 {
+        return (score as i64).to_string();
+    }
     // Six decimals first, so that float noise (0.29 is 0.28999…) does not
     // lose a hundredth when the rest is cut.
     let six = format!("{score:.6}");

@@ -10,6 +10,7 @@
 //! Written with quick-xml, which escapes markup; times are formatted here
 //! with at most three decimals, as the schema's `SUREFIRE_TIME` requires.
 
+use std::borrow::Cow;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,20 +54,30 @@ impl Reporter for Junit {
 
 /// Text that XML 1.0 can hold: characters it forbids are replaced (quick-xml
 /// escapes markup, but cannot write a control character at all).
-fn xml_text(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
-            c => c,
-        })
-        .collect()
+fn xml_text(text: &str) -> Cow<'_, str> {
+    let forbidden = |c: char| {
+        !matches!(c, '\t' | '\n' | '\r')
+            && ((c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}')
+    };
+    if !text.contains(forbidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if forbidden(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
 }
 
 /// An attribute value on one line: XML readers fold newlines in attributes
 /// into spaces anyway.
-fn xml_attr(text: &str) -> String {
-    xml_text(text).replace(['\n', '\r', '\t'], " ")
+fn xml_attr(text: &str) -> Cow<'_, str> {
+    let text = xml_text(text);
+    if text.contains(['\n', '\r', '\t']) {
+        Cow::Owned(text.replace(['\n', '\r', '\t'], " "))
+    } else {
+        text
+    }
 }
 
 /// Seconds with at most three decimals, as the schema's SUREFIRE_TIME
@@ -332,8 +343,8 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     let classname = xml_attr(&case.classname);
     let time = junit_time(case.time);
     let element = w.create_element("testcase").with_attributes([
-        ("name", name.as_str()),
-        ("classname", classname.as_str()),
+        ("name", &*name),
+        ("classname", &*classname),
         ("time", time.as_str()),
     ]);
     if matches!(case.outcome, Outcome::Passed) && case.system_out.is_none() {
@@ -351,7 +362,7 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
             } => {
                 let message = xml_attr(message);
                 w.create_element(*element)
-                    .with_attributes([("type", *kind), ("message", message.as_str())])
+                    .with_attributes([("type", *kind), ("message", &*message)])
                     .write_text_content(BytesText::new(&xml_text(body)))?;
             }
             // The reason as the attribute and as text: GitLab shows only
@@ -359,7 +370,7 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
             Outcome::Skipped { message } => {
                 let attr = xml_attr(message);
                 w.create_element("skipped")
-                    .with_attribute(("message", attr.as_str()))
+                    .with_attribute(("message", &*attr))
                     .write_text_content(BytesText::new(&xml_text(message)))?;
             }
         }
