@@ -111,6 +111,7 @@ impl Watched {
     fn finish(&mut self, verdict: RunVerdict, message: String, link: Option<String>) {
         self.result = Some(ExperimentReport {
             experiment_id: self.run.experiment_id.clone(),
+            name: None,
             notify_id: Some(self.run.notify_id.clone()),
             run_id: self.run.run_id.clone(),
             link,
@@ -620,6 +621,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         }
         w.finish(verdict, message, link);
         if let Some(r) = w.result.as_mut() {
+            r.name = self.platform.experiment_name(&r.experiment_id);
             if let Some(faults) = faults {
                 r.faults = faults;
             }

@@ -14,6 +14,9 @@ use crate::verdict::{Outcome, RunVerdict};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentReport {
     pub experiment_id: String,
+    /// The experiment's name, where the platform gave one (test cases are
+    /// named by it, with the ID beside it).
+    pub name: Option<String>,
     pub notify_id: Option<String>,
     pub run_id: Option<String>,
     pub link: Option<String>,
@@ -48,6 +51,7 @@ impl ExperimentReport {
     ) -> ExperimentReport {
         ExperimentReport {
             experiment_id: experiment_id.to_string(),
+            name: None,
             notify_id,
             run_id: None,
             link: None,
@@ -303,6 +307,7 @@ mod tests {
     fn exp(id: &str, score: Option<f64>, verdict: RunVerdict) -> ExperimentReport {
         ExperimentReport {
             experiment_id: id.into(),
+            name: None,
             notify_id: Some(format!("n-{id}")),
             run_id: None,
             link: None,

@@ -51,7 +51,7 @@ pub const LIST_WORKFLOW_RUN_WITH_EXPERIMENT: &str = "query ListWorkflowRun($i:Id
 /// A finished run's execution data, asked for once.
 pub const LIST_WORKFLOW_RUN_EXECUTION_DATA: &str = "query ListWorkflowRunExecutionData($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
   listWorkflowRun(identifiers: $identifiers, request: $request) {
-    workflowRuns { workflowRunID notifyID executionData }
+    workflowRuns { workflowRunID notifyID workflowName executionData }
   }
 }";
 
@@ -138,6 +138,8 @@ pub struct Harness {
     /// Identity → experiment ID (UUID), learnt from trigger answers, polls
     /// (`workflowID`) and look-ups: stops, links and listings need the ID.
     ids: Mutex<HashMap<String, String>>,
+    /// Experiments' names, from the execution-data reads.
+    names: super::Names,
 }
 
 impl Harness {
@@ -163,6 +165,7 @@ impl Harness {
             runtime_inputs: None,
             input_set: None,
             ids: Mutex::new(HashMap::new()),
+            names: super::Names::default(),
         }
     }
 
@@ -532,14 +535,19 @@ impl Harness {
             }
             Err(e) => return runs.iter().map(|_| Err(e.clone())).collect(),
         };
-        let mut data: HashMap<String, Option<ExecutionData>> = wire
+        let mut data: HashMap<String, WireRun> = wire
             .into_iter()
-            .filter_map(|r| Some((r.notify_id?, r.execution_data)))
+            .filter_map(|r| Some((r.notify_id.clone()?, r)))
             .collect();
         runs.iter()
             .map(|run| {
                 let what = format!("listWorkflowRun (execution data of {})", run.notify_id);
-                faults_from(&what, data.remove(&run.notify_id).flatten())
+                let answer = data.remove(&run.notify_id);
+                if let Some(a) = &answer {
+                    self.names
+                        .learn(&run.experiment_id, a.workflow_name.as_deref());
+                }
+                faults_from(&what, answer.and_then(|a| a.execution_data))
             })
             .collect()
     }
@@ -779,6 +787,7 @@ struct WireRun {
     resiliency_score: Option<f64>,
     #[serde(alias = "e")]
     error_response: Option<String>,
+    workflow_name: Option<String>,
     execution_data: Option<ExecutionData>,
     created_at: Option<Value>,
 }
@@ -956,11 +965,15 @@ impl Platform for Harness {
                 json!({ "notifyIDs": [run.notify_id] }),
             )
             .await?;
-        let data = wire
+        let Some(answer) = wire
             .into_iter()
             .find(|r| r.notify_id.as_deref() == Some(run.notify_id.as_str()))
-            .and_then(|r| r.execution_data);
-        faults_from(&what, data)
+        else {
+            return Ok(Vec::new());
+        };
+        self.names
+            .learn(&run.experiment_id, answer.workflow_name.as_deref());
+        faults_from(&what, answer.execution_data)
     }
 
     async fn stop(&self, run: &RunRef) -> Result<(), PlatformError> {
@@ -1222,6 +1235,10 @@ impl Platform for Harness {
 
     fn failing(&self) -> Option<String> {
         self.http.last_failure()
+    }
+
+    fn experiment_name(&self, experiment_id: &str) -> Option<String> {
+        self.names.get(experiment_id)
     }
 
     fn run_link(&self, run: &RunRef) -> Option<String> {

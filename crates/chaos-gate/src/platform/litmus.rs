@@ -55,7 +55,7 @@ const RUN_FIELDS: &str = "experimentRunID experimentID notifyID phase resiliency
 
 /// A finished run's execution data, asked for once.
 pub const GET_EXPERIMENT_RUN_EXECUTION_DATA: &str = "query GetExperimentRunExecutionData($projectID: ID!, $experimentRunID: ID, $notifyID: ID) {
-  getExperimentRun(projectID: $projectID, experimentRunID: $experimentRunID, notifyID: $notifyID) { experimentRunID executionData }
+  getExperimentRun(projectID: $projectID, experimentRunID: $experimentRunID, notifyID: $notifyID) { experimentRunID experimentName executionData }
 }";
 
 /// Stop one run (ChaosCenter 3.1.0 and later). The run ID is always given:
@@ -93,7 +93,7 @@ pub fn execution_data_document(n: usize) -> String {
     aliased_runs(
         "GetExperimentRunsExecutionData",
         n,
-        "experimentRunID executionData",
+        "experimentRunID experimentName executionData",
     )
 }
 
@@ -165,6 +165,8 @@ pub struct Litmus {
     /// The token in use; replaced when a login token is refused.
     token: Mutex<Option<Secret>>,
     project_id: String,
+    /// Experiments' names, from the execution-data reads.
+    names: super::Names,
 }
 
 /// `{endpoint}/{path}`, keeping any path prefix of the endpoint.
@@ -182,6 +184,7 @@ impl Litmus {
             auth,
             token: Mutex::new(None),
             project_id,
+            names: super::Names::default(),
         }
     }
 
@@ -506,6 +509,7 @@ struct WireRun {
     notify_id: Option<String>,
     phase: Option<String>,
     resiliency_score: Option<f64>,
+    experiment_name: Option<String>,
     execution_data: Option<ExecutionData>,
     created_at: Option<Value>,
 }
@@ -598,6 +602,10 @@ impl Platform for Litmus {
                 run,
             )
             .await?;
+        if let Some(w) = &wire {
+            self.names
+                .learn(&run.experiment_id, w.experiment_name.as_deref());
+        }
         match wire.and_then(|w| w.execution_data) {
             Some(ExecutionData(parsed)) => {
                 parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
@@ -627,6 +635,13 @@ impl Platform for Litmus {
             Ok(wires) => runs
                 .iter()
                 .zip(wires)
+                .map(|(r, wire)| {
+                    if let Some(w) = &wire {
+                        self.names
+                            .learn(&r.experiment_id, w.experiment_name.as_deref());
+                    }
+                    (r, wire)
+                })
                 .map(|(r, wire)| match wire.and_then(|w| w.execution_data) {
                     Some(ExecutionData(parsed)) => parsed.map_err(|e| {
                         PlatformError::unusable(format!(
@@ -866,6 +881,10 @@ impl Platform for Litmus {
             .await
             .map(|d| d.save_chaos_experiment.unwrap_or_default())?;
         Ok(id)
+    }
+
+    fn experiment_name(&self, experiment_id: &str) -> Option<String> {
+        self.names.get(experiment_id)
     }
 
     fn run_link(&self, _run: &RunRef) -> Option<String> {

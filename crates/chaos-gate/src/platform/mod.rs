@@ -108,6 +108,27 @@ impl RunRef {
     }
 }
 
+/// Experiments' names as the platform gave them, by the experiment ID the
+/// gate was given: learnt with the execution data, at no cost to polls.
+#[derive(Debug, Default)]
+pub(crate) struct Names(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl Names {
+    /// Remembers `name` for `experiment_id`; blank names say nothing.
+    pub(crate) fn learn(&self, experiment_id: &str, name: Option<&str>) {
+        let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
+            return;
+        };
+        if let Ok(mut names) = self.0.lock() {
+            names.insert(experiment_id.to_string(), name.to_string());
+        }
+    }
+
+    pub(crate) fn get(&self, experiment_id: &str) -> Option<String> {
+        self.0.lock().ok()?.get(experiment_id).cloned()
+    }
+}
+
 /// A platform's run ID, where `""` (ChaosCenter's "not assigned yet") and
 /// whitespace mean none.
 pub(crate) fn run_id(raw: Option<String>) -> Option<String> {
@@ -351,6 +372,11 @@ pub trait Platform: Sync {
 
     /// A link to the run in the platform's UI, where there is one.
     fn run_link(&self, run: &RunRef) -> Option<String>;
+
+    /// The experiment's name as the platform gave it with a finished run's
+    /// execution data (reports name test cases by it, with the ID beside
+    /// it); `None` before that or where the platform gave none.
+    fn experiment_name(&self, experiment_id: &str) -> Option<String>;
 
     /// The last request's error while the platform is failing (nothing has
     /// succeeded since): at the deadline it makes the gate's end a platform

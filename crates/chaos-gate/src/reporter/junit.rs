@@ -91,6 +91,15 @@ fn name(text: &str) -> String {
     crate::secret::redact(&crate::text::cut(text, crate::text::SHOWN_MAX)).into_owned()
 }
 
+/// An experiment's test case: its name where the platform gave one, with
+/// its ID beside it (`Checkout pod delete (a1b2...)`); its ID otherwise.
+fn case_name(e: &ExperimentReport) -> String {
+    match e.name.as_deref() {
+        Some(n) if n != e.experiment_id => format!("{} ({})", name(n), name(&e.experiment_id)),
+        _ => name(&e.experiment_id),
+    }
+}
+
 fn score(s: Option<f64>) -> String {
     s.map(fmt_score).unwrap_or_else(|| "none".to_string())
 }
@@ -219,7 +228,7 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
         RunVerdict::Cancelled => (problem("error", "chaos-gate.cancelled"), None),
     };
     Case {
-        name: name(&e.experiment_id),
+        name: case_name(e),
         // The same classname as its faults and probes, so that Jenkins puts
         // an experiment and its faults in one package and class.
         classname: format!("chaos-gate.{}", name(&e.experiment_id)),

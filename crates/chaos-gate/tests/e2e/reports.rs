@@ -475,3 +475,57 @@ async fn junit_details_for_real_consumers() {
         "{xml}"
     );
 }
+
+/// Two experiments, one with a name on the platform and one without.
+const NAMED: &str = r#"
+[[experiments]]
+id = "UUID1"
+name = "Checkout pod delete"
+phases = ["Running", "Completed"]
+resiliency_score = 100.0
+
+[[experiments.faults]]
+name = "pod-delete"
+
+[[experiments]]
+id = "UUID2"
+phases = ["Running", "Completed"]
+resiliency_score = 100.0
+"#;
+
+/// Spec §6 (v2): a test case is named by the experiment's name where the
+/// platform gives one, with its ID beside it; by its ID otherwise. Its
+/// faults keep the experiment's ID as their classname. On both platforms,
+/// for one run (read on its own) and for runs that finish together (read in
+/// one request).
+#[tokio::test]
+async fn junit_names_test_cases_by_experiment_name_with_the_id_beside_it() {
+    let (one, two) = (uuid(1), uuid(2));
+    let body = NAMED.replace("UUID1", &one).replace("UUID2", &two);
+    for litmus in [false, true] {
+        for ids in [one.clone(), format!("{one},{two}")] {
+            let run = if litmus {
+                Gate::litmus(&litmus_sim(&body).await, &ids).run().await
+            } else {
+                Gate::new(&sim(&body).await, &ids).run().await
+            };
+            run.assert_code(0);
+            let xml = run.junit().expect("JUnit written");
+            assert_valid_junit(&xml);
+            let named = format!(
+                "<testcase name=\"Checkout pod delete ({one})\" classname=\"chaos-gate.{one}\""
+            );
+            assert!(xml.contains(&named), "litmus={litmus} {ids}: {xml}");
+            assert!(
+                xml.contains(&format!(
+                    "<testcase name=\"pod-delete\" classname=\"chaos-gate.{one}\""
+                )),
+                "{xml}"
+            );
+            if ids.contains(',') {
+                let plain = format!("<testcase name=\"{two}\" classname=\"chaos-gate.{two}\"");
+                assert!(xml.contains(&plain), "litmus={litmus}: {xml}");
+            }
+        }
+    }
+}
