@@ -60,17 +60,14 @@ pub async fn run(
     .and_then(|http| crate::platform::connect(settings, http));
     let report = match http {
         Ok(platform) => {
-            gate::run_all(
-                &platform,
-                &plan,
-                file(settings),
-                settings.dry_run,
-                &mut reporters,
-                abort,
-            )
-            .await
+            gate::run_all(&platform, &settings.mode, &plan, &mut reporters, abort).await
         }
-        Err(message) => gate::failed_to_start(settings.platform.name(), &plan, &message),
+        Err(message) => gate::failed_to_start(
+            settings.platform.name(),
+            &plan,
+            settings.mode.notify_id(),
+            &message,
+        ),
     };
     let policy = settings.exit_policy();
     let code = report.outcome.exit_code(policy);
@@ -93,7 +90,6 @@ pub async fn run(
 fn plan(settings: &Settings) -> Plan {
     Plan {
         experiments: settings.experiments.clone(),
-        attach: settings.notify_id.clone(),
         rules: Rules {
             threshold: settings.expected_resilience_score,
             warning_score: settings.warning_score,
@@ -107,14 +103,6 @@ fn plan(settings: &Settings) -> Plan {
         stop_on_abort: settings.stop_on_abort,
         endpoint: settings.endpoint.as_str().trim_end_matches('/').to_string(),
     }
-}
-
-/// The experiment file to create or update first (spec §9), if any.
-fn file(settings: &Settings) -> Option<gate::ExperimentFile<'_>> {
-    Some(gate::ExperimentFile {
-        manifest: settings.manifest.as_ref()?,
-        infra_id: settings.infra_id.as_deref()?,
-    })
 }
 
 /// The warnings an outcome owes when the exit policy softens it: a

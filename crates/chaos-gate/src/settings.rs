@@ -452,8 +452,10 @@ pub struct Settings {
     pub account_id: String,
     pub org_id: String,
     pub project_id: String,
+    /// `experiment_id`, split; empty with `experiment_file`.
     pub experiments: Vec<String>,
-    pub notify_id: Option<String>,
+    /// What the gate does: trigger, attach, dry run, or experiment as code.
+    pub mode: Mode,
     pub expected_resilience_score: f64,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -464,7 +466,6 @@ pub struct Settings {
     /// PEM bytes of `ca_cert`, already checked to contain certificates.
     pub ca_cert: Option<Vec<u8>>,
     pub log_format: LogFormat,
-    pub dry_run: bool,
     pub warning_score: Option<f64>,
     pub baseline_runs: u32,
     pub max_score_drop: f64,
@@ -476,10 +477,44 @@ pub struct Settings {
     pub runtime_inputs: Option<crate::platform::inputs::RuntimeInputs>,
     /// `input_set` (Harness only).
     pub input_set: Option<String>,
-    /// The checked manifest of `experiment_file` (spec §9).
-    pub manifest: Option<crate::manifest::Manifest>,
-    /// The infrastructure the manifest's experiment runs on.
-    pub infra_id: Option<String>,
+}
+
+/// What the gate does, chosen once when the settings are validated from
+/// `notify_id`, `dry_run`, `experiment_file` and `infra_id`; the gate
+/// matches it in one place ([`crate::gate::run_all`]).
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Trigger every experiment of `experiment_id` and gate on the runs.
+    Trigger,
+    /// Watch the run already triggered with `notify_id` instead of
+    /// triggering (`experiment_id` names its experiment, if given).
+    Attach { notify_id: String },
+    /// `dry_run`: check the settings, the credentials and that each
+    /// experiment exists; trigger nothing. A `notify_id` given with it is
+    /// not watched: it only names the run in the report of a gate whose
+    /// client could not be set up.
+    DryRun { notify_id: Option<String> },
+    /// Experiment as code (spec §9): create or update the stored
+    /// experiment from `experiment_file`, then gate on it, or with
+    /// `dry_run` say what would be done and check it.
+    Sync {
+        /// The checked manifest of `experiment_file`.
+        manifest: crate::manifest::Manifest,
+        /// The infrastructure the manifest's experiment runs on.
+        infra_id: String,
+        dry_run: bool,
+    },
+}
+
+impl Mode {
+    /// The notify ID of a run the gate was given rather than started.
+    pub fn notify_id(&self) -> Option<&str> {
+        match self {
+            Mode::Attach { notify_id } => Some(notify_id),
+            Mode::DryRun { notify_id } => notify_id.as_deref(),
+            Mode::Trigger | Mode::Sync { .. } => None,
+        }
+    }
 }
 
 /// One bad setting: the variable it was read from (or the names it could
@@ -1046,6 +1081,20 @@ impl Settings {
                 message: "a setting could not be read".to_string(),
             }]));
         };
+        // Every setting is valid: `experiment_file` came with `infra_id`
+        // and without `notify_id`.
+        let mode = match (manifest, infra_id) {
+            (Some(manifest), Some(infra_id)) => Mode::Sync {
+                manifest,
+                infra_id,
+                dry_run,
+            },
+            _ if dry_run => Mode::DryRun { notify_id },
+            _ => match notify_id {
+                Some(notify_id) => Mode::Attach { notify_id },
+                None => Mode::Trigger,
+            },
+        };
         Ok(Settings {
             platform,
             endpoint,
@@ -1054,7 +1103,7 @@ impl Settings {
             org_id,
             project_id,
             experiments,
-            notify_id,
+            mode,
             expected_resilience_score,
             timeout,
             poll_interval,
@@ -1064,7 +1113,6 @@ impl Settings {
             litmus_auth,
             ca_cert,
             log_format,
-            dry_run,
             warning_score,
             baseline_runs,
             max_score_drop,
@@ -1074,8 +1122,6 @@ impl Settings {
             warn_exit_code,
             runtime_inputs,
             input_set,
-            manifest,
-            infra_id,
         })
     }
 }
@@ -1302,7 +1348,7 @@ mod tests {
         assert_eq!(s.endpoint.as_str(), "https://app.harness.io/");
         assert_eq!(s.org_id, "default");
         assert!(s.stop_on_abort);
-        assert!(!s.dry_run);
+        assert!(matches!(s.mode, Mode::Trigger));
     }
 
     #[test]
@@ -1379,6 +1425,28 @@ mod tests {
         }
         let s = with(&[("CHAOS_GATE_EXPERIMENT_ID", " a , b/c ,..d")]).expect("valid");
         assert_eq!(s.experiments, ["a", "b/c", "..d"]);
+    }
+
+    #[test]
+    fn the_mode_is_chosen_once() {
+        let mode = |extra: &[(&str, &str)]| with(extra).expect("valid").mode;
+        assert!(matches!(mode(&[]), Mode::Trigger));
+        assert!(matches!(
+            mode(&[("CHAOS_GATE_NOTIFY_ID", "n-1")]),
+            Mode::Attach { notify_id } if notify_id == "n-1"
+        ));
+        assert!(matches!(
+            mode(&[("CHAOS_GATE_DRY_RUN", "true")]),
+            Mode::DryRun { notify_id: None }
+        ));
+        // dry_run wins over notify_id: the run is not watched.
+        let m = mode(&[
+            ("CHAOS_GATE_DRY_RUN", "yes"),
+            ("CHAOS_GATE_NOTIFY_ID", "n-1"),
+        ]);
+        assert!(matches!(&m, Mode::DryRun { notify_id: Some(n) } if n == "n-1"));
+        assert_eq!(m.notify_id(), Some("n-1"));
+        assert_eq!(Mode::Trigger.notify_id(), None);
     }
 
     #[test]
