@@ -51,22 +51,21 @@ pub async fn run(
         }
     };
     let plan = plan(settings);
-    let http = Http::for_endpoint(
+    let platform = Http::for_endpoint(
         Some(&settings.endpoint),
         settings.ca_cert.as_deref(),
         deadline,
     )
-    .map_err(|e| e.message)
-    .and_then(|http| crate::platform::connect(settings, http));
-    let report = match http {
+    .map(|http| crate::platform::connect(settings, http));
+    let report = match platform {
         Ok(platform) => {
             gate::run_all(&platform, &settings.mode, &plan, &mut reporters, abort).await
         }
-        Err(message) => gate::failed_to_start(
+        Err(e) => gate::failed_to_start(
             settings.platform.name(),
             &plan,
             settings.mode.notify_id(),
-            &message,
+            &e.message,
         ),
     };
     let policy = settings.exit_policy();

@@ -11,7 +11,7 @@ use super::{
     Probe, RunRef, RunStatus, SaveRequest, StoredExperiment,
 };
 use crate::http::Http;
-use crate::settings::{PlatformKind, Settings};
+use crate::settings::{PlatformSettings, Settings};
 
 /// One of the platforms chaos-gate talks to.
 pub enum AnyPlatform {
@@ -19,36 +19,26 @@ pub enum AnyPlatform {
     Litmus(Litmus),
 }
 
-/// The platform client the settings ask for, over `http`. An error is a
-/// message for a gate that could not start.
-pub fn connect(settings: &Settings, http: Http) -> Result<AnyPlatform, String> {
-    match settings.platform {
-        PlatformKind::Harness => Ok(AnyPlatform::Harness(
+/// The platform client the settings ask for, over `http`.
+pub fn connect(settings: &Settings, http: Http) -> AnyPlatform {
+    match &settings.platform {
+        PlatformSettings::Harness(h) => AnyPlatform::Harness(
             Harness::new(
                 http,
                 settings.endpoint.clone(),
-                settings
-                    .api_key
-                    .clone()
-                    .unwrap_or_else(|| crate::secret::Secret::new("")),
-                settings.account_id.clone(),
-                settings.org_id.clone(),
+                h.api_key.clone(),
+                h.account_id.clone(),
+                h.org_id.clone(),
                 settings.project_id.clone(),
             )
-            .with_inputs(settings.runtime_inputs.clone(), settings.input_set.clone()),
+            .with_inputs(h.runtime_inputs.clone(), h.input_set.clone()),
+        ),
+        PlatformSettings::Litmus(l) => AnyPlatform::Litmus(Litmus::new(
+            http,
+            &settings.endpoint,
+            l.auth.clone(),
+            settings.project_id.clone(),
         )),
-        PlatformKind::Litmus => {
-            // Settings validation makes sure there is one.
-            let Some(auth) = settings.litmus_auth.clone() else {
-                return Err("platform litmus needs token, or username and password".to_string());
-            };
-            Ok(AnyPlatform::Litmus(Litmus::new(
-                http,
-                &settings.endpoint,
-                auth,
-                settings.project_id.clone(),
-            )))
-        }
     }
 }
 
