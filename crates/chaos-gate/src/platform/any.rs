@@ -125,3 +125,38 @@ impl Platform for AnyPlatform {
         each!(self, p => p.failing())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::RawSettings;
+
+    fn connected(vars: &[(&str, &str)]) -> AnyPlatform {
+        let raw = RawSettings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings = Settings::from_raw(&raw).expect("valid");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let http = Http::for_endpoint(Some(&settings.endpoint), None, deadline).expect("client");
+        connect(&settings, http)
+    }
+
+    #[test]
+    fn connect_builds_the_platform_the_settings_name() {
+        let harness = connected(&[
+            ("CHAOS_GATE_API_KEY", "k"),
+            ("CHAOS_GATE_ACCOUNT_ID", "a"),
+            ("CHAOS_GATE_PROJECT_ID", "p"),
+            ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+        ]);
+        assert!(matches!(harness, AnyPlatform::Harness(_)));
+        assert_eq!(harness.name(), "harness");
+        let litmus = connected(&[
+            ("CHAOS_GATE_PLATFORM", "litmus"),
+            ("CHAOS_GATE_ENDPOINT", "http://127.0.0.1:1"),
+            ("CHAOS_GATE_TOKEN", "t"),
+            ("CHAOS_GATE_PROJECT_ID", "p"),
+            ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+        ]);
+        assert!(matches!(litmus, AnyPlatform::Litmus(_)));
+        assert_eq!(litmus.name(), "litmus");
+    }
+}
