@@ -20,6 +20,7 @@ use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus, Sav
 use crate::report::{
     Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
 };
+use crate::settings::Mode;
 use crate::text::one_line;
 use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, classify, judge};
 
@@ -60,8 +61,6 @@ pub enum Abort {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub experiments: Vec<String>,
-    /// Watch this run instead of triggering.
-    pub attach: Option<String>,
     /// How finished runs are judged.
     pub rules: Rules,
     /// Read each experiment's last N finished runs for its baseline.
@@ -136,6 +135,8 @@ pub struct Gate<'a, P: Platform> {
     plan: &'a Plan,
     sink: &'a mut dyn EventSink,
     abort: AbortFuture<'a>,
+    /// Watch the run with this notify ID instead of triggering.
+    attach: Option<&'a str>,
     started_at: SystemTime,
     started: Instant,
     watched: Vec<Watched>,
@@ -163,6 +164,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             plan,
             sink,
             abort: Box::pin(abort),
+            attach: None,
             started_at: SystemTime::now(),
             started: Instant::now(),
             watched: Vec::new(),
@@ -174,13 +176,20 @@ impl<'a, P: Platform> Gate<'a, P> {
         }
     }
 
+    /// Watches the run already triggered with `notify_id` instead of
+    /// triggering.
+    pub fn attaching(mut self, notify_id: &'a str) -> Self {
+        self.attach = Some(notify_id);
+        self
+    }
+
     /// Runs the gate to its end and returns the report.
     pub async fn run(mut self) -> GateReport {
         self.sink.emit(&Event::Started {
             platform: self.platform.name(),
             endpoint: &self.plan.endpoint,
             experiments: &self.plan.experiments,
-            attach: self.plan.attach.as_deref(),
+            attach: self.attach,
             threshold: self.plan.rules.threshold,
             timeout: self.plan.timeout,
             poll_interval: self.plan.poll_interval,
@@ -251,14 +260,14 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     /// Triggers every experiment at once, or attaches to the given run.
     async fn start_runs(&mut self) -> Result<(), End> {
-        if let Some(notify_id) = &self.plan.attach {
+        if let Some(notify_id) = self.attach {
             let experiment_id = self.plan.experiments.first().cloned().unwrap_or_default();
             self.sink.emit(&Event::Attached {
                 experiment_id: &experiment_id,
                 notify_id,
             });
             self.watched
-                .push(Watched::new(&experiment_id, notify_id.clone(), None));
+                .push(Watched::new(&experiment_id, notify_id.to_string(), None));
             return Ok(());
         }
         let platform = self.platform;
@@ -1420,8 +1429,14 @@ pub async fn dry_run<P: Platform>(
 
 /// The report of a gate that could not start at all (the HTTP client could
 /// not be set up): every experiment is a platform error, so that the JUnit
-/// file and outputs still say what happened.
-pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> GateReport {
+/// file and outputs still say what happened. `notify_id`: the run the gate
+/// was given ([`Mode::notify_id`]).
+pub fn failed_to_start(
+    platform: &'static str,
+    plan: &Plan,
+    notify_id: Option<&str>,
+    message: &str,
+) -> GateReport {
     GateReport {
         platform,
         threshold: plan.rules.threshold,
@@ -1436,7 +1451,7 @@ pub fn failed_to_start(platform: &'static str, plan: &Plan, message: &str) -> Ga
             .map(|id| {
                 ExperimentReport::without_run(
                     id,
-                    plan.attach.clone(),
+                    notify_id.map(str::to_string),
                     RunVerdict::Error,
                     message.to_string(),
                 )
@@ -1740,25 +1755,46 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     Ok(())
 }
 
-/// The whole gate for one platform: with an experiment file, first the
-/// create/update step (spec §9), then the gate (or the dry run) on the
-/// experiment it names; without one, the gate on `plan` as it is.
+/// The whole gate for one platform, as the mode says: the one place the
+/// [`Mode`] is matched.
 pub async fn run_all<P: Platform>(
     platform: &P,
+    mode: &Mode,
     plan: &Plan,
-    file: Option<ExperimentFile<'_>>,
+    sink: &mut dyn EventSink,
+    abort: impl Future<Output = Abort> + Send,
+) -> GateReport {
+    match mode {
+        Mode::Trigger => Gate::new(platform, plan, sink, abort).run().await,
+        Mode::Attach { notify_id } => {
+            Gate::new(platform, plan, sink, abort)
+                .attaching(notify_id)
+                .run()
+                .await
+        }
+        Mode::DryRun { .. } => dry_run(platform, plan, sink, abort).await,
+        Mode::Sync {
+            manifest,
+            infra_id,
+            dry_run,
+        } => {
+            let file = ExperimentFile { manifest, infra_id };
+            sync_then_run(platform, file, *dry_run, plan, sink, abort).await
+        }
+    }
+}
+
+/// Experiment as code: first the create/update step (spec §9), then the
+/// gate (or the dry run) on the experiment it names.
+async fn sync_then_run<P: Platform>(
+    platform: &P,
+    file: ExperimentFile<'_>,
     dry: bool,
+    plan: &Plan,
     sink: &mut dyn EventSink,
     abort: impl Future<Output = Abort> + Send,
 ) -> GateReport {
     let mut abort = Box::pin(abort);
-    let Some(file) = file else {
-        return if dry {
-            dry_run(platform, plan, sink, abort).await
-        } else {
-            Gate::new(platform, plan, sink, abort).run().await
-        };
-    };
     let synced = sync_experiment(platform, file, plan, sink, &mut abort, dry).await;
     let sync = match synced {
         Synced::Ended(report) => return report,

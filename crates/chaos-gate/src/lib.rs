@@ -16,8 +16,10 @@
 //!   files through [`report_file`] (whole or appended, never destroying
 //!   what is there, never holding the exit).
 //!
-//! `main.rs` wires them together.
+//! [`app`] runs one gate from validated settings to its exit code; `main.rs`
+//! only reads the command line and the settings and hands them over.
 
+pub mod app;
 pub mod gate;
 pub mod graphql;
 pub mod http;

@@ -3,19 +3,31 @@
 //!
 //! The CI hosts hand a step its settings under different prefixes: Drone and
 //! Harness CI as `PLUGIN_<NAME>`, GitHub Actions as `INPUT_<NAME>` (keeping
-//! hyphens), and users directly as `CHAOS_GATE_<NAME>`. Reading happens in two
+//! hyphens), and users directly as `CHAOS_GATE_<NAME>`. Reading happens in
 //! steps so that every error can name the variable it came from:
 //!
 //! 1. [`RawSettings::from_vars`] merges the prefixes (highest precedence wins),
 //!    normalises names, drops empty values and collects warnings for unknown
 //!    names;
-//! 2. [`Settings::from_raw`] parses and checks every value and reports *all*
-//!    problems at once.
+//! 2. [`Settings::from_raw`] runs each setting's own parser (declared with
+//!    it in [`SETTINGS`]) on its value, or on its default when it was not
+//!    given, into [`LowSettings`];
+//! 3. a short validation step applies the rules between settings (what a
+//!    platform requires, `experiment_id` or `notify_id` or
+//!    `experiment_file`, the warning band below the threshold, a setting of
+//!    the other platform) and chooses the [`Mode`].
+//!
+//! Every problem found on the way is reported, all at once: per-setting
+//! problems in the order of the table, then those between settings.
+//!
+//! A setting is written once: its name, default, help and parser are one
+//! item of [`SETTINGS`] (the platforms' own settings are items of their
+//! modules, [`crate::platform::harness::settings`] and
+//! [`crate::platform::litmus::settings`]). `--help`, the docs test and the
+//! CI-host files (`cargo xtask settings`) are generated from the same table.
 //!
 //! `envy` was the first idea, but it stops at the first bad value and cannot
-//! tell which of the three prefixed variables supplied it, so the parsing is
-//! done here against the [`SETTINGS`] table, which is also what `--help`, the
-//! docs test and the CI-host files are checked against.
+//! tell which of the three prefixed variables supplied it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -26,16 +38,24 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::secret::Secret;
+use crate::platform::harness::settings::{self as harness, HarnessLow, HarnessSettings};
+use crate::platform::litmus::settings::{self as litmus, LitmusLow, LitmusSettings};
 
-/// One setting as users see it: the single source of truth for `--help`, the
-/// README, `action.yml`, `plugin.yaml`, the GitLab component and the Jenkins
-/// step (a test checks that they all agree with this table).
+/// Reads one setting's value (the one given, or its default) into
+/// [`LowSettings`]; a problem goes to the errors through [`Value`]. It may
+/// read what settings earlier in [`SETTINGS`] left there (the platform
+/// comes first).
+pub type Parse = fn(&mut Value<'_>, &mut LowSettings);
+
+/// One setting: the single source of truth for its parsing, `--help`, the
+/// README, `action.yml`, `plugin.yaml`, the GitLab component and the
+/// Jenkins step (a test checks that they all agree with this table).
 #[derive(Debug, Clone, Copy)]
 pub struct SettingSpec {
     /// Canonical snake_case name.
     pub name: &'static str,
-    /// Default shown to users; empty when there is none.
+    /// Default shown to users, and parsed when the setting is not given;
+    /// empty when there is none (the parser then does not run).
     pub default: &'static str,
     /// One line of meaning.
     pub help: &'static str,
@@ -49,6 +69,8 @@ pub struct SettingSpec {
     /// The one platform it applies to (`harness`, `litmus`), if only one:
     /// given for the other platform it is bad input (spec §2 v2).
     pub platform: Option<&'static str>,
+    /// Its parser.
+    pub parse: Parse,
 }
 
 /// The kind of value a setting takes.
@@ -59,7 +81,13 @@ pub enum Kind {
     Bool,
 }
 
-const fn s(name: &'static str, default: &'static str, help: &'static str) -> SettingSpec {
+/// A setting: name, default (`""`: none), help, parser.
+pub(crate) const fn s(
+    name: &'static str,
+    default: &'static str,
+    help: &'static str,
+    parse: Parse,
+) -> SettingSpec {
     SettingSpec {
         name,
         default,
@@ -68,43 +96,45 @@ const fn s(name: &'static str, default: &'static str, help: &'static str) -> Set
         kind: Kind::Text,
         choices: &[],
         platform: None,
+        parse,
     }
 }
 
-const fn secret(name: &'static str, help: &'static str) -> SettingSpec {
+/// A secret setting (no default).
+pub(crate) const fn secret(name: &'static str, help: &'static str, parse: Parse) -> SettingSpec {
     SettingSpec {
         secret: true,
-        ..s(name, "", help)
+        ..s(name, "", help, parse)
     }
 }
 
 impl SettingSpec {
-    const fn number(self) -> SettingSpec {
+    pub(crate) const fn number(self) -> SettingSpec {
         SettingSpec {
             kind: Kind::Number,
             ..self
         }
     }
 
-    const fn boolean(self) -> SettingSpec {
+    pub(crate) const fn boolean(self) -> SettingSpec {
         SettingSpec {
             kind: Kind::Bool,
             ..self
         }
     }
 
-    const fn choices(self, choices: &'static [&'static str]) -> SettingSpec {
+    pub(crate) const fn choices(self, choices: &'static [&'static str]) -> SettingSpec {
         SettingSpec { choices, ..self }
     }
 
-    const fn harness(self) -> SettingSpec {
+    pub(crate) const fn harness(self) -> SettingSpec {
         SettingSpec {
             platform: Some("harness"),
             ..self
         }
     }
 
-    const fn litmus(self) -> SettingSpec {
+    pub(crate) const fn litmus(self) -> SettingSpec {
         SettingSpec {
             platform: Some("litmus"),
             ..self
@@ -112,136 +142,298 @@ impl SettingSpec {
     }
 }
 
-/// Every setting chaos-gate reads, in the order of spec §2.
+/// Every setting chaos-gate reads, in the order of spec §2, each with its
+/// parser.
 pub const SETTINGS: &[SettingSpec] = &[
-    s("platform", "harness", "`harness` or `litmus`").choices(&["harness", "litmus"]),
+    s("platform", "harness", "`harness` or `litmus`", |v, low| {
+        low.platform = v.parse(|t| match t.to_ascii_lowercase().as_str() {
+            "harness" => Ok(PlatformKind::Harness),
+            "litmus" => Ok(PlatformKind::Litmus),
+            _ => Err("unknown platform; use harness or litmus".to_string()),
+        });
+    })
+    .choices(&["harness", "litmus"]),
     s(
         "endpoint",
         "https://app.harness.io",
         "base URL of the platform; plain http:// only on loopback (the default is for harness; required for litmus)",
+        |v, low| low.endpoint = v.parse(parse_endpoint),
     ),
-    secret("api_key", "Harness API key (required for harness)").harness(),
-    s(
-        "account_id",
-        "",
-        "Harness account identifier (required for harness)",
-    ).harness(),
-    s("org_id", "default", "Harness organization identifier").harness(),
+    harness::API_KEY,
+    harness::ACCOUNT_ID,
+    harness::ORG_ID,
     s(
         "project_id",
         "",
         "Harness project identifier / Litmus project ID (required)",
+        |v, low| low.project_id = Some(v.text().to_string()),
     ),
     s(
         "experiment_id",
         "",
         "one or more stored experiment IDs, comma-separated (required unless `notify_id` or `experiment_file`)",
+        parse_experiment_ids,
     ),
     s(
         "notify_id",
         "",
         "watch a run that was already triggered, with that notify ID, instead of triggering",
+        |v, low| low.notify_id = Some(v.text().to_string()),
     ),
     s(
         "expected_resilience_score",
         "100",
         "pass threshold, 0 to 100 inclusive, may be fractional",
-    ).number(),
+        |v, low| low.expected_resilience_score = v.parse(parse_score),
+    )
+    .number(),
     s(
         "timeout",
         "30m",
         "longest wait for all runs: plain seconds or units (90, 90s, 15m, 1h30m); at least 1s",
+        |v, low| low.timeout = v.parse(|t| duration_at_least(t, MIN_TIMEOUT)),
     ),
     s(
         "poll_interval",
         "5s",
         "time between status polls; at least 100ms",
+        |v, low| low.poll_interval = v.parse(|t| duration_at_least(t, MIN_POLL_INTERVAL)),
     ),
     s(
         "junit_path",
         "chaos-gate-junit.xml",
         "where the JUnit report goes (folders are created)",
+        |v, low| low.junit_path = Some(PathBuf::from(v.text())),
     ),
     s(
         "stop_on_abort",
         "true",
         "stop runs still going on timeout or cancellation",
-    ).boolean(),
+        |v, low| low.stop_on_abort = v.parse(parse_bool),
+    )
+    .boolean(),
     s(
         "on_platform_error",
         "fail",
         "`fail` or `warn`: whether a platform error (exit 3) fails the job",
-    ).choices(&["fail", "warn"]),
-    secret("token", "Litmus access token").litmus(),
-    s("username", "", "Litmus login, used when no token is given").litmus(),
-    secret("password", "Litmus password, used when no token is given").litmus(),
-    s("ca_cert", "", "path to extra PEM CA certificates to trust"),
+        |v, low| {
+            low.on_platform_error = v.parse(|t| match t.to_ascii_lowercase().as_str() {
+                "fail" => Ok(OnPlatformError::Fail),
+                "warn" => Ok(OnPlatformError::Warn),
+                _ => Err("use fail or warn".to_string()),
+            });
+        },
+    )
+    .choices(&["fail", "warn"]),
+    litmus::TOKEN,
+    litmus::USERNAME,
+    litmus::PASSWORD,
+    s(
+        "ca_cert",
+        "",
+        "path to extra PEM CA certificates to trust",
+        parse_ca_cert,
+    ),
     s(
         "log_format",
         "text",
         "`text` or `json` (one JSON object per line on stdout)",
-    ).choices(&["text", "json"]),
+        |v, low| {
+            low.log_format = v.parse(|t| match t.to_ascii_lowercase().as_str() {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("use text or json".to_string()),
+            });
+        },
+    )
+    .choices(&["text", "json"]),
     s(
         "dry_run",
         "false",
         "check settings, credentials and that each experiment exists; trigger nothing",
-    ).boolean(),
-    s(
-        "runtime_inputs",
-        "",
-        "Harness only: runtime input values as YAML or JSON (names to values, plus tasks: task names to names to values), or @path to a file",
-    ).harness(),
-    s(
-        "input_set",
-        "",
-        "Harness only: identity of a stored input set to run with; runtime_inputs override its values",
-    ).harness(),
+        |v, low| low.dry_run = v.parse(parse_bool),
+    )
+    .boolean(),
+    harness::RUNTIME_INPUTS,
+    harness::INPUT_SET,
     s(
         "warning_score",
         "",
         "a score at least this but below `expected_resilience_score` is `warn`, not `fail`; at most the threshold",
+        |v, low| low.warning_score = v.parse(parse_score),
     ),
     s(
         "baseline_runs",
         "0",
         "compare each run with the median score of its experiment's last N (at most 50) finished runs; `0` turns it off",
-    ).number(),
+        |v, low| {
+            low.baseline_runs = v.parse(|t| match t.parse::<u32>() {
+                Ok(n) if n <= MAX_BASELINE_RUNS => Ok(n),
+                Ok(_) => Err(format!("at most {MAX_BASELINE_RUNS} runs")),
+                Err(_) => Err("not a whole number; use 0 to turn baselines off".to_string()),
+            });
+        },
+    )
+    .number(),
     s(
         "max_score_drop",
         "10",
         "with `baseline_runs`: a score more than this many points below the baseline fails, even above the threshold",
-    ).number(),
+        |v, low| low.max_score_drop = v.parse(parse_score),
+    )
+    .number(),
     s(
         "critical_faults",
         "",
         "comma-separated fault names, or `*` for all: a run in which one did not pass fails whatever its score",
+        |v, low| {
+            let names: Vec<String> = v
+                .text()
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
+            low.critical_faults = if names.iter().any(|n| n == "*") {
+                CriticalFaults::All
+            } else if names.is_empty() {
+                CriticalFaults::None
+            } else {
+                CriticalFaults::Named(names)
+            };
+        },
     ),
     s(
         "require_probes",
         "false",
         "a run in which no probe was evaluated is `inconclusive`, which fails",
-    ).boolean(),
+        |v, low| low.require_probes = v.parse(parse_bool),
+    )
+    .boolean(),
     s(
         "on_fail",
         "fail",
         "`fail` or `warn`: whether a failing or inconclusive gate fails the job (`warn`: report only)",
-    ).choices(&["fail", "warn"]),
+        |v, low| {
+            low.on_fail = v.parse(|t| match t.to_ascii_lowercase().as_str() {
+                "fail" => Ok(OnFail::Fail),
+                "warn" => Ok(OnFail::Warn),
+                _ => Err("use fail or warn".to_string()),
+            });
+        },
+    )
+    .choices(&["fail", "warn"]),
     s(
         "warn_exit_code",
         "0",
         "the exit code of a gate that ends in a warning: `0`, or 5 to 125",
-    ).number(),
+        |v, low| {
+            low.warn_exit_code = v.parse(|t| match t.parse::<u8>() {
+                Ok(n) if n == 0 || (5..=125).contains(&n) => Ok(n),
+                _ => Err(
+                    "use 0, or a code from 5 to 125 (1 to 4 and 126 up mean other things)"
+                        .to_string(),
+                ),
+            });
+        },
+    )
+    .number(),
     s(
         "experiment_file",
         "",
         "path to an experiment manifest (JSON or YAML): create or update the stored experiment from it, then run it; instead of `experiment_id`",
+        |v, low| {
+            // The manifest's schema is the platform's.
+            let Some(platform) = low.platform else {
+                return;
+            };
+            let path = v.text().to_string();
+            match crate::manifest::load(std::path::Path::new(&path), platform) {
+                Ok(m) => low.manifest = Some(m),
+                Err(problems) => {
+                    let variable = format!("{}={path:?}", v.variable());
+                    for p in problems {
+                        v.fail(variable.clone(), p.to_string());
+                    }
+                }
+            }
+        },
     ),
     s(
         "infra_id",
         "",
         "the chaos infrastructure the experiment from `experiment_file` runs on (required with `experiment_file`)",
+        |v, low| low.infra_id = Some(v.text().to_string()),
     ),
 ];
+
+/// `experiment_id`: a comma-separated list. Each ID goes into request URLs
+/// (the stop): an empty entry (`a,,b`, a trailing comma) or `.`/`..` would
+/// change the endpoint (§7 v2); each experiment runs once.
+fn parse_experiment_ids(v: &mut Value<'_>, low: &mut LowSettings) {
+    let ids: Vec<String> = v
+        .text()
+        .split(',')
+        .map(str::trim)
+        .map(String::from)
+        .collect();
+    let named = format!("{}={:?}", v.variable(), v.as_given());
+    for (i, e) in ids.iter().enumerate() {
+        if let Err(bad) = crate::urls::check_identifier("experiment ID", e) {
+            v.fail(
+                named.clone(),
+                format!(
+                    "entry {} of the comma-separated list: {bad}; list experiment IDs \
+                     separated by single commas",
+                    i + 1
+                ),
+            );
+        }
+    }
+    let ids: Vec<String> = ids.into_iter().filter(|e| !e.is_empty()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &ids {
+        if !seen.insert(e) {
+            let variable = v.variable();
+            v.fail(
+                variable,
+                format!("lists {e} twice; each experiment runs once per gate"),
+            );
+        }
+    }
+    low.experiments = ids;
+}
+
+/// `ca_cert`: a file of PEM certificates, read and checked now.
+fn parse_ca_cert(v: &mut Value<'_>, low: &mut LowSettings) {
+    let path = v.text().to_string();
+    let variable = format!("{}={path:?}", v.variable());
+    match std::fs::read(&path) {
+        Ok(pem) => match reqwest::Certificate::from_pem_bundle(&pem) {
+            Ok(certs) if !certs.is_empty() => low.ca_cert = Some(pem),
+            _ => v.fail(variable, "holds no PEM certificate"),
+        },
+        Err(e) => v.fail(variable, format!("cannot read the file ({e})")),
+    }
+}
+
+/// A `timeout` or `poll_interval`: longer than zero, at least `min`, at
+/// most [`MAX_DURATION`].
+fn duration_at_least(text: &str, min: Duration) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        Err("must be longer than zero".to_string())
+    } else if d > MAX_DURATION {
+        Err("is longer than the 7 days chaos-gate allows".to_string())
+    } else if d < min {
+        Err(format!(
+            "is shorter than the {} chaos-gate allows",
+            humantime::format_duration(min)
+        ))
+    } else {
+        Ok(d)
+    }
+}
 
 /// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns
 /// them into `CHAOS_GATE_*` variables of later jobs). Seeing them is normal,
@@ -435,36 +627,48 @@ pub enum LogFormat {
     Json,
 }
 
-/// Litmus credentials: a token, or a login that yields one.
+/// The platform the settings name, with its own settings.
 #[derive(Debug, Clone)]
-pub enum LitmusAuth {
-    Token(Secret),
-    Login { username: String, password: Secret },
+pub enum PlatformSettings {
+    Harness(HarnessSettings),
+    Litmus(LitmusSettings),
 }
 
-/// Validated settings. Secrets are wrapped in [`Secret`], whose `Debug`
-/// prints a placeholder.
+impl PlatformSettings {
+    pub fn kind(&self) -> PlatformKind {
+        match self {
+            PlatformSettings::Harness(_) => PlatformKind::Harness,
+            PlatformSettings::Litmus(_) => PlatformKind::Litmus,
+        }
+    }
+
+    /// The name as the `platform` setting spells it.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+}
+
+/// Validated settings. Secrets are wrapped in [`crate::secret::Secret`],
+/// whose `Debug` prints a placeholder.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub platform: PlatformKind,
+    /// The platform, with the settings only it has.
+    pub platform: PlatformSettings,
     pub endpoint: Url,
-    pub api_key: Option<Secret>,
-    pub account_id: String,
-    pub org_id: String,
     pub project_id: String,
+    /// `experiment_id`, split; empty with `experiment_file`.
     pub experiments: Vec<String>,
-    pub notify_id: Option<String>,
+    /// What the gate does: trigger, attach, dry run, or experiment as code.
+    pub mode: Mode,
     pub expected_resilience_score: f64,
     pub timeout: Duration,
     pub poll_interval: Duration,
     pub junit_path: PathBuf,
     pub stop_on_abort: bool,
     pub on_platform_error: OnPlatformError,
-    pub litmus_auth: Option<LitmusAuth>,
     /// PEM bytes of `ca_cert`, already checked to contain certificates.
     pub ca_cert: Option<Vec<u8>>,
     pub log_format: LogFormat,
-    pub dry_run: bool,
     pub warning_score: Option<f64>,
     pub baseline_runs: u32,
     pub max_score_drop: f64,
@@ -472,14 +676,44 @@ pub struct Settings {
     pub require_probes: bool,
     pub on_fail: OnFail,
     pub warn_exit_code: u8,
-    /// `runtime_inputs`, parsed (Harness only).
-    pub runtime_inputs: Option<crate::platform::inputs::RuntimeInputs>,
-    /// `input_set` (Harness only).
-    pub input_set: Option<String>,
-    /// The checked manifest of `experiment_file` (spec §9).
-    pub manifest: Option<crate::manifest::Manifest>,
-    /// The infrastructure the manifest's experiment runs on.
-    pub infra_id: Option<String>,
+}
+
+/// What the gate does, chosen once when the settings are validated from
+/// `notify_id`, `dry_run`, `experiment_file` and `infra_id`; the gate
+/// matches it in one place ([`crate::gate::run_all`]).
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Trigger every experiment of `experiment_id` and gate on the runs.
+    Trigger,
+    /// Watch the run already triggered with `notify_id` instead of
+    /// triggering (`experiment_id` names its experiment, if given).
+    Attach { notify_id: String },
+    /// `dry_run`: check the settings, the credentials and that each
+    /// experiment exists; trigger nothing. A `notify_id` given with it is
+    /// not watched: it only names the run in the report of a gate whose
+    /// client could not be set up.
+    DryRun { notify_id: Option<String> },
+    /// Experiment as code (spec §9): create or update the stored
+    /// experiment from `experiment_file`, then gate on it, or with
+    /// `dry_run` say what would be done and check it.
+    Sync {
+        /// The checked manifest of `experiment_file`.
+        manifest: crate::manifest::Manifest,
+        /// The infrastructure the manifest's experiment runs on.
+        infra_id: String,
+        dry_run: bool,
+    },
+}
+
+impl Mode {
+    /// The notify ID of a run the gate was given rather than started.
+    pub fn notify_id(&self) -> Option<&str> {
+        match self {
+            Mode::Attach { notify_id } => Some(notify_id),
+            Mode::DryRun { notify_id } => notify_id.as_deref(),
+            Mode::Trigger | Mode::Sync { .. } => None,
+        }
+    }
 }
 
 /// One bad setting: the variable it was read from (or the names it could
@@ -607,45 +841,98 @@ fn without_credentials(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// Collects errors while parsing, so that all are reported together.
-struct Checker<'a> {
-    raw: &'a RawSettings,
-    errors: Vec<SettingError>,
+/// What each setting's parser read, before the rules between settings.
+/// A field stays empty for a setting that was not given and has no
+/// default, or whose value was refused (an error says why, and no
+/// [`Settings`] is built).
+#[derive(Debug, Default)]
+pub struct LowSettings {
+    pub(crate) platform: Option<PlatformKind>,
+    endpoint: Option<Url>,
+    project_id: Option<String>,
+    experiments: Vec<String>,
+    notify_id: Option<String>,
+    expected_resilience_score: Option<f64>,
+    timeout: Option<Duration>,
+    poll_interval: Option<Duration>,
+    junit_path: Option<PathBuf>,
+    stop_on_abort: Option<bool>,
+    on_platform_error: Option<OnPlatformError>,
+    ca_cert: Option<Vec<u8>>,
+    log_format: Option<LogFormat>,
+    dry_run: Option<bool>,
+    warning_score: Option<f64>,
+    baseline_runs: Option<u32>,
+    max_score_drop: Option<f64>,
+    critical_faults: CriticalFaults,
+    require_probes: Option<bool>,
+    on_fail: Option<OnFail>,
+    warn_exit_code: Option<u8>,
+    manifest: Option<crate::manifest::Manifest>,
+    infra_id: Option<String>,
+    /// The Harness settings ([`crate::platform::harness::settings`]).
+    pub(crate) harness: HarnessLow,
+    /// The Litmus settings ([`crate::platform::litmus::settings`]).
+    pub(crate) litmus: LitmusLow,
 }
 
-impl<'a> Checker<'a> {
-    fn value(&self, name: &str) -> Option<&'a RawValue> {
-        self.raw.get(name)
+/// One setting's value as its parser sees it: the one given, with the
+/// variable that supplied it, or the setting's default.
+pub struct Value<'a> {
+    spec: &'static SettingSpec,
+    given: Option<&'a RawValue>,
+    errors: &'a mut Vec<SettingError>,
+}
+
+impl Value<'_> {
+    /// The value, trimmed.
+    pub fn text(&self) -> &str {
+        self.as_given().trim()
     }
 
-    fn text(&self, name: &str) -> Option<String> {
-        self.value(name).map(|v| v.value.trim().to_string())
+    /// The value as it was given (the default when none was).
+    pub fn as_given(&self) -> &str {
+        self.given.map_or(self.spec.default, |v| v.value.as_str())
     }
 
-    /// Whether an error already names `variable` (it is reported once).
-    fn reported(&self, variable: &str) -> bool {
-        self.errors.iter().any(|e| e.variable.starts_with(variable))
+    /// The variable that supplied the value (for the default, the names
+    /// it could have been given under).
+    pub fn variable(&self) -> String {
+        self.given
+            .map_or_else(|| wanted(self.spec.name), |v| v.variable.clone())
     }
 
-    fn fail(&mut self, variable: String, message: impl Into<String>) {
+    /// Reports a problem with the value under `variable`.
+    pub fn fail(&mut self, variable: String, message: impl Into<String>) {
         self.errors.push(SettingError {
             variable,
             message: message.into(),
         });
     }
 
-    fn missing(&mut self, name: &str, why: &str) {
-        self.fail(wanted(name), format!("required {why}"));
+    /// Parses the value with `parse`. A problem names the variable and,
+    /// unless the setting is secret, the value read.
+    pub fn parse<T>(&mut self, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match parse(self.text()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let shown = if self.spec.secret {
+                    String::new()
+                } else {
+                    format!("={:?}", without_credentials(self.as_given()))
+                };
+                let variable = format!("{}{shown}", self.variable());
+                self.fail(variable, e);
+                None
+            }
+        }
     }
 
     /// Refuses a value that cannot be sent in an HTTP header, naming the
     /// variable and never showing the value (it may be a secret).
-    fn header_safe(&mut self, name: &str, what_to_do: &str) {
-        let Some(v) = self.value(name) else {
-            return;
-        };
-        if let Some(problem) = header_problem(v.value.trim()) {
-            let variable = v.variable.clone();
+    pub fn header_safe(&mut self, what_to_do: &str) {
+        if let Some(problem) = header_problem(self.text()) {
+            let variable = self.variable();
             self.fail(
                 variable,
                 format!(
@@ -655,26 +942,43 @@ impl<'a> Checker<'a> {
             );
         }
     }
+}
 
-    /// Parses a setting with `parse`, falling back to its default. The
-    /// message names the variable and, unless secret, the value read.
-    fn parse<T>(&mut self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
-        let spec = spec(name).expect("parse() is only called with names from SETTINGS");
-        match self.value(name) {
-            Some(v) => match parse(v.value.trim()) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    let shown = if spec.secret {
-                        String::new()
-                    } else {
-                        format!("={:?}", without_credentials(&v.value))
-                    };
-                    self.fail(format!("{}{shown}", v.variable), e);
-                    None
-                }
-            },
-            None => parse(spec.default).ok(),
-        }
+/// Collects the problems between settings, after the parsers' own, so
+/// that all are reported together.
+pub struct Checker<'a> {
+    raw: &'a RawSettings,
+    errors: Vec<SettingError>,
+}
+
+impl<'a> Checker<'a> {
+    /// The value given for a setting, if any.
+    pub fn value(&self, name: &str) -> Option<&'a RawValue> {
+        self.raw.get(name)
+    }
+
+    /// The variable a setting was given under (empty if it was not).
+    fn variable(&self, name: &str) -> String {
+        self.value(name)
+            .map(|v| v.variable.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether an error already names `variable` (it is reported once).
+    fn reported(&self, variable: &str) -> bool {
+        self.errors.iter().any(|e| e.variable.starts_with(variable))
+    }
+
+    pub fn fail(&mut self, variable: String, message: impl Into<String>) {
+        self.errors.push(SettingError {
+            variable,
+            message: message.into(),
+        });
+    }
+
+    /// A required setting that was not given.
+    pub fn missing(&mut self, name: &str, why: &str) {
+        self.fail(wanted(name), format!("required {why}"));
     }
 }
 
@@ -691,94 +995,88 @@ impl Settings {
         (raw, settings)
     }
 
-    /// Parses every setting; returns every problem found.
+    /// Parses every setting with its own parser, then applies the rules
+    /// between settings; returns every problem found.
     pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsErrors> {
-        let mut c = Checker {
-            raw,
-            errors: Vec::new(),
+        let mut low = LowSettings::default();
+        let mut errors = Vec::new();
+        for spec in SETTINGS {
+            let given = raw.get(spec.name);
+            if given.is_none() && spec.default.is_empty() {
+                continue;
+            }
+            let mut value = Value {
+                spec,
+                given,
+                errors: &mut errors,
+            };
+            (spec.parse)(&mut value, &mut low);
+        }
+        let mut c = Checker { raw, errors };
+        let settings = Settings::validate(low, &mut c);
+        match settings {
+            Some(settings) if c.errors.is_empty() => Ok(settings),
+            _ if !c.errors.is_empty() => Err(SettingsErrors(c.errors)),
+            // Every value left out above pushed an error.
+            _ => Err(SettingsErrors(vec![SettingError {
+                variable: "settings".to_string(),
+                message: "a setting could not be read".to_string(),
+            }])),
+        }
+    }
+
+    /// The rules between settings, and the [`Mode`]. `None` when a value
+    /// is missing (an error says why).
+    fn validate(low: LowSettings, c: &mut Checker<'_>) -> Option<Settings> {
+        let LowSettings {
+            platform,
+            endpoint,
+            project_id,
+            experiments,
+            notify_id,
+            expected_resilience_score,
+            timeout,
+            poll_interval,
+            junit_path,
+            stop_on_abort,
+            on_platform_error,
+            ca_cert,
+            log_format,
+            dry_run,
+            warning_score,
+            baseline_runs,
+            max_score_drop,
+            critical_faults,
+            require_probes,
+            on_fail,
+            warn_exit_code,
+            manifest,
+            infra_id,
+            harness,
+            litmus,
+        } = low;
+
+        // What the platform requires of its own settings.
+        let platform_settings = match platform {
+            Some(PlatformKind::Harness) => {
+                HarnessSettings::validate(harness, c).map(PlatformSettings::Harness)
+            }
+            Some(PlatformKind::Litmus) => {
+                LitmusSettings::validate(litmus, c).map(PlatformSettings::Litmus)
+            }
+            None => None,
         };
 
-        let platform = c.parse("platform", |t| match t.to_ascii_lowercase().as_str() {
-            "harness" => Ok(PlatformKind::Harness),
-            "litmus" => Ok(PlatformKind::Litmus),
-            _ => Err("unknown platform; use harness or litmus".to_string()),
-        });
-
-        let endpoint = match (c.value("endpoint"), platform) {
-            (None, Some(PlatformKind::Litmus)) => {
-                c.missing("endpoint", "for platform litmus (the ChaosCenter URL)");
-                None
-            }
-            _ => c.parse("endpoint", parse_endpoint),
-        };
-
-        for (name, what_to_do) in [
-            ("api_key", "copy the API key again, without line breaks"),
-            ("token", "copy the access token again, without line breaks"),
-            (
-                "password",
-                "set the password without line breaks or control characters",
-            ),
-            (
-                "account_id",
-                "use the account identifier as Harness shows it",
-            ),
-        ] {
-            c.header_safe(name, what_to_do);
-        }
-        let api_key = c.text("api_key").map(Secret::new);
-        let account_id = c.text("account_id").unwrap_or_default();
-        if platform == Some(PlatformKind::Harness) {
-            if api_key.is_none() {
-                c.missing("api_key", "for platform harness (a Harness API key)");
-            }
-            if account_id.is_empty() {
-                c.missing(
-                    "account_id",
-                    "for platform harness (the Harness account identifier)",
-                );
-            }
-        }
-        let org_id = c.text("org_id").unwrap_or_else(|| "default".to_string());
-        let project_id = c.text("project_id").unwrap_or_default();
-        if project_id.is_empty() {
+        if project_id.is_none() {
             c.missing("project_id", "(the project that holds the experiments)");
         }
-
-        let experiments: Vec<String> = c
-            .text("experiment_id")
-            .map(|t| t.split(',').map(str::trim).map(String::from).collect())
-            .unwrap_or_default();
-        // Each ID goes into request URLs (the stop): an empty entry (`a,,b`,
-        // a trailing comma) or `.`/`..` would change the endpoint (§7 v2).
-        if let Some(v) = c.value("experiment_id") {
-            let variable = format!("{}={:?}", v.variable, v.value);
-            for (i, e) in experiments.iter().enumerate() {
-                if let Err(bad) = crate::urls::check_identifier("experiment ID", e) {
-                    c.fail(
-                        variable.clone(),
-                        format!(
-                            "entry {} of the comma-separated list: {bad}; list experiment IDs \
-                             separated by single commas",
-                            i + 1
-                        ),
-                    );
-                }
-            }
-        }
-        let experiments: Vec<String> = experiments.into_iter().filter(|e| !e.is_empty()).collect();
-        let notify_id = c.text("notify_id");
-        let experiment_file = c.value("experiment_file").cloned();
         match (&notify_id, experiments.len()) {
-            (None, 0) if experiment_file.is_none() => c.missing(
+            (None, 0) if c.value("experiment_file").is_none() => c.missing(
                 "experiment_id",
                 "unless notify_id or experiment_file is given",
             ),
             (Some(_), n) if n > 1 => {
-                let var = c
-                    .value("notify_id")
-                    .map(|v| v.variable.clone())
-                    .unwrap_or_default();
+                let var = c.variable("notify_id");
                 c.fail(
                     var,
                     "watches one run, but experiment_id lists several experiments; give one experiment or none",
@@ -786,26 +1084,8 @@ impl Settings {
             }
             _ => {}
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for e in &experiments {
-            if !seen.insert(e) {
-                let var = c
-                    .value("experiment_id")
-                    .map(|v| v.variable.clone())
-                    .unwrap_or_default();
-                c.fail(
-                    var,
-                    format!("lists {e} twice; each experiment runs once per gate"),
-                );
-            }
-        }
 
-        let score = c.parse("expected_resilience_score", parse_score);
-        let warning_score = match c.value("warning_score") {
-            None => Some(None),
-            Some(_) => c.parse("warning_score", parse_score).map(Some),
-        };
-        if let (Some(Some(w)), Some(t)) = (warning_score, score)
+        if let (Some(w), Some(t)) = (warning_score, expected_resilience_score)
             && w > t
         {
             let var = c
@@ -813,166 +1093,30 @@ impl Settings {
                 .map(|v| format!("{}={:?}", v.variable, v.value))
                 .unwrap_or_default();
             c.fail(
-                    var,
-                    format!(
-                        "is above expected_resilience_score ({}); the warning band lies below the threshold",
-                        crate::verdict::fmt_score(t)
-                    ),
-                );
+                var,
+                format!(
+                    "is above expected_resilience_score ({}); the warning band lies below the threshold",
+                    crate::verdict::fmt_score(t)
+                ),
+            );
         }
-        let baseline_runs = c.parse("baseline_runs", |t| match t.parse::<u32>() {
-            Ok(n) if n <= MAX_BASELINE_RUNS => Ok(n),
-            Ok(_) => Err(format!("at most {MAX_BASELINE_RUNS} runs")),
-            Err(_) => Err("not a whole number; use 0 to turn baselines off".to_string()),
-        });
-        let max_score_drop = c.parse("max_score_drop", parse_score);
-        let critical_faults = c.text("critical_faults").map_or(CriticalFaults::None, |t| {
-            let names: Vec<String> = t
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(String::from)
-                .collect();
-            if names.iter().any(|n| n == "*") {
-                CriticalFaults::All
-            } else if names.is_empty() {
-                CriticalFaults::None
-            } else {
-                CriticalFaults::Named(names)
-            }
-        });
-        let require_probes = c.parse("require_probes", parse_bool);
-        let on_fail = c.parse("on_fail", |t| match t.to_ascii_lowercase().as_str() {
-            "fail" => Ok(OnFail::Fail),
-            "warn" => Ok(OnFail::Warn),
-            _ => Err("use fail or warn".to_string()),
-        });
-        let warn_exit_code = c.parse("warn_exit_code", |t| match t.parse::<u8>() {
-            Ok(n) if n == 0 || (5..=125).contains(&n) => Ok(n),
-            _ => Err(
-                "use 0, or a code from 5 to 125 (1 to 4 and 126 up mean other things)".to_string(),
-            ),
-        });
-        let positive = |t: &str| {
-            let d = parse_duration(t)?;
-            if d.is_zero() {
-                Err("must be longer than zero".to_string())
-            } else if d > MAX_DURATION {
-                Err("is longer than the 7 days chaos-gate allows".to_string())
-            } else {
-                Ok(d)
-            }
-        };
-        let at_least = |min: Duration| {
-            move |t: &str| {
-                let d = positive(t)?;
-                if d < min {
-                    Err(format!(
-                        "is shorter than the {} chaos-gate allows",
-                        humantime::format_duration(min)
-                    ))
-                } else {
-                    Ok(d)
-                }
-            }
-        };
-        let timeout = c.parse("timeout", at_least(MIN_TIMEOUT));
-        let poll_interval = c.parse("poll_interval", at_least(MIN_POLL_INTERVAL));
-        let junit_path = c
-            .text("junit_path")
-            .unwrap_or_else(|| "chaos-gate-junit.xml".to_string());
-        let stop_on_abort = c.parse("stop_on_abort", parse_bool);
-        let on_platform_error = c.parse("on_platform_error", |t| {
-            match t.to_ascii_lowercase().as_str() {
-                "fail" => Ok(OnPlatformError::Fail),
-                "warn" => Ok(OnPlatformError::Warn),
-                _ => Err("use fail or warn".to_string()),
-            }
-        });
-        let log_format = c.parse("log_format", |t| match t.to_ascii_lowercase().as_str() {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            _ => Err("use text or json".to_string()),
-        });
-        let dry_run = c.parse("dry_run", parse_bool);
 
-        let token = c.text("token").map(Secret::new);
-        let username = c.text("username");
-        let password = c.text("password").map(Secret::new);
-        let litmus_auth = match (token, username, password) {
-            (Some(t), _, _) => Some(LitmusAuth::Token(t)),
-            (None, Some(username), Some(password)) => {
-                Some(LitmusAuth::Login { username, password })
+        if let (Some(file), Some(_)) = (c.value("experiment_file"), platform) {
+            if !experiments.is_empty() || notify_id.is_some() {
+                c.fail(
+                    format!("{}={:?}", file.variable, file.value.trim()),
+                    "names the experiment to run; give experiment_file, or experiment_id/notify_id, not both",
+                );
             }
-            (None, u, p) => {
-                if platform == Some(PlatformKind::Litmus) {
-                    match (u, p) {
-                        (Some(_), None) => {
-                            c.missing("password", "with username for platform litmus")
-                        }
-                        (None, Some(_)) => {
-                            c.missing("username", "with password for platform litmus")
-                        }
-                        _ => c.missing("token", "for platform litmus (or username and password)"),
-                    }
-                }
-                None
+            if infra_id.is_none() {
+                c.missing(
+                    "infra_id",
+                    "with experiment_file (the chaos infrastructure the experiment runs on)",
+                );
             }
-        };
-
-        let ca_cert = c.value("ca_cert").and_then(|v| {
-            let path = v.value.trim();
-            match std::fs::read(path) {
-                Ok(pem) => match reqwest::Certificate::from_pem_bundle(&pem) {
-                    Ok(certs) if !certs.is_empty() => Some(pem),
-                    _ => {
-                        let var = format!("{}={path:?}", v.variable);
-                        c.fail(var, "holds no PEM certificate".to_string());
-                        None
-                    }
-                },
-                Err(e) => {
-                    let var = format!("{}={path:?}", v.variable);
-                    c.fail(var, format!("cannot read the file ({e})"));
-                    None
-                }
-            }
-        });
-
-        let (runtime_inputs, input_set) = harness_inputs(&mut c, platform);
-        let infra_id = c.text("infra_id");
-        let manifest = match (&experiment_file, platform) {
-            (Some(file), Some(platform)) => {
-                let var = format!("{}={:?}", file.variable, file.value.trim());
-                if !experiments.is_empty() || notify_id.is_some() {
-                    c.fail(
-                        var.clone(),
-                        "names the experiment to run; give experiment_file, or experiment_id/notify_id, not both",
-                    );
-                }
-                if infra_id.is_none() {
-                    c.missing(
-                        "infra_id",
-                        "with experiment_file (the chaos infrastructure the experiment runs on)",
-                    );
-                }
-                match crate::manifest::load(std::path::Path::new(file.value.trim()), platform) {
-                    Ok(m) => Some(m),
-                    Err(problems) => {
-                        for p in problems {
-                            c.fail(var.clone(), p.to_string());
-                        }
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        if let (Some(_), None) = (&infra_id, &experiment_file) {
-            let var = c
-                .value("infra_id")
-                .map(|v| v.variable.clone())
-                .unwrap_or_default();
+        }
+        if infra_id.is_some() && c.value("experiment_file").is_none() {
+            let var = c.variable("infra_id");
             c.fail(
                 var,
                 "is only used with experiment_file; stored experiments already name their infrastructure",
@@ -1003,129 +1147,44 @@ impl Settings {
             }
         }
 
-        if !c.errors.is_empty() {
-            return Err(SettingsErrors(c.errors));
-        }
-        // Every `None` above pushed an error, so these are all present.
-        let (
-            Some(platform),
-            Some(endpoint),
-            Some(expected_resilience_score),
-            Some(timeout),
-            Some(poll_interval),
-            Some(stop_on_abort),
-            Some(on_platform_error),
-            Some(log_format),
-            Some(dry_run),
-            Some(warning_score),
-            Some(baseline_runs),
-            Some(max_score_drop),
-            Some(require_probes),
-            Some(on_fail),
-            Some(warn_exit_code),
-        ) = (
-            platform,
-            endpoint,
-            score,
-            timeout,
-            poll_interval,
-            stop_on_abort,
-            on_platform_error,
-            log_format,
-            dry_run,
-            warning_score,
-            baseline_runs,
-            max_score_drop,
-            require_probes,
-            on_fail,
-            warn_exit_code,
-        )
-        else {
-            return Err(SettingsErrors(vec![SettingError {
-                variable: "settings".to_string(),
-                message: "a setting could not be read".to_string(),
-            }]));
+        // `experiment_file` came with `infra_id` and without `notify_id`
+        // (or an error above says otherwise).
+        let dry_run = dry_run?;
+        let mode = match (manifest, infra_id) {
+            (Some(manifest), Some(infra_id)) => Mode::Sync {
+                manifest,
+                infra_id,
+                dry_run,
+            },
+            _ if dry_run => Mode::DryRun { notify_id },
+            _ => match notify_id {
+                Some(notify_id) => Mode::Attach { notify_id },
+                None => Mode::Trigger,
+            },
         };
-        Ok(Settings {
-            platform,
-            endpoint,
-            api_key,
-            account_id,
-            org_id,
-            project_id,
+        Some(Settings {
+            platform: platform_settings?,
+            endpoint: endpoint?,
+            project_id: project_id?,
             experiments,
-            notify_id,
-            expected_resilience_score,
-            timeout,
-            poll_interval,
-            junit_path: PathBuf::from(junit_path),
-            stop_on_abort,
-            on_platform_error,
-            litmus_auth,
+            mode,
+            expected_resilience_score: expected_resilience_score?,
+            timeout: timeout?,
+            poll_interval: poll_interval?,
+            junit_path: junit_path?,
+            stop_on_abort: stop_on_abort?,
+            on_platform_error: on_platform_error?,
             ca_cert,
-            log_format,
-            dry_run,
+            log_format: log_format?,
             warning_score,
-            baseline_runs,
-            max_score_drop,
+            baseline_runs: baseline_runs?,
+            max_score_drop: max_score_drop?,
             critical_faults,
-            require_probes,
-            on_fail,
-            warn_exit_code,
-            runtime_inputs,
-            input_set,
-            manifest,
-            infra_id,
+            require_probes: require_probes?,
+            on_fail: on_fail?,
+            warn_exit_code: warn_exit_code?,
         })
     }
-}
-
-/// `runtime_inputs` (inline, or `@path`) and `input_set`: Harness only.
-fn harness_inputs(
-    c: &mut Checker<'_>,
-    platform: Option<PlatformKind>,
-) -> (
-    Option<crate::platform::inputs::RuntimeInputs>,
-    Option<String>,
-) {
-    if platform == Some(PlatformKind::Litmus) {
-        for name in ["runtime_inputs", "input_set"] {
-            if let Some(v) = c.value(name) {
-                let var = v.variable.clone();
-                c.fail(
-                    var,
-                    "is a Harness setting; LitmusChaos has no runtime inputs or input sets. \
-                     Remove it, or set platform=harness",
-                );
-            }
-        }
-        return (None, None);
-    }
-    let input_set = c.text("input_set");
-    let inputs = c.value("runtime_inputs").and_then(|v| {
-        let text = v.value.trim();
-        let (doc, source) = match text.strip_prefix('@') {
-            Some(path) => match std::fs::read_to_string(path.trim()) {
-                Ok(doc) => (doc, format!("{}=@{}", v.variable, path.trim())),
-                Err(e) => {
-                    c.fail(
-                        format!("{}={text:?}", v.variable),
-                        format!("cannot read the file ({e})"),
-                    );
-                    return None;
-                }
-            },
-            None => (v.value.clone(), v.variable.clone()),
-        };
-        match crate::platform::inputs::parse(&doc) {
-            Ok(inputs) => Some(inputs),
-            Err(e) => {
-                c.fail(source, e);
-                None
-            }
-        }
-    });
-    (inputs, input_set)
 }
 
 impl Settings {
@@ -1300,9 +1359,14 @@ mod tests {
         assert_eq!(s.poll_interval, Duration::from_secs(5));
         assert_eq!(s.expected_resilience_score, 100.0);
         assert_eq!(s.endpoint.as_str(), "https://app.harness.io/");
-        assert_eq!(s.org_id, "default");
+        let PlatformSettings::Harness(h) = &s.platform else {
+            panic!("harness is the default platform")
+        };
+        assert_eq!(h.org_id, "default");
+        assert_eq!(s.junit_path, PathBuf::from("chaos-gate-junit.xml"));
+        assert_eq!(s.log_format, LogFormat::Text);
         assert!(s.stop_on_abort);
-        assert!(!s.dry_run);
+        assert!(matches!(s.mode, Mode::Trigger));
     }
 
     #[test]
@@ -1379,6 +1443,84 @@ mod tests {
         }
         let s = with(&[("CHAOS_GATE_EXPERIMENT_ID", " a , b/c ,..d")]).expect("valid");
         assert_eq!(s.experiments, ["a", "b/c", "..d"]);
+    }
+
+    #[test]
+    fn the_mode_is_chosen_once() {
+        let mode = |extra: &[(&str, &str)]| with(extra).expect("valid").mode;
+        assert!(matches!(mode(&[]), Mode::Trigger));
+        assert!(matches!(
+            mode(&[("CHAOS_GATE_NOTIFY_ID", "n-1")]),
+            Mode::Attach { notify_id } if notify_id == "n-1"
+        ));
+        assert!(matches!(
+            mode(&[("CHAOS_GATE_DRY_RUN", "true")]),
+            Mode::DryRun { notify_id: None }
+        ));
+        // dry_run wins over notify_id: the run is not watched.
+        let m = mode(&[
+            ("CHAOS_GATE_DRY_RUN", "yes"),
+            ("CHAOS_GATE_NOTIFY_ID", "n-1"),
+        ]);
+        assert!(matches!(&m, Mode::DryRun { notify_id: Some(n) } if n == "n-1"));
+        assert_eq!(m.notify_id(), Some("n-1"));
+        assert_eq!(Mode::Trigger.notify_id(), None);
+    }
+
+    #[test]
+    fn every_default_parses_cleanly() {
+        for spec in SETTINGS.iter().filter(|s| !s.default.is_empty()) {
+            let mut low = LowSettings::default();
+            let mut errors = Vec::new();
+            let mut value = Value {
+                spec,
+                given: None,
+                errors: &mut errors,
+            };
+            (spec.parse)(&mut value, &mut low);
+            assert!(errors.is_empty(), "{}: {errors:?}", spec.name);
+        }
+    }
+
+    #[test]
+    fn platform_settings_are_parsed_by_their_platform() {
+        let litmus = Settings::from_raw(&raw(&[
+            ("CHAOS_GATE_PLATFORM", "litmus"),
+            ("CHAOS_GATE_ENDPOINT", "http://127.0.0.1:1"),
+            ("CHAOS_GATE_USERNAME", "admin"),
+            ("CHAOS_GATE_PASSWORD", "pw"),
+            ("CHAOS_GATE_PROJECT_ID", "p"),
+            ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+        ]))
+        .expect("valid");
+        assert!(matches!(
+            &litmus.platform,
+            PlatformSettings::Litmus(l)
+                if matches!(&l.auth, crate::platform::litmus::LitmusAuth::Login { username, .. } if username == "admin")
+        ));
+        let errs = with(&[
+            ("CHAOS_GATE_TOKEN", "t"),
+            ("CHAOS_GATE_RUNTIME_INPUTS", "a: 1"),
+        ])
+        .unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs}");
+        assert!(errs.0[0].message.contains("is a litmus setting"), "{errs}");
+        let errs = Settings::from_raw(&raw(&[
+            ("CHAOS_GATE_PLATFORM", "litmus"),
+            ("CHAOS_GATE_ENDPOINT", "http://127.0.0.1:1"),
+            ("CHAOS_GATE_TOKEN", "t"),
+            ("CHAOS_GATE_PROJECT_ID", "p"),
+            ("CHAOS_GATE_EXPERIMENT_ID", "e"),
+            ("CHAOS_GATE_INPUT_SET", "s"),
+        ]))
+        .unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs}");
+        assert!(
+            errs.0[0]
+                .message
+                .contains("LitmusChaos has no runtime inputs"),
+            "{errs}"
+        );
     }
 
     #[test]

@@ -30,6 +30,9 @@ use crate::http::{Http, Mode};
 use crate::secret::Secret;
 use crate::urls::UrlBuilder;
 
+pub mod settings;
+pub use settings::HarnessSettings;
+
 /// Trigger a stored experiment ("workflow" in this API).
 pub const RUN_CHAOS_EXPERIMENT: &str =
     "mutation RunChaosExperiment($workflowID: String!, $identifiers: IdentifiersRequest!) {

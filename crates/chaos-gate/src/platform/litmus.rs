@@ -33,8 +33,10 @@ use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
-use crate::settings::LitmusAuth;
 use crate::verdict::{PhaseClass, classify};
+
+pub mod settings;
+pub use settings::{LitmusAuth, LitmusSettings};
 
 /// Trigger a stored experiment.
 pub const RUN_CHAOS_EXPERIMENT: &str =

@@ -12,11 +12,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+mod any;
 pub mod execution_data;
 pub mod harness;
 pub mod inputs;
 pub mod litmus;
 
+pub use any::{AnyPlatform, connect};
 pub use execution_data::Fault;
 
 /// What kind of failure a platform call ended in; decides what the gate does.

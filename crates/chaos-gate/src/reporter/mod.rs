@@ -6,7 +6,11 @@
 //! order, which is what puts GitHub's `::endgroup::` before the console's
 //! final table.
 
+use std::path::PathBuf;
+
+use crate::output::Stdout;
 use crate::report::{Event, EventSink, GateReport};
+use crate::settings::Settings;
 
 pub mod console;
 pub mod drone;
@@ -57,6 +61,73 @@ impl EventSink for Reporters {
     }
 }
 
+/// A reporter the CI host asks for, in printing order: what [`for_host`]
+/// builds. Each reporter module says when it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// The JUnit report: always.
+    Junit,
+    /// GitHub Actions ([`github::detected`]).
+    GitHub,
+    /// GitLab CI ([`gitlab::detected`]).
+    GitLab,
+    /// Harness CI / Drone output files ([`drone::output_files`]), when the
+    /// environment names any.
+    Drone(Vec<PathBuf>),
+    /// The console: always, last.
+    Console,
+}
+
+/// The outputs the environment asks for, in printing order.
+pub fn outputs(env: &dyn Fn(&str) -> Option<String>) -> Vec<Output> {
+    let mut outputs = vec![Output::Junit];
+    if github::detected(env) {
+        outputs.push(Output::GitHub);
+    }
+    if gitlab::detected(env) {
+        outputs.push(Output::GitLab);
+    }
+    let drone_files = drone::output_files(env);
+    if !drone_files.is_empty() {
+        outputs.push(Output::Drone(drone_files));
+    }
+    outputs.push(Output::Console);
+    outputs
+}
+
+/// Builds the reporters the environment asks for, in printing order.
+pub fn for_host(
+    settings: &Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+    stdout: &Stdout,
+) -> Reporters {
+    let file = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let mut r = Reporters::default();
+    for output in outputs(env) {
+        match output {
+            Output::Junit => r.push(junit::Junit::new(settings.junit_path.clone())),
+            Output::GitHub => r.push(github::GitHub::new(
+                stdout.clone(),
+                file("GITHUB_OUTPUT"),
+                file("GITHUB_STEP_SUMMARY"),
+                settings.exit_policy(),
+                settings.junit_path.clone(),
+            )),
+            Output::GitLab => r.push(gitlab::GitLab::new(
+                stdout.clone(),
+                PathBuf::from(gitlab::DOTENV_FILE),
+            )),
+            Output::Drone(files) => r.push(drone::Drone::new(files)),
+            Output::Console => r.push(console::Console::new(
+                stdout.clone(),
+                settings.log_format,
+                settings.junit_path.clone(),
+            )),
+        }
+    }
+    r
+}
+
 /// The `CHAOS_GATE_*` keys of GitLab's dotenv report and Drone's output
 /// file, one line each. Values are the one escaping point of the dotenv
 /// format: neither it nor Drone's has a way to carry a newline or any other
@@ -104,6 +175,62 @@ pub fn dotenv_text(report: &GateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outputs_of(vars: &[(&str, &str)]) -> Vec<Output> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_string())
+        };
+        outputs(&env)
+    }
+
+    #[test]
+    fn junit_and_console_always_host_outputs_between() {
+        assert_eq!(outputs_of(&[]), [Output::Junit, Output::Console]);
+        assert_eq!(
+            outputs_of(&[("GITHUB_ACTIONS", "true")]),
+            [Output::Junit, Output::GitHub, Output::Console]
+        );
+        assert_eq!(
+            outputs_of(&[("GITHUB_STEP_SUMMARY", "/s")]),
+            [Output::Junit, Output::GitHub, Output::Console]
+        );
+        assert_eq!(
+            outputs_of(&[("GITLAB_CI", "true")]),
+            [Output::Junit, Output::GitLab, Output::Console]
+        );
+        assert_eq!(
+            outputs_of(&[("GITLAB_CI", "false")]),
+            [Output::Junit, Output::Console]
+        );
+        assert_eq!(
+            outputs_of(&[("DRONE_OUTPUT", "/d"), ("HARNESS_OUTPUT_FILE", "/h")]),
+            [
+                Output::Junit,
+                Output::Drone(vec![PathBuf::from("/d"), PathBuf::from("/h")]),
+                Output::Console
+            ]
+        );
+        assert_eq!(
+            outputs_of(&[("DRONE_OUTPUT", " ")]),
+            [Output::Junit, Output::Console]
+        );
+        assert_eq!(
+            outputs_of(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITLAB_CI", "1"),
+                ("DRONE_OUTPUT", "/d")
+            ]),
+            [
+                Output::Junit,
+                Output::GitHub,
+                Output::GitLab,
+                Output::Drone(vec![PathBuf::from("/d")]),
+                Output::Console
+            ]
+        );
+    }
 
     #[test]
     fn dotenv_values_stay_on_their_line() {
