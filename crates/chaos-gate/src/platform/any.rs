@@ -121,6 +121,10 @@ impl Platform for AnyPlatform {
         each!(self, p => p.run_link(run))
     }
 
+    fn experiment_name(&self, experiment_id: &str) -> Option<String> {
+        each!(self, p => p.experiment_name(experiment_id))
+    }
+
     fn failing(&self) -> Option<String> {
         each!(self, p => p.failing())
     }
