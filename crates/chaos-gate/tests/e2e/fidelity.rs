@@ -6,14 +6,6 @@ use std::time::Duration;
 
 use crate::common::*;
 
-/// The query parameter `name` of a recorded request, decoded.
-fn query_param(r: &chaos_sim::RecordedRequest, name: &str) -> Option<String> {
-    let url = reqwest::Url::parse(&format!("http://x{}?{}", r.path, r.query)).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 #[tokio::test]
 async fn each_new_harness_phase_is_judged_not_waited_out() {
     for (phase, code) in [
@@ -60,11 +52,7 @@ async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let run = &sim.runs()[0];
     assert!(run.stopped, "the run was stopped");
-    let stops: Vec<_> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.operation.as_deref() == Some("stop"))
-        .collect();
+    let stops = requests_of(&sim, "stop");
     assert_eq!(stops.len(), 1, "one stop");
     assert_eq!(
         query_param(&stops[0], "experimentRunId").as_deref(),

@@ -5,19 +5,13 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-/// An experiment ID (a UUID: anything else is an identity, spec §2).
-const EXP: &str = "00000000-0000-4000-8000-000000000001";
-
-const QUERY: &str = "/gateway/chaos/manager/api/query";
-
 fn trigger_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}))
+    trigger_answer("n-1")
 }
 
 fn run(phase: Value, score: Value) -> ResponseTemplate {
@@ -204,29 +198,15 @@ fn rows() -> Vec<Row> {
 
 async fn serve(row: &Row) -> MockServer {
     let server = MockServer::start().await;
-    let mount = |needle: &'static str, answer: ResponseTemplate| {
-        Mock::given(method("POST"))
-            .and(path(QUERY))
-            .and(body_string_contains(needle))
-            .respond_with(answer)
-    };
-    mount("RunChaosExperiment(", row.trigger.clone())
-        .mount(&server)
-        .await;
-    mount("ListWorkflowRun(", row.poll.clone())
-        .mount(&server)
-        .await;
-    mount("ListWorkflowRunExecutionData(", row.exec.clone())
-        .mount(&server)
-        .await;
-    mount("ListRecentWorkflowRuns(", row.recent.clone())
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(wiremock::matchers::path_regex(
-            "/rest/v2/experiment/.*/stop",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"isStopped": true})))
+    for (needle, answer) in [
+        ("RunChaosExperiment(", &row.trigger),
+        ("ListWorkflowRun(", &row.poll),
+        ("ListWorkflowRunExecutionData(", &row.exec),
+        ("ListRecentWorkflowRuns(", &row.recent),
+    ] {
+        on_query(needle, answer.clone()).mount(&server).await;
+    }
+    stops_answered("/rest/v2/experiment/.*/stop")
         .mount(&server)
         .await;
     server

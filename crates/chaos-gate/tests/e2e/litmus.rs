@@ -48,13 +48,6 @@ fn every_document_the_litmus_client_sends_validates_against_the_schema() {
     assert!(stop.contains("experimentRunID: $experimentRunID"), "{stop}");
 }
 
-fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 #[tokio::test]
 async fn a_login_gate_passes_with_origin_and_bearer_on_every_query() {
     let sim = litmus_sim(&experiment(

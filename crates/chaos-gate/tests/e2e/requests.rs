@@ -2,7 +2,6 @@
 //! sends, and every GraphQL document validated against the schema subset.
 
 use apollo_compiler::{ExecutableDocument, Schema};
-use serde_json::Value;
 
 use crate::common::*;
 
@@ -28,17 +27,6 @@ fn polls_never_ask_for_the_heavy_fields() {
     assert!(!poll.contains("workflowManifest"));
 }
 
-fn body(r: &chaos_sim::RecordedRequest) -> Value {
-    serde_json::from_str(&r.body).expect("a JSON body")
-}
-
-fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 #[tokio::test]
 async fn requests_have_the_documented_url_headers_and_variables() {
     let exp1 = uuid(1);
@@ -61,7 +49,7 @@ async fn requests_have_the_documented_url_headers_and_variables() {
             assert_eq!(header(r, "content-type"), Some("application/json"));
             // The status poll names its variables $i and $r (it is sent
             // on every poll, so every byte counts); the rest in full.
-            let vars = &body(r)["variables"];
+            let vars = &request_body(r)["variables"];
             let ids = vars.get("identifiers").unwrap_or(&vars["i"]);
             assert_eq!(ids["orgIdentifier"], "org-9");
             assert_eq!(ids["accountIdentifier"], ACCOUNT);
@@ -70,12 +58,15 @@ async fn requests_have_the_documented_url_headers_and_variables() {
     }
     let trigger = &requests[0];
     assert_eq!(trigger.operation.as_deref(), Some("runChaosExperiment"));
-    assert_eq!(body(trigger)["variables"]["workflowID"], exp1.as_str());
+    assert_eq!(
+        request_body(trigger)["variables"]["workflowID"],
+        exp1.as_str()
+    );
     let poll = &requests[1];
     assert_eq!(poll.operation.as_deref(), Some("listWorkflowRun"));
     let notify = sim.runs()[0].notify_id.clone();
     assert_eq!(
-        body(poll)["variables"]["r"]["notifyIDs"],
+        request_body(poll)["variables"]["r"]["notifyIDs"],
         serde_json::json!([notify])
     );
 }
@@ -128,7 +119,7 @@ async fn one_status_request_per_poll_carries_every_notify_id() {
         .collect();
     assert!(light.len() >= 4, "polled until the end");
     for r in &light {
-        let n = crate::requests::body(r)["variables"]["r"]["notifyIDs"]
+        let n = request_body(r)["variables"]["r"]["notifyIDs"]
             .as_array()
             .map(Vec::len);
         assert_eq!(n, Some(5), "every notify ID in the one request: {}", r.body);
