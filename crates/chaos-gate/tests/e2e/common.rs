@@ -455,3 +455,42 @@ pub fn stops_answered(path_pattern: &str) -> wiremock::Mock {
         .and(wiremock::matchers::path_regex(path_pattern))
         .respond_with(json_answer(serde_json::json!({"isStopped": true})))
 }
+
+/// A wiremock matcher of the LitmusChaos GraphQL requests whose body holds
+/// `needle`; the caller says how to answer.
+pub fn litmus_query(needle: &'static str) -> wiremock::MockBuilder {
+    use wiremock::matchers::{body_string_contains, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/api/query"))
+        .and(body_string_contains(needle))
+}
+
+/// How many requests the server received whose body holds `needle`.
+pub async fn received_with(server: &wiremock::MockServer, needle: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains(needle))
+        .count()
+}
+
+impl Gate {
+    /// A Litmus gate that sends `token` instead of logging in.
+    pub fn with_token(self, token: &str) -> Gate {
+        self.without("CHAOS_GATE_USERNAME")
+            .without("CHAOS_GATE_PASSWORD")
+            .env("CHAOS_GATE_TOKEN", token)
+    }
+}
+
+impl Run {
+    /// The JUnit report at the default path, which must be written and
+    /// valid against the schema.
+    pub fn valid_junit(&self) -> String {
+        let xml = self.junit().expect("JUnit written");
+        assert_valid_junit(&xml);
+        xml
+    }
+}

@@ -33,15 +33,31 @@ async fn each_new_harness_phase_is_judged_not_waited_out() {
     }
 }
 
+/// A simulator where the experiment `exp` runs for ever, with `extra`
+/// after it.
+async fn running_exp(extra: &str) -> chaos_sim::Simulator {
+    sim(&format!(
+        "{}\n{extra}",
+        experiment("exp", &["Running"], None)
+    ))
+    .await
+}
+
+/// A gate on `exp` that times out after a second, writing its GitHub
+/// outputs to out.txt.
+async fn timed_out_with_outputs(sim: &chaos_sim::Simulator) -> Run {
+    Gate::new(sim, "exp")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .env("GITHUB_OUTPUT", "out.txt")
+        .run()
+        .await
+}
+
 /// An abort before any poll has shown the run's ID: the gate asks for it,
 /// then stops the run naming both the run and its notify ID.
 #[tokio::test]
 async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
-    let body = format!(
-        "{}\n[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\ndelay_ms = 30000\n",
-        experiment("exp", &["Running"], None)
-    );
-    let sim = sim(&body).await;
+    let sim = running_exp(&inject("listWorkflowRun", "first = 1\ndelay_ms = 30000")).await;
     let (mut child, _dir) = Gate::new(&sim, "exp").spawn();
     eventually(Duration::from_secs(20), "the first poll to arrive", || {
         count(&sim, "listWorkflowRun") >= 1
@@ -68,18 +84,12 @@ async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
 /// and the report says the stop was confirmed.
 #[tokio::test]
 async fn a_stop_on_timeout_is_confirmed_and_reported() {
-    let sim = sim(&experiment("exp", &["Running"], None)).await;
-    let run = Gate::new(&sim, "exp")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .env("GITHUB_OUTPUT", "out.txt")
-        .run()
-        .await;
+    let run = timed_out_with_outputs(&running_exp("").await).await;
     run.assert_code(4);
     assert!(run.stdout.contains("confirmed stopped"), "{}", run.stdout);
     let out = std::fs::read_to_string(run.path("out.txt")).expect("outputs written");
     assert!(out.contains(r#""stopped":true"#), "{out}");
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(xml.contains("chaos-gate stopped the run"), "{xml}");
 }
 
@@ -87,16 +97,8 @@ async fn a_stop_on_timeout_is_confirmed_and_reported() {
 /// output says so, with the run's link on the console.
 #[tokio::test]
 async fn an_unconfirmed_stop_is_reported_everywhere() {
-    let body = format!(
-        "{}\n[[inject]]\noperation = \"stop\"\nstatus = 500\n",
-        experiment("exp", &["Running"], None)
-    );
-    let sim = sim(&body).await;
-    let run = Gate::new(&sim, "exp")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .env("GITHUB_OUTPUT", "out.txt")
-        .run()
-        .await;
+    let sim = running_exp(&inject("stop", "status = 500")).await;
+    let run = timed_out_with_outputs(&sim).await;
     run.assert_code(4);
     let line = run
         .stdout
@@ -350,9 +352,7 @@ async fn an_expired_litmus_token_is_renewed_by_a_login_or_named_as_the_setting()
     let body = body.replace("token_valid_requests = 3", "token_valid_requests = 2");
     let sim = litmus_sim(&body).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(3);
@@ -362,9 +362,7 @@ async fn an_expired_litmus_token_is_renewed_by_a_login_or_named_as_the_setting()
     // "experiment not found".
     let sim = litmus_sim(&format!("revoked_tokens = [\"{LITMUS_TOKEN}\"]\n\n{body}")).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", "not-a-jwt")
+        .with_token("not-a-jwt")
         .env("CHAOS_GATE_DRY_RUN", "true")
         .run()
         .await;

@@ -15,14 +15,14 @@ fn trigger_ok() -> ResponseTemplate {
 }
 
 fn run(phase: Value, score: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+    json_answer(json!({"data": {"listWorkflowRun": {
         "totalNoOfWorkflowRuns": 1,
         "workflowRuns": [{"workflowRunID": "r-1", "workflowID": EXP, "notifyID": "n-1",
                           "phase": phase, "resiliencyScore": score}]}}}))
 }
 
 fn execution_data(data: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+    json_answer(json!({"data": {"listWorkflowRun": {
         "workflowRuns": [{"workflowRunID": "r-1", "notifyID": "n-1", "executionData": data}]}}}))
 }
 
@@ -45,8 +45,7 @@ struct Row {
 }
 
 fn no_runs() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": []}}}))
+    json_answer(json!({"data": {"listWorkflowRun": {"workflowRuns": []}}}))
 }
 
 fn rows() -> Vec<Row> {
@@ -88,7 +87,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers a GraphQL error",
-            poll: ResponseTemplate::new(200).set_body_json(
+            poll: json_answer(
                 json!({"data": null, "errors": [{"message": "project proj-test is archived"}]}),
             ),
             code: 3,
@@ -97,7 +96,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers no data until the timeout",
-            poll: ResponseTemplate::new(200).set_body_json(json!({})),
+            poll: json_answer(json!({})),
             timeout: "2",
             code: 3,
             polls: (2, 8),
@@ -106,8 +105,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers workflowRuns of the wrong type until the timeout",
-            poll: ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
+            poll: json_answer(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
             timeout: "2",
             code: 3,
             polls: (2, 8),
@@ -186,8 +184,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "the trigger answers a notify ID of the wrong type",
-            trigger: ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": 12}}})),
+            trigger: json_answer(json!({"data": {"runChaosExperiment": {"notifyID": 12}}})),
             code: 3,
             polls: (0, 0),
             says: "has no runChaosExperiment.notifyID",
@@ -221,11 +218,7 @@ async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
             .env("CHAOS_GATE_TIMEOUT", row.timeout)
             .run()
             .await;
-        let requests = server.received_requests().await.unwrap_or_default();
-        let polls = requests
-            .iter()
-            .filter(|r| String::from_utf8_lossy(&r.body).contains("ListWorkflowRun("))
-            .count();
+        let polls = received_with(&server, "ListWorkflowRun(").await;
         let mut problems = Vec::new();
         if run.code != Some(row.code) {
             problems.push(format!("exit {:?}, expected {}", run.code, row.code));

@@ -15,7 +15,7 @@
 
 use serde_json::json;
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request};
 
 use crate::common::*;
 
@@ -41,6 +41,11 @@ const MAX_ATTEMPTS: usize = 6;
 /// RUNNING, with an `[[inject]]` table for `operation`.
 fn running_with(operation: &str, rest: &str) -> String {
     format!("{RUNNING}\n{}", inject(operation, rest))
+}
+
+/// A simulator serving [`running_with`].
+async fn running_sim(operation: &str, rest: &str) -> chaos_sim::Simulator {
+    sim(&running_with(operation, rest)).await
 }
 
 /// A gate on E1 with this timeout.
@@ -86,10 +91,10 @@ async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
     // Before: Retry-After replaced the backoff's "no more retries", so
     // `Retry-After: 0` meant thousands of polls a second until the timeout.
     for status in [503, 429] {
-        let sim = sim(&running_with(
+        let sim = running_sim(
             "listWorkflowRun",
             &format!("status = {status}\nretry_after = 0"),
-        ))
+        )
         .await;
         // No stop: looking up the run's ID for it and confirming it would
         // poll again.
@@ -127,11 +132,7 @@ async fn retry_after_values_cannot_make_a_flood_within_the_timeout() {
     ];
     let mut failures = Vec::new();
     for (name, retry_after) in rows {
-        let sim = sim(&running_with(
-            "listWorkflowRun",
-            &format!("status = 429\n{retry_after}"),
-        ))
-        .await;
+        let sim = running_sim("listWorkflowRun", &format!("status = 429\n{retry_after}")).await;
         let run = gate_without_stop(&sim, "3").run().await;
         let polls = count(&sim, "listWorkflowRun");
         if run.code != Some(3) || polls == 0 || polls > MAX_ATTEMPTS {
@@ -171,10 +172,10 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
         "\"99999999999999999999999999\"",
         "\"Fri, 01 Jan 2100 00:00:00 GMT\"",
     ] {
-        let sim = sim(&running_with(
+        let sim = running_sim(
             "listWorkflowRun",
             &format!("status = 503\nretry_after = {retry_after}"),
-        ))
+        )
         .await;
         let run = gate_without_stop(&sim, "20").run().await;
         run.assert_code(3);
@@ -266,10 +267,7 @@ async fn a_secret_that_cannot_go_in_a_header_is_a_bad_setting_never_printed() {
 #[tokio::test]
 async fn a_litmus_token_or_password_that_cannot_be_sent_is_a_bad_setting() {
     let sim = litmus_sim(PASSING).await;
-    let gate = Gate::litmus(&sim, E1)
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", "t0kenHalfOne\nt0kenHalfTwo");
+    let gate = Gate::litmus(&sim, E1).with_token("t0kenHalfOne\nt0kenHalfTwo");
     refused(
         gate,
         &sim,
@@ -330,11 +328,7 @@ async fn a_trigger_due_again_after_the_deadline_is_not_sent() {
     // its run (three looks, a second apart) outlasts the 1 s timeout, so the
     // second trigger would go out during the grace after the deadline.
     // Before, it did, and started a run after the gate had timed out.
-    let sim = sim(&running_with(
-        "runChaosExperiment",
-        "first = 1\ndrop_connection = true",
-    ))
-    .await;
+    let sim = running_sim("runChaosExperiment", "first = 1\ndrop_connection = true").await;
     let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "runChaosExperiment"), 1, "{}", run.output());
@@ -374,7 +368,7 @@ async fn a_rest_v2_trigger_due_after_the_deadline_is_not_sent() {
 async fn a_timeout_shorter_than_the_trigger_stops_its_run_and_is_a_timeout() {
     // The trigger is sent in time but answered after the deadline: its run
     // is stopped and the gate timed out (4); the platform did answer.
-    let sim = sim(&running_with("runChaosExperiment", "delay_ms = 1800")).await;
+    let sim = running_sim("runChaosExperiment", "delay_ms = 1800").await;
     let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "runChaosExperiment"), 1, "{}", run.output());
@@ -389,7 +383,7 @@ async fn a_stop_after_the_timeout_is_not_cut_to_the_time_left() {
     // Stops are sent after the deadline; their requests used to be capped
     // at the time left (100 ms at least), so a stop answered in half a
     // second failed. The gate's own 2 s stop budget bounds them.
-    let sim = sim(&running_with("stop", "delay_ms = 600")).await;
+    let sim = running_sim("stop", "delay_ms = 600").await;
     let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
@@ -493,7 +487,7 @@ async fn never_finishing(workflow_id: Option<&str>) -> MockServer {
     // REST v2.
     Mock::given(method("POST"))
         .and(wiremock::matchers::path_regex("/run$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notifyID": "n-1"})))
+        .respond_with(json_answer(json!({"notifyID": "n-1"})))
         .mount(&server)
         .await;
     server

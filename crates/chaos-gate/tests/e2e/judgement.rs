@@ -75,6 +75,16 @@ fn rows() -> Vec<Row> {
     let t80 = ("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "80");
     let w60 = ("CHAOS_GATE_WARNING_SCORE", "60");
     let b3 = ("CHAOS_GATE_BASELINE_RUNS", "3");
+    // A perfect score, but the fault pod-delete failed and net passed.
+    let pod_delete_failed = exp_toml(
+        "Completed",
+        Some(100.0),
+        &[
+            ("pod-delete", "Fail", Some("0")),
+            ("net", "Pass", Some("100")),
+        ],
+        &[],
+    );
     let history = [
         ("Completed", Some(100.0)),
         ("Completed", Some(90.0)),
@@ -158,15 +168,7 @@ fn rows() -> Vec<Row> {
         // Rule 4: critical faults, before the score.
         row(
             "a critical fault that failed fails a perfect score",
-            exp_toml(
-                "Completed",
-                Some(100.0),
-                &[
-                    ("pod-delete", "Fail", Some("0")),
-                    ("net", "Pass", Some("100")),
-                ],
-                &[],
-            ),
+            pod_delete_failed.clone(),
             &[("CHAOS_GATE_CRITICAL_FAULTS", "pod-delete")],
             1,
             "fail",
@@ -182,15 +184,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "a failed fault that is not critical is tolerated by the score",
-            exp_toml(
-                "Completed",
-                Some(100.0),
-                &[
-                    ("pod-delete", "Fail", Some("0")),
-                    ("net", "Pass", Some("100")),
-                ],
-                &[],
-            ),
+            pod_delete_failed.clone(),
             &[("CHAOS_GATE_CRITICAL_FAULTS", "net")],
             0,
             "pass",
@@ -456,8 +450,7 @@ async fn junit_agrees_with_the_exit_code_for_each_verdict() {
         }
         let run = gate.run().await;
         run.assert_code(code);
-        let xml = run.junit().expect("JUnit written");
-        assert_valid_junit(&xml);
+        let xml = run.valid_junit();
         assert!(xml.contains(has), "{has:?} in\n{xml}");
         assert!(!xml.contains(lacks), "no {lacks:?} in\n{xml}");
     }

@@ -79,9 +79,7 @@ async fn a_login_gate_passes_with_origin_and_bearer_on_every_query() {
 async fn a_token_needs_no_login() {
     let sim = litmus_sim(&experiment("exp", &["Running", "Completed"], Some(90.0))).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "85")
         .run()
         .await;
@@ -197,87 +195,66 @@ async fn a_lost_litmus_trigger_adopts_its_run() {
 
 #[tokio::test]
 async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
-    use wiremock::matchers::{body_string_contains, header, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
+    use wiremock::matchers::header;
     let server = MockServer::start().await;
     let query = |needle: &'static str| {
-        Mock::given(method("POST"))
-            .and(path("/api/query"))
-            .and(header(
-                "authorization",
-                format!("Bearer {LITMUS_TOKEN}").as_str(),
-            ))
-            .and(body_string_contains(needle))
+        litmus_query(needle).and(header(
+            "authorization",
+            format!("Bearer {LITMUS_TOKEN}").as_str(),
+        ))
     };
     query("RunChaosExperiment(")
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}),
-        ))
+        .respond_with(trigger_answer("n-1"))
         .mount(&server)
         .await;
     query("PollExperimentRuns(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"r0": null}})),
-        )
+        .respond_with(json_answer(serde_json::json!({"data": {"r0": null}})))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
     query("PollExperimentRuns(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+        .respond_with(json_answer(serde_json::json!({"data": {
             "r0": {"experimentRunID": "r-1", "experimentID": "exp", "notifyID": "n-1",
-                   "phase": "Completed", "resiliencyScore": 100}}})),
-        )
+                   "phase": "Completed", "resiliencyScore": 100}}})))
         .with_priority(2)
         .mount(&server)
         .await;
     query("GetExperimentRunExecutionData(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
-            "getExperimentRun": {"experimentRunID": "r-1", "executionData": ""}}})),
-        )
+        .respond_with(json_answer(serde_json::json!({"data": {
+            "getExperimentRun": {"experimentRunID": "r-1", "executionData": ""}}})))
         .mount(&server)
         .await;
     let run = Gate::litmus_at(&server.uri(), "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(0);
-    let polls = server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("PollExperimentRuns("))
-        .count();
+    let polls = received_with(&server, "PollExperimentRuns(").await;
     assert_eq!(polls, 3, "two unlisted polls, then the finished run");
 }
 
 #[tokio::test]
 async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     use wiremock::matchers::{body_string_contains, header, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, MockServer};
     let server = MockServer::start().await;
     // The first login's token is refused (expired); the second one works.
     Mock::given(method("POST"))
         .and(path("/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"accessToken": "expired-t0ken"})),
-        )
+        .respond_with(json_answer(
+            serde_json::json!({"accessToken": "expired-t0ken"}),
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"accessToken": "fresh-t0ken"})),
-        )
+        .respond_with(json_answer(
+            serde_json::json!({"accessToken": "fresh-t0ken"}),
+        ))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -286,7 +263,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     Mock::given(method("POST"))
         .and(path("/api/query"))
         .and(header("authorization", "Bearer expired-t0ken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        .respond_with(json_answer(serde_json::json!({
             "errors": [{"message": "permission_denied: rpc error: code = Unknown desc = token is expired", "path": ["runChaosExperiment"]}],
             "data": null
         })))
@@ -297,7 +274,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
             .and(path("/api/query"))
             .and(header("authorization", "Bearer fresh-t0ken"))
             .and(body_string_contains(needle))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .respond_with(json_answer(body))
     };
     fresh(
         "RunChaosExperiment(",
@@ -375,58 +352,45 @@ async fn litmus_polls_all_runs_in_one_request_and_reads_execution_data_together(
 /// run on its own, and the runs it can answer are still judged.
 #[tokio::test]
 async fn a_batched_poll_that_errors_falls_back_to_one_request_per_run() {
-    use wiremock::matchers::{body_string_contains, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
+    use wiremock::matchers::body_string_contains;
     let server = MockServer::start().await;
-    let query = |needle: &'static str| {
-        Mock::given(method("POST"))
-            .and(path("/api/query"))
-            .and(body_string_contains(needle))
-    };
-    query("RunChaosExperiment(")
+    litmus_query("RunChaosExperiment(")
         .and(body_string_contains("\"a\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-a"}}}),
-        ))
+        .respond_with(trigger_answer("n-a"))
         .mount(&server)
         .await;
-    query("RunChaosExperiment(")
+    litmus_query("RunChaosExperiment(")
         .and(body_string_contains("\"b\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-b"}}}),
-        ))
+        .respond_with(trigger_answer("n-b"))
         .mount(&server)
         .await;
-    query("PollExperimentRuns(")
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+    litmus_query("PollExperimentRuns(")
+        .respond_with(json_answer(serde_json::json!({
             "errors": [{"message": "no matching experiment run", "path": ["r1"]}],
             "data": null
         })))
         .mount(&server)
         .await;
     for (notify, exp) in [("n-a", "a"), ("n-b", "b")] {
-        query("GetExperimentRun(")
+        litmus_query("GetExperimentRun(")
             .and(body_string_contains(notify))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+                json_answer(serde_json::json!({"data": {
                 "getExperimentRun": {"experimentRunID": format!("r-{exp}"), "experimentID": exp,
                                      "notifyID": notify, "phase": "Completed", "resiliencyScore": 100}}})),
             )
             .mount(&server)
             .await;
     }
-    query("GetExperimentRunsExecutionData(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+    litmus_query("GetExperimentRunsExecutionData(")
+        .respond_with(json_answer(serde_json::json!({"data": {
             "r0": {"experimentRunID": "r-a", "executionData": ""},
-            "r1": {"experimentRunID": "r-b", "executionData": ""}}})),
-        )
+            "r1": {"experimentRunID": "r-b", "executionData": ""}}})))
         .mount(&server)
         .await;
     let run = Gate::litmus_at(&server.uri(), "a,b")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(0);

@@ -212,6 +212,11 @@ id = "idle"
 infra_active = false
 "#;
 
+/// The gate, as a dry run.
+fn dry(gate: Gate) -> Gate {
+    gate.env("CHAOS_GATE_DRY_RUN", "true")
+}
+
 fn triggered(sim: &chaos_sim::Simulator) -> usize {
     count(sim, "runChaosExperiment")
 }
@@ -219,10 +224,7 @@ fn triggered(sim: &chaos_sim::Simulator) -> usize {
 #[tokio::test]
 async fn a_harness_dry_run_checks_and_triggers_nothing() {
     let sim = sim(DRY).await;
-    let ok = Gate::new(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .run()
-        .await;
+    let ok = dry(Gate::new(&sim, "ready")).run().await;
     ok.assert_code(0);
     assert!(
         ok.stdout
@@ -239,15 +241,11 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
         ("gone", "gone has been removed"),
         ("idle", "is not active"),
     ] {
-        let run = Gate::new(&sim, &format!("ready,{exp}"))
-            .env("CHAOS_GATE_DRY_RUN", "true")
-            .run()
-            .await;
+        let run = dry(Gate::new(&sim, &format!("ready,{exp}"))).run().await;
         run.assert_code(2);
         assert!(run.stdout.contains(says), "{exp}: {}", run.stdout);
     }
-    let refused = Gate::new(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
+    let refused = dry(Gate::new(&sim, "ready"))
         .env("CHAOS_GATE_API_KEY", "wrong")
         .run()
         .await;
@@ -258,26 +256,18 @@ async fn a_harness_dry_run_checks_and_triggers_nothing() {
 #[tokio::test]
 async fn a_litmus_dry_run_checks_and_triggers_nothing() {
     let sim = litmus_sim(DRY).await;
-    Gate::litmus(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .run()
-        .await
-        .assert_code(0);
+    dry(Gate::litmus(&sim, "ready")).run().await.assert_code(0);
     for (exp, says) in [
         ("missing", "missing was not found"),
         // ChaosCenter filters a removed experiment out: it is not found.
         ("gone", "gone was not found"),
         ("idle", "is not active"),
     ] {
-        let run = Gate::litmus(&sim, exp)
-            .env("CHAOS_GATE_DRY_RUN", "true")
-            .run()
-            .await;
+        let run = dry(Gate::litmus(&sim, exp)).run().await;
         run.assert_code(2);
         assert!(run.stdout.contains(says), "{exp}: {}", run.stdout);
     }
-    let refused = Gate::litmus(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
+    let refused = dry(Gate::litmus(&sim, "ready"))
         .env("CHAOS_GATE_PASSWORD", "wrong")
         .run()
         .await;

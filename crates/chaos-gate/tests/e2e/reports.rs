@@ -32,8 +32,7 @@ async fn junit_for_a_pass_validates_and_holds_each_fault() {
     let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
     let run = Gate::new(&sim, "ok").run().await;
     run.assert_code(0);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<testsuite name="chaos-gate" tests="2" failures="0" errors="0""#),
         "{xml}"
@@ -63,8 +62,7 @@ async fn junit_for_a_fail_says_phase_score_and_threshold_in_message_and_body() {
         .run()
         .await;
     run.assert_code(1);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     let case = xml
         .split("<testcase name=\"cart\"")
         .nth(1)
@@ -115,8 +113,7 @@ async fn junit_for_a_timeout_validates_and_is_a_failure() {
         .run()
         .await;
     run.assert_code(4);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<failure type="chaos-gate.timeout""#),
         "{xml}"
@@ -129,8 +126,7 @@ async fn junit_for_a_platform_error_is_an_error() {
     let sim = sim(&experiment("exp", &["Running"], None)).await;
     let run = Gate::new(&sim, "missing-experiment").run().await;
     run.assert_code(3);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<error type="chaos-gate.platform-error""#),
         "{xml}"
@@ -456,8 +452,7 @@ async fn junit_details_for_real_consumers() {
     let sim = sim(body).await;
     let run = Gate::new(&sim, "exp").run().await;
     run.assert_code(1);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(xml.contains(r#"<failure type="chaos-gate.phase""#), "{xml}");
     let skipped = xml
         .split("<skipped")
