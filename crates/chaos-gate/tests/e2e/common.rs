@@ -494,3 +494,31 @@ impl Run {
         xml
     }
 }
+
+impl Run {
+    /// Asserts that stdout holds `text`, showing stdout when it does not.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, text: &str) {
+        assert!(self.stdout.contains(text), "{}", self.stdout);
+    }
+
+    /// Asserts that stderr holds `text`, showing stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+    }
+
+    /// Asserts that stdout or stderr holds `text`, showing both when
+    /// neither does.
+    #[track_caller]
+    pub fn assert_output_has(&self, text: &str) {
+        assert!(self.output().contains(text), "{}", self.output());
+    }
+}
+
+impl Run {
+    /// The file `name` the run left in its folder.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}

@@ -86,7 +86,7 @@ async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
 async fn a_stop_on_timeout_is_confirmed_and_reported() {
     let run = timed_out_with_outputs(&running_exp("").await).await;
     run.assert_code(4);
-    assert!(run.stdout.contains("confirmed stopped"), "{}", run.stdout);
+    run.assert_stdout_has("confirmed stopped");
     let out = std::fs::read_to_string(run.path("out.txt")).expect("outputs written");
     assert!(out.contains(r#""stopped":true"#), "{out}");
     let xml = run.valid_junit();
@@ -319,11 +319,7 @@ async fn two_candidate_runs_are_reported_and_nothing_more_is_triggered() {
     sim.start_foreign_run("exp").expect("a foreign run");
     let run = Gate::litmus(&sim, "exp").run().await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("cannot tell which is its own"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("cannot tell which is its own");
     assert_eq!(
         count(&sim, "runChaosExperiment"),
         1,
@@ -356,8 +352,8 @@ async fn an_expired_litmus_token_is_renewed_by_a_login_or_named_as_the_setting()
         .run()
         .await;
     run.assert_code(3);
-    assert!(run.stdout.contains("Check token"), "{}", run.stdout);
-    assert!(run.stdout.contains("permission_denied"), "{}", run.stdout);
+    run.assert_stdout_has("Check token");
+    run.assert_stdout_has("permission_denied");
     // A dry run with a refused token is an authentication failure, not
     // "experiment not found".
     let sim = litmus_sim(&format!("revoked_tokens = [\"{LITMUS_TOKEN}\"]\n\n{body}")).await;

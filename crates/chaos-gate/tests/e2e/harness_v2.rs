@@ -172,12 +172,7 @@ async fn the_dry_run_catches_a_missing_required_input() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(
-        run.output()
-            .contains("required runtime input TARGET_NAMESPACE has no value"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("required runtime input TARGET_NAMESPACE has no value");
     assert_eq!(count(&sim, "getChaosV2ExperimentVariables"), 1);
     assert!(sim.runs().is_empty(), "nothing ran");
     // Without the dry run the platform refuses the run the same way.
@@ -185,11 +180,7 @@ async fn the_dry_run_catches_a_missing_required_input() {
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: 2")
         .run()
         .await;
-    assert!(
-        run.output().contains("TARGET_NAMESPACE"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("TARGET_NAMESPACE");
     assert!(sim.runs().is_empty());
 }
 
@@ -372,7 +363,7 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
     );
     assert!(md.contains("| latency-slo | Edge | Failed |"), "{md}");
     // The console's final table shows the probes under their fault.
-    assert!(run.stdout.contains("probe latency-slo"), "{}", run.stdout);
+    run.assert_stdout_has("probe latency-slo");
 }
 
 fn body_notify_ids(r: &chaos_sim::RecordedRequest) -> Vec<String> {
@@ -420,11 +411,7 @@ async fn require_probes_with_only_unevaluated_probes_is_inconclusive() {
         .run()
         .await;
     run.assert_code(1);
-    assert!(
-        run.output().contains("no probe was evaluated"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("no probe was evaluated");
     let xml = run.junit().unwrap();
     assert_valid_junit(&xml);
     assert!(xml.contains("chaos-gate.inconclusive"), "{xml}");
@@ -450,11 +437,7 @@ async fn a_platform_without_probe_results_is_said_so() {
         "{xml}"
     );
     assert!(!xml.contains("/ probe "), "no probe invented: {xml}");
-    assert!(
-        run.stdout.contains("no probe results from the platform"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("no probe results from the platform");
 }
 
 #[tokio::test]
@@ -480,23 +463,19 @@ async fn runtime_inputs_are_checked_as_settings() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("CHAOS_GATE_RUNTIME_INPUTS"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("line "), "{}", run.stderr);
+    run.assert_stderr_has("CHAOS_GATE_RUNTIME_INPUTS");
+    run.assert_stderr_has("line ");
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "tasks: {}")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("names no inputs"), "{}", run.stderr);
+    run.assert_stderr_has("names no inputs");
     let run = Gate::litmus(&sim, "exp")
         .env("INPUT_INPUT_SET", "staging")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("INPUT_INPUT_SET"), "{}", run.stderr);
+    run.assert_stderr_has("INPUT_INPUT_SET");
     assert!(sim.requests().is_empty(), "nothing was sent");
 }

@@ -279,11 +279,7 @@ async fn a_redirect_is_refused_and_the_key_never_follows_it() {
         .await;
     let run = Gate::harness_at(&server.uri(), EXP).run().await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("does not follow redirects"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("does not follow redirects");
     assert!(
         run.stdout.contains(&elsewhere.uri()),
         "names where it pointed: {}",

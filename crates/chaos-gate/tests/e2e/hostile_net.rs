@@ -106,11 +106,7 @@ async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
             "HTTP {status} with Retry-After: 0: one poll, five retries\n{}",
             run.output()
         );
-        assert!(
-            run.output().contains(&format!("HTTP {status}")),
-            "{}",
-            run.output()
-        );
+        run.assert_output_has(&format!("HTTP {status}"));
         assert_eq!(count(&sim, "runChaosExperiment"), 1);
     }
 }
@@ -185,7 +181,7 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
             "Retry-After {retry_after}: no retry can come before the timeout\n{}",
             run.output()
         );
-        assert!(run.output().contains("Retry-After"), "{}", run.output());
+        run.assert_output_has("Retry-After");
     }
 }
 
@@ -387,12 +383,7 @@ async fn a_stop_after_the_timeout_is_not_cut_to_the_time_left() {
     let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
-    assert!(
-        run.stdout
-            .contains("stopped 00000000-0000-4000-8000-0000000000e1"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("stopped 00000000-0000-4000-8000-0000000000e1");
     assert!(!run.stdout.contains("could not stop"), "{}", run.stdout);
 }
 
@@ -428,7 +419,7 @@ async fn an_untrusted_certificate_fails_at_once_naming_ca_cert_after_one_connect
         .await;
     run.assert_code(3);
     assert_eq!(front.connections(), 1, "{}", run.output());
-    assert!(run.output().contains("ca_cert"), "{}", run.output());
+    run.assert_output_has("ca_cert");
     assert!(sim.requests().is_empty());
 }
 
@@ -618,11 +609,7 @@ async fn a_run_whose_platform_names_no_experiment_is_not_stopped_at_experiment_s
     for r in &requests {
         assert_eq!(r.url.path(), QUERY, "only the query route: {}", r.url);
     }
-    assert!(
-        run.output().contains("experiment ID is empty"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("experiment ID is empty");
 }
 
 #[tokio::test]

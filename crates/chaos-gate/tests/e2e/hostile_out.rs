@@ -418,7 +418,7 @@ async fn credentials_in_the_endpoint_are_refused_without_being_echoed() {
             "{endpoint}: {}",
             run.output()
         );
-        assert!(run.stderr.contains("CHAOS_GATE_ENDPOINT"), "{}", run.stderr);
+        run.assert_stderr_has("CHAOS_GATE_ENDPOINT");
         assert!(run.junit().is_none(), "no JUnit for bad settings");
     }
 }
@@ -730,7 +730,7 @@ async fn an_output_that_blocks_does_not_hold_a_finished_gate() {
         "{:?}",
         started.elapsed()
     );
-    assert!(run.stderr.contains("summary.fifo"), "{}", run.stderr);
+    run.assert_stderr_has("summary.fifo");
     assert_valid_junit(&run.junit().expect("JUnit written before"));
 }
 

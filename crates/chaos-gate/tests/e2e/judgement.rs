@@ -354,13 +354,7 @@ async fn the_baseline_is_one_listing_per_experiment_before_the_trigger() {
         .run()
         .await;
     second.assert_code(0);
-    assert!(
-        second
-            .stdout
-            .contains("median of its last 2 finished run(s)"),
-        "{}",
-        second.stdout
-    );
+    second.assert_stdout_has("median of its last 2 finished run(s)");
 }
 
 #[tokio::test]
@@ -378,12 +372,7 @@ async fn a_litmus_baseline_comes_from_listexperimentrun() {
         .run()
         .await;
     run.assert_code(1);
-    assert!(
-        run.stdout
-            .contains("more than 10 points below the baseline 90"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("more than 10 points below the baseline 90");
     assert_eq!(
         sim.requests()
             .iter()
@@ -507,12 +496,7 @@ async fn the_step_summary_charts_recent_scores_as_tables_that_render() {
         .run()
         .await;
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("::warning title=chaos-gate%3A {EXP} warn::")),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&format!("::warning title=chaos-gate%3A {EXP} warn::"));
     let md = std::fs::read_to_string(run.path("summary.md")).expect("summary written");
     assert!(md.contains("recent scores"), "{md}");
     assert!(md.contains("| **this run** | **72.5** |"), "{md}");

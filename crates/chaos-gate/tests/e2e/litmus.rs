@@ -103,11 +103,7 @@ async fn a_refused_login_names_the_settings() {
         .run()
         .await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("Check username and password"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("Check username and password");
     assert_eq!(count(&sim, "runChaosExperiment"), 0);
 }
 
@@ -123,8 +119,8 @@ async fn a_wrong_origin_is_explained() {
     let sim = chaos_sim::Simulator::start(scenario).await.expect("sim");
     let run = Gate::litmus(&sim, "exp").run().await;
     run.assert_code(3);
-    assert!(run.stdout.contains("Invalid origin"), "{}", run.stdout);
-    assert!(run.stdout.contains("allows as an origin"), "{}", run.stdout);
+    run.assert_stdout_has("Invalid origin");
+    run.assert_stdout_has("allows as an origin");
 }
 
 #[tokio::test]

@@ -83,7 +83,7 @@ async fn a_ca_cert_that_is_not_pem_is_bad_input() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("CHAOS_GATE_CA_CERT"), "{}", run.stderr);
+    run.assert_stderr_has("CHAOS_GATE_CA_CERT");
     assert!(sim.requests().is_empty());
 }
 

@@ -42,11 +42,7 @@ async fn phases_where_the_score_decides_fail_below_the_threshold() {
 async fn a_finished_run_without_a_score_fails_and_says_so() {
     let run = gate(&["Running", "Completed"], None).await;
     run.assert_code(1);
-    assert!(
-        run.stdout.contains("reported no resilience score"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("reported no resilience score");
 }
 
 #[tokio::test]
@@ -144,5 +140,5 @@ async fn every_experiment_must_pass() {
     let sim = sim(&body).await;
     let run = Gate::new(&sim, "good,bad").run().await;
     run.assert_code(1);
-    assert!(run.stdout.contains("1 of 2 run(s)"), "{}", run.stdout);
+    run.assert_stdout_has("1 of 2 run(s)");
 }

@@ -179,11 +179,10 @@ async fn github_outputs_summary_masks_and_annotations() {
         .env("GITHUB_ACTIONS", "true")
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "75");
     let output = gate.path("github_output");
-    let summary = gate.path("step_summary");
     std::fs::write(&output, "earlier=kept\n").expect("seed");
     let gate = gate
         .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"));
+        .path_env("GITHUB_STEP_SUMMARY", "step_summary");
     let run = gate.run().await;
     run.assert_code(1);
 
@@ -232,7 +231,7 @@ async fn github_outputs_summary_masks_and_annotations() {
         ])
     );
 
-    let md = std::fs::read_to_string(&summary).expect("summary written");
+    let md = run.read("step_summary");
     assert!(md.contains("| cart |"), "{md}");
     assert!(md.contains("█████░░░░░ 50"), "a score bar: {md}");
     assert!(md.contains("| cart | network-loss | Fail | 0% |"), "{md}");
@@ -248,11 +247,8 @@ async fn github_outputs_summary_masks_and_annotations() {
         group < end && end < table,
         "the polling log is grouped, the table is not"
     );
-    assert!(
-        run.stdout
-            .contains("::error title=chaos-gate%3A cart fail::phase Completed_With_Probe_Failure"),
-        "{}",
-        run.stdout
+    run.assert_stdout_has(
+        "::error title=chaos-gate%3A cart fail::phase Completed_With_Probe_Failure",
     );
 }
 
@@ -260,13 +256,9 @@ async fn github_outputs_summary_masks_and_annotations() {
 async fn github_score_is_empty_when_no_run_reported_one() {
     let sim = sim(&experiment("exp", &["Completed"], None)).await;
     let gate = Gate::new(&sim, "exp");
-    let output = gate.path("out");
-    let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .run()
-        .await;
+    let run = gate.path_env("GITHUB_OUTPUT", "out").run().await;
     run.assert_code(1);
-    let text = std::fs::read_to_string(output).expect("outputs");
+    let text = run.read("out");
     assert!(text.contains("\nresilience_score=\n"), "{text}");
 }
 
@@ -284,10 +276,9 @@ fail_step = "\r::notice::cr-injected"
 "#;
     let sim = sim(evil).await;
     let gate = Gate::new(&sim, "exp").env("GITHUB_ACTIONS", "true");
-    let output = gate.path("out");
     let summary = gate.path("summary");
     let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .path_env("GITHUB_OUTPUT", "out")
         .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
         .run()
         .await;
@@ -396,18 +387,16 @@ async fn json_log_format_prints_one_object_per_line() {
 async fn github_output_and_summary_files_have_exactly_this_content() {
     let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
     let gate = Gate::new(&sim, "ok").env("GITHUB_ACTIONS", "true");
-    let output = gate.path("github_output");
-    let summary = gate.path("step_summary");
     let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+        .path_env("GITHUB_OUTPUT", "github_output")
+        .path_env("GITHUB_STEP_SUMMARY", "step_summary")
         .run()
         .await;
     run.assert_code(0);
     let r = sim.runs()[0].clone();
     let (notify, run_id) = (r.notify_id, r.run_id);
     assert_eq!(
-        std::fs::read_to_string(&output).expect("outputs"),
+        run.read("github_output"),
         format!(
             "verdict=pass\n\
              resilience_score=100\n\
@@ -421,7 +410,7 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
         sim.url()
     );
     assert_eq!(
-        std::fs::read_to_string(&summary).expect("summary"),
+        run.read("step_summary"),
         format!(
             "### chaos-gate: pass\n\n\
              Gate passed: every run met the expected resilience score 100.\n\n\

@@ -141,12 +141,7 @@ async fn the_trigger_line_names_the_notify_id_and_phase_changes_are_shown() {
         .await;
     run.assert_code(0);
     let snapshot = sim.runs()[0].clone();
-    assert!(
-        run.stdout
-            .contains(&format!("triggered exp: notify ID {}", snapshot.notify_id)),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&format!("triggered exp: notify ID {}", snapshot.notify_id));
     assert!(
         run.stdout.contains("/experiments/exp/runs/"),
         "a link to the run: {}",
@@ -183,8 +178,8 @@ async fn a_heartbeat_is_printed_while_nothing_changes() {
     let sim = sim(&experiment("exp", &phases, Some(100.0))).await;
     let run = Gate::new(&sim, "exp").run().await;
     run.assert_code(0);
-    assert!(run.stdout.contains("still waiting after"), "{}", run.stdout);
-    assert!(run.stdout.contains("exp Running"), "{}", run.stdout);
+    run.assert_stdout_has("still waiting after");
+    run.assert_stdout_has("exp Running");
 }
 
 /// Spec §8 with 200 experiments: one status request per poll naming every

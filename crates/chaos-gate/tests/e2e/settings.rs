@@ -96,11 +96,7 @@ async fn every_problem_is_reported_at_once() {
         ],
     )
     .await;
-    assert!(
-        run.stderr.contains("4 settings are invalid"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("4 settings are invalid");
 }
 
 #[tokio::test]
@@ -112,7 +108,7 @@ async fn plain_http_is_refused_except_on_loopback() {
         &["CHAOS_GATE_ENDPOINT"],
     )
     .await;
-    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+    run.assert_stderr_has("https://");
     // The simulator itself is plain http on 127.0.0.1, and accepted.
     Gate::new(&sim, "exp").run().await.assert_code(0);
     let localhost = sim.url().replace("127.0.0.1", "localhost");
@@ -137,11 +133,7 @@ async fn github_inputs_keep_hyphens() {
         .run()
         .await;
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("expected resilience score 90"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("expected resilience score 90");
 }
 
 #[tokio::test]
@@ -309,11 +301,7 @@ async fn a_setting_for_the_other_platform_is_bad_input() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("is a harness setting"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("is a harness setting");
     assert!(litmus.requests().is_empty() && sim.requests().is_empty());
     // org_id's default, as the GitLab component passes it, is no choice.
     Gate::litmus(&litmus, "exp")
