@@ -522,3 +522,28 @@ impl Run {
         std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 }
+
+/// Runs a gate that must be refused as bad settings (spec §2): exit 2,
+/// every one of `variables` named on stderr, none of `hidden` printed,
+/// nothing sent to `sim` and no JUnit report.
+pub async fn refused(gate: Gate, sim: &Simulator, variables: &[&str], hidden: &[&str]) -> Run {
+    let run = gate.run().await;
+    run.assert_code(2);
+    for v in variables {
+        assert!(run.stderr.contains(v), "{v} not named in:\n{}", run.stderr);
+    }
+    for h in hidden {
+        assert!(
+            !run.output().contains(h),
+            "{h:?} was printed:\n{}",
+            run.output()
+        );
+    }
+    assert!(
+        sim.requests().is_empty(),
+        "a request was sent: {:?}",
+        sim.requests()
+    );
+    assert!(run.junit().is_none(), "a JUnit file was written");
+    run
+}
