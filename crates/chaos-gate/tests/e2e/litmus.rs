@@ -6,18 +6,9 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use crate::common::*;
 
 fn schema() -> apollo_compiler::validation::Valid<Schema> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/litmus");
     let mut builder = Schema::builder();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("schema folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "graphqls"))
-        .collect();
-    files.sort();
-    for f in files {
-        let text = std::fs::read_to_string(&f).expect("schema file");
-        builder = builder.parse(text, f.display().to_string());
+    for (name, text) in chaos_sim::schemas::LITMUS {
+        builder = builder.parse(*text, *name);
     }
     builder
         .build()

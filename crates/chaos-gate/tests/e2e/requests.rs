@@ -6,8 +6,8 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use crate::common::*;
 
 fn schema() -> apollo_compiler::validation::Valid<Schema> {
-    Schema::parse_and_validate(fixture("harness-chaos-subset.graphql"), "harness.graphql")
-        .expect("the schema copy validates")
+    Schema::parse_and_validate(chaos_sim::schemas::HARNESS, "harness.graphql")
+        .expect("the Harness schema validates")
 }
 
 #[test]
