@@ -61,19 +61,31 @@ fn gate_without_stop(sim: &chaos_sim::Simulator, timeout: &str) -> Gate {
 
 // ---------------------------------------------------------------- 1. floods
 
+/// Every status poll refused with HTTP `status` and the `retry_after` key,
+/// and a gate with this timeout that never stops the run: the simulator,
+/// and the gate's run to its end.
+async fn polls_refused(
+    status: u16,
+    retry_after: &str,
+    timeout: &str,
+) -> (chaos_sim::Simulator, Run) {
+    let sim = running_sim(
+        "listWorkflowRun",
+        &format!("status = {status}\n{retry_after}"),
+    )
+    .await;
+    let run = gate_without_stop(&sim, timeout).run().await;
+    (sim, run)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
     // Before: Retry-After replaced the backoff's "no more retries", so
     // `Retry-After: 0` meant thousands of polls a second until the timeout.
     for status in [503, 429] {
-        let sim = running_sim(
-            "listWorkflowRun",
-            &format!("status = {status}\nretry_after = 0"),
-        )
-        .await;
         // No stop: looking up the run's ID for it and confirming it would
         // poll again.
-        let run = gate_without_stop(&sim, "5m").run().await;
+        let (sim, run) = polls_refused(status, "retry_after = 0", "5m").await;
         run.assert_code(3);
         assert_eq!(
             count(&sim, "listWorkflowRun"),
@@ -103,8 +115,7 @@ async fn retry_after_values_cannot_make_a_flood_within_the_timeout() {
     ];
     let mut failures = Vec::new();
     for (name, retry_after) in rows {
-        let sim = running_sim("listWorkflowRun", &format!("status = 429\n{retry_after}")).await;
-        let run = gate_without_stop(&sim, "3").run().await;
+        let (sim, run) = polls_refused(429, retry_after, "3").await;
         let polls = count(&sim, "listWorkflowRun");
         if run.code != Some(3) || polls == 0 || polls > MAX_ATTEMPTS {
             failures.push(run.row_failure(
@@ -143,12 +154,7 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
         "\"99999999999999999999999999\"",
         "\"Fri, 01 Jan 2100 00:00:00 GMT\"",
     ] {
-        let sim = running_sim(
-            "listWorkflowRun",
-            &format!("status = 503\nretry_after = {retry_after}"),
-        )
-        .await;
-        let run = gate_without_stop(&sim, "20").run().await;
+        let (sim, run) = polls_refused(503, &format!("retry_after = {retry_after}"), "20").await;
         run.assert_code(3);
         assert_eq!(
             count(&sim, "listWorkflowRun"),
