@@ -6,6 +6,8 @@
 //! compile-checked here on stable); `PROPTEST_CASES=100000 cargo test
 //! --test hostile_parsers` runs longer.
 
+mod support;
+
 use std::time::{Duration, SystemTime};
 
 use chaos_gate::http::{MAX_RETRY_AFTER, parse_retry_after, retry_wait, server_message};
@@ -18,46 +20,29 @@ use serde_json::{Value, json};
 
 /// Arbitrary JSON a few levels deep, with the keys the parsers look for.
 fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        ".{0,20}".prop_map(Value::from),
-        "\\{\"nodes\":.{0,40}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("data".to_string()),
-                    Just("errors".to_string()),
-                    Just("message".to_string()),
-                    Just("notifyID".to_string()),
-                    Just("workflowRuns".to_string()),
-                    Just("workflowID".to_string()),
-                    Just("workflows".to_string()),
-                    Just("experimentRuns".to_string()),
-                    Just("experimentID".to_string()),
-                    Just("experimentRunID".to_string()),
-                    Just("experimentDetails".to_string()),
-                    Just("phase".to_string()),
-                    Just("resiliencyScore".to_string()),
-                    Just("executionData".to_string()),
-                    Just("createdAt".to_string()),
-                    Just("accessToken".to_string()),
-                    Just("isStopped".to_string()),
-                    "[a-zA-Z]{1,10}",
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    support::any_json_with(
+        &[
+            "data",
+            "errors",
+            "message",
+            "notifyID",
+            "workflowRuns",
+            "workflowID",
+            "workflows",
+            "experimentRuns",
+            "experimentID",
+            "experimentRunID",
+            "experimentDetails",
+            "phase",
+            "resiliencyScore",
+            "executionData",
+            "createdAt",
+            "accessToken",
+            "isStopped",
+        ],
+        "[a-zA-Z]{1,10}",
+        &["\\{\"nodes\":.{0,40}"],
+    )
 }
 
 /// Root fields of `data` in the answers both clients read.

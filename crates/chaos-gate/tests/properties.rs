@@ -3,6 +3,8 @@
 //! `PROPTEST_CASES=100000 cargo test --test properties` runs longer. The
 //! cargo-fuzz targets in `fuzz/` drive the same functions without bounds.
 
+mod support;
+
 use chaos_gate::platform::execution_data;
 use chaos_gate::platform::harness::parse_poll_answer;
 use chaos_gate::settings::{RawSettings, Settings, parse_duration};
@@ -11,38 +13,22 @@ use serde_json::{Value, json};
 
 /// Arbitrary JSON, a few levels deep.
 fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        ".{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("nodes".to_string()),
-                    Just("chaosData".to_string()),
-                    Just("experimentVerdict".to_string()),
-                    Just("probeSuccessPercentage".to_string()),
-                    Just("workflowRuns".to_string()),
-                    Just("notifyID".to_string()),
-                    Just("phase".to_string()),
-                    Just("resiliencyScore".to_string()),
-                    Just("data".to_string()),
-                    Just("errors".to_string()),
-                    "[a-z]{1,8}",
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    support::any_json_with(
+        &[
+            "nodes",
+            "chaosData",
+            "experimentVerdict",
+            "probeSuccessPercentage",
+            "workflowRuns",
+            "notifyID",
+            "phase",
+            "resiliencyScore",
+            "data",
+            "errors",
+        ],
+        "[a-z]{1,8}",
+        &[],
+    )
 }
 
 proptest! {

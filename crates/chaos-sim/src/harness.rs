@@ -19,7 +19,7 @@ use crate::scenario::{Experiment, HarnessConfig, Scenario};
 use crate::server::{Action as ServerAction, Call, HttpRequest, Reply};
 use crate::state::{Run, RunView, State};
 
-const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
+pub(crate) const SCHEMA_SDL: &str = include_str!("../schema/harness-chaos-subset.graphql");
 const BASE: &str = "/gateway/chaos/manager/api";
 const QUERY_PATH: &str = "/gateway/chaos/manager/api/query";
 const REST_V2: &str = "/gateway/chaos/manager/api/rest/v2/";

@@ -31,5 +31,17 @@ mod stored;
 mod wire;
 
 pub use scenario::{Platform, Scenario};
+
+/// The GraphQL schemas the simulator validates every document against, as
+/// text, so that a client's tests check their documents against the very
+/// schema the simulator enforces (no second copy to keep in step).
+pub mod schemas {
+    /// Harness Chaos Engineering: the subset of its schema the simulator
+    /// serves (`schema/harness-chaos-subset.graphql`).
+    pub const HARNESS: &str = crate::harness::SCHEMA_SDL;
+    /// LitmusChaos ChaosCenter 3.x, as `(file name, text)`, one per file of
+    /// `schema/litmus` in name order; only valid together.
+    pub const LITMUS: &[(&str, &str)] = crate::litmus::SCHEMA_FILES;
+}
 pub use server::Simulator;
 pub use state::{RecordedRequest, RunSnapshot, TERMINAL_PHASES, is_terminal_phase};

@@ -41,7 +41,7 @@ use crate::state::{Run, RunView, State, TokenState, is_terminal_phase};
 
 /// The ChaosCenter schema, one entry per file as the project ships it
 /// (see `schema/litmus/README.md`).
-const SCHEMA_FILES: &[(&str, &str)] = &[
+pub(crate) const SCHEMA_FILES: &[(&str, &str)] = &[
     (
         "chaos_experiment.graphqls",
         include_str!("../schema/litmus/chaos_experiment.graphqls"),

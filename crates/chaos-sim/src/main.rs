@@ -31,40 +31,51 @@ struct Args {
     listen: SocketAddr,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+/// What the command line asks for: serve, or print the usage (`-h`,
+/// `--help`). An error is a message for stderr, followed by the usage.
+enum Parsed {
+    Serve(Args),
+    Help,
+}
+
+fn parse_args(mut parser: lexopt::Parser) -> Result<Parsed, String> {
+    use lexopt::Arg::{Long, Short, Value};
     let mut scenario = None;
     let mut listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--scenario" => scenario = Some(PathBuf::from(value()?)),
-            "--listen" => {
-                let v = value()?;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("scenario") => scenario = Some(PathBuf::from(value(&mut parser, "--scenario")?)),
+            Long("listen") => {
+                let v = value(&mut parser, "--listen")?;
                 listen = v.parse().map_err(|_| {
                     format!("--listen: `{v}` is not an address like 127.0.0.1:8080")
                 })?;
             }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument `{other}`")),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            Long(other) => return Err(format!("unknown argument `--{other}`")),
+            Short(other) => return Err(format!("unknown argument `-{other}`")),
+            Value(other) => {
+                return Err(format!("unknown argument `{}`", other.to_string_lossy()));
+            }
         }
     }
     let scenario = scenario.ok_or("--scenario is required")?;
-    Ok(Args { scenario, listen })
+    Ok(Parsed::Serve(Args { scenario, listen }))
+}
+
+/// The value of `flag` (`--flag VALUE` or `--flag=VALUE`), as UTF-8.
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{flag} needs a value"))?
+        .into_string()
+        .map_err(|v| format!("{flag}: `{}` is not UTF-8", v.to_string_lossy()))
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(e) if e.is_empty() => {
+    let args = match parse_args(lexopt::Parser::from_env()) {
+        Ok(Parsed::Serve(args)) => args,
+        Ok(Parsed::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }

@@ -100,14 +100,15 @@ async fn binary_serves_the_demo_scenario() {
         ]
     );
 
-    let runs: Value = http
-        .get(format!("{url}/_sim/runs"))
-        .send()
-        .await
-        .expect("runs")
-        .json()
-        .await
-        .expect("json");
+    // What the simulator recorded, from its introspection endpoints.
+    let recorded = |what: &'static str| {
+        let request = http.get(format!("{url}/_sim/{what}"));
+        async move {
+            let response = request.send().await.expect(what);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let runs = recorded("runs").await;
     let runs = runs.as_array().expect("array");
     assert_eq!(runs.len(), 2);
     assert!(
@@ -115,14 +116,7 @@ async fn binary_serves_the_demo_scenario() {
             .all(|r| r["terminal_at_unix_ms"].as_u64().is_some()),
         "both runs were served a terminal phase: {runs:?}"
     );
-    let requests: Value = http
-        .get(format!("{url}/_sim/requests"))
-        .send()
-        .await
-        .expect("requests")
-        .json()
-        .await
-        .expect("json");
+    let requests = recorded("requests").await;
     let requests = requests.as_array().expect("array");
     assert_eq!(requests[0]["operation"], "runChaosExperiment");
     assert!(

@@ -3,7 +3,13 @@
 
 use std::time::Duration;
 
+mod common;
+
 use chaos_sim::{Scenario, Simulator};
+use common::{
+    DROPPED_TRIGGER_WITH_EFFECT, engine_nodes, http, json_200, json_of, notify_id, now_unix_ms,
+    operations, request_for, run_of, sorted, sorted_keys, trigger_errors,
+};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "acc-test";
@@ -35,35 +41,35 @@ const HEAVY_POLL: &str =
 }";
 
 fn scenario(extra: &str) -> Scenario {
-    let text = format!(
+    let cart = common::cart_experiment(r#"["Queued", "Running", "Completed"]"#, 90.0, extra);
+    common::scenario(&format!(
         r#"
 [harness]
 account_id = "{ACCOUNT}"
 api_key = "{KEY}"
+{cart}"#
+    ))
+}
 
-[[experiments]]
-id = "cart"
-name = "Cart pod delete"
-phases = ["Queued", "Running", "Completed"]
-resiliency_score = 90.0
-
-[[experiments.faults]]
-name = "pod-delete"
-
-[[experiments.faults]]
-name = "net-loss"
-verdict = "Fail"
-probe_success_percentage = "0"
-fail_step = "probe failed"
-
-{extra}
-"#
-    );
-    Scenario::from_toml(&text).expect("test scenario is valid")
+/// A simulator serving the test scenario with `extra`, and a client of it.
+async fn start(extra: &str) -> (Simulator, Client) {
+    let sim = common::start(scenario(extra)).await;
+    let client = Client::new(&sim);
+    (sim, client)
 }
 
 fn identifiers() -> Value {
     json!({ "orgIdentifier": "default", "accountIdentifier": ACCOUNT, "projectIdentifier": "proj" })
+}
+
+/// The variables of a `listWorkflowRun` poll of one run.
+fn poll_of(notify: &str) -> Value {
+    json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } })
+}
+
+/// The variables of a trigger of `workflow`.
+fn trigger_of(workflow: &str) -> Value {
+    json!({ "workflowID": workflow, "identifiers": identifiers() })
 }
 
 struct Client {
@@ -74,10 +80,7 @@ struct Client {
 impl Client {
     fn new(sim: &Simulator) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
+            http: http(),
             base: sim.url(),
         }
     }
@@ -89,15 +92,20 @@ impl Client {
         )
     }
 
+    /// A POST to `url` with the account's credentials.
+    fn authed(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.http
+            .post(url)
+            .header("x-api-key", KEY)
+            .header("Harness-Account", ACCOUNT)
+    }
+
     async fn post(
         &self,
         query: &str,
         variables: Value,
     ) -> Result<reqwest::Response, reqwest::Error> {
-        self.http
-            .post(self.query_url())
-            .header("x-api-key", KEY)
-            .header("Harness-Account", ACCOUNT)
+        self.authed(self.query_url())
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -105,25 +113,21 @@ impl Client {
 
     /// Posts and expects HTTP 200 with a JSON body.
     async fn gql(&self, query: &str, variables: Value) -> Value {
-        let response = self.post(query, variables).await.expect("request");
-        assert_eq!(response.status(), 200);
-        response.json().await.expect("JSON body")
+        json_200(self.post(query, variables).await.expect("request")).await
     }
 
     async fn trigger(&self, workflow: &str) -> Value {
-        self.gql(
-            RUN,
-            json!({ "workflowID": workflow, "identifiers": identifiers() }),
-        )
-        .await
+        self.gql(RUN, trigger_of(workflow)).await
     }
 
     async fn trigger_ok(&self, workflow: &str) -> String {
-        let body = self.trigger(workflow).await;
-        body["data"]["runChaosExperiment"]["notifyID"]
-            .as_str()
-            .expect("notify ID")
-            .to_string()
+        notify_id(&self.trigger(workflow).await)
+    }
+
+    /// A light poll of the run with this notify ID.
+    async fn poll_run(&self, notify: &str) -> Value {
+        self.poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
+            .await
     }
 
     async fn poll(&self, query: &str, request: Value) -> Value {
@@ -138,13 +142,10 @@ impl Client {
     }
 
     async fn stop(&self, experiment: &str, params: &str) -> reqwest::Response {
-        self.http
-            .post(format!(
+        self.authed(format!(
                 "{}/gateway/chaos/manager/api/rest/v2/experiment/{experiment}/stop?accountIdentifier={ACCOUNT}&organizationIdentifier=default&projectIdentifier=proj&{params}",
                 self.base
             ))
-            .header("x-api-key", KEY)
-            .header("Harness-Account", ACCOUNT)
             .send()
             .await
             .expect("stop request")
@@ -153,16 +154,13 @@ impl Client {
 
 #[tokio::test]
 async fn trigger_then_poll_through_the_phases() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     assert_eq!(notify.len(), 36, "uuid-like: {notify}");
 
     let mut seen = Vec::new();
     for _ in 0..4 {
-        let list = client
-            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-            .await;
+        let list = client.poll_run(&notify).await;
         assert_eq!(list["totalNoOfWorkflowRuns"], 1);
         let run = &list["workflowRuns"][0];
         assert_eq!(run["notifyID"], notify.as_str());
@@ -178,9 +176,7 @@ async fn trigger_then_poll_through_the_phases() {
             (json!("Completed"), json!(90.0)),
         ]
     );
-    let last = client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    let last = client.poll_run(&notify).await;
     let run = &last["workflowRuns"][0];
     assert_eq!(
         (
@@ -206,10 +202,7 @@ async fn trigger_then_poll_through_the_phases() {
         "the run ended by itself"
     );
     let requests = sim.requests();
-    let ops: Vec<_> = requests
-        .iter()
-        .map(|r| r.operation.clone().unwrap_or_default())
-        .collect();
+    let ops = operations(&sim);
     assert_eq!(ops[0], "runChaosExperiment");
     assert!(ops[1..].iter().all(|o| o == "listWorkflowRun"));
     assert_eq!(requests[1].notify_ids, vec![notify.clone()]);
@@ -226,30 +219,20 @@ async fn trigger_then_poll_through_the_phases() {
 /// and when a run was first served a terminal phase.
 #[tokio::test]
 async fn response_sizes_and_terminal_time_are_recorded() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
-    let before = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64;
+    let (sim, client) = start("").await;
+    let before = now_unix_ms();
     let notify = client.trigger_ok("cart").await;
     let mut sizes = Vec::new();
     for _ in 0..2 {
         let response = client
-            .post(
-                LIGHT_POLL,
-                json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
-            )
+            .post(LIGHT_POLL, poll_of(&notify))
             .await
             .expect("poll");
         sizes.push(response.bytes().await.expect("body").len() as u64);
     }
     assert_eq!(sim.runs()[0].terminal_at_unix_ms, None, "still Running");
     let response = client
-        .post(
-            HEAVY_POLL,
-            json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
-        )
+        .post(HEAVY_POLL, poll_of(&notify))
         .await
         .expect("poll");
     sizes.push(response.bytes().await.expect("body").len() as u64);
@@ -271,9 +254,7 @@ async fn response_sizes_and_terminal_time_are_recorded() {
 
     let terminal = sim.runs()[0].terminal_at_unix_ms.expect("served Completed");
     assert!(terminal >= requests[3].at_unix_ms, "set by the third poll");
-    client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    client.poll_run(&notify).await;
     assert_eq!(
         sim.runs()[0].terminal_at_unix_ms,
         Some(terminal),
@@ -283,23 +264,14 @@ async fn response_sizes_and_terminal_time_are_recorded() {
 
 #[tokio::test]
 async fn responses_carry_only_the_selected_fields() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (_sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
 
-    let light = client.post(
-        LIGHT_POLL,
-        json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
-    );
+    let light = client.post(LIGHT_POLL, poll_of(&notify));
     let light_text = light.await.expect("poll").text().await.expect("body");
     let light: Value = serde_json::from_str(&light_text).expect("json");
-    let run = light["data"]["listWorkflowRun"]["workflowRuns"][0]
-        .as_object()
-        .expect("run")
-        .clone();
-    let mut keys: Vec<_> = run.keys().cloned().collect();
-    keys.sort();
-    let mut expected = vec![
+    let keys = sorted_keys(&light["data"]["listWorkflowRun"]["workflowRuns"][0]);
+    let expected = sorted(&[
         "workflowRunID",
         "workflowID",
         "notifyID",
@@ -312,14 +284,10 @@ async fn responses_carry_only_the_selected_fields() {
         "experimentsNa",
         "totalExperiments",
         "errorResponse",
-    ];
-    expected.sort();
+    ]);
     assert_eq!(keys, expected);
 
-    let heavy = client.post(
-        HEAVY_POLL,
-        json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } }),
-    );
+    let heavy = client.post(HEAVY_POLL, poll_of(&notify));
     let heavy_text = heavy.await.expect("poll").text().await.expect("body");
     assert!(
         heavy_text.len() > light_text.len() + 6000,
@@ -329,14 +297,7 @@ async fn responses_carry_only_the_selected_fields() {
     );
     let heavy: Value = serde_json::from_str(&heavy_text).expect("json");
     let run = &heavy["data"]["listWorkflowRun"]["workflowRuns"][0];
-    let data: Value = serde_json::from_str(run["executionData"].as_str().expect("string"))
-        .expect("executionData is JSON");
-    let engines: Vec<_> = data["nodes"]
-        .as_object()
-        .expect("nodes")
-        .values()
-        .filter(|n| n["type"] == "ChaosEngine")
-        .collect();
+    let engines = engine_nodes(&run["executionData"]);
     assert_eq!(engines.len(), 2);
     assert!(
         engines
@@ -378,8 +339,7 @@ async fn responses_carry_only_the_selected_fields() {
 
 #[tokio::test]
 async fn invalid_documents_and_bodies_are_refused_like_gqlgen() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
 
     let unknown_field =
         "query Q($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
@@ -391,20 +351,7 @@ async fn invalid_documents_and_bodies_are_refused_like_gqlgen() {
         )
         .await
         .expect("send");
-    assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(body["data"], Value::Null);
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "GRAPHQL_VALIDATION_FAILED"
-    );
-    let errors = body["errors"].as_array().expect("errors");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("phaze"))),
-        "{body}"
-    );
+    common::assert_validation_failed(response, "phaze").await;
 
     let response = client
         .post("query { listWorkflowRun(", json!({}))
@@ -425,29 +372,20 @@ async fn invalid_documents_and_bodies_are_refused_like_gqlgen() {
     assert_eq!(response.status(), 422);
 
     let response = client
-        .http
-        .post(client.query_url())
-        .header("x-api-key", KEY)
-        .header("Harness-Account", ACCOUNT)
+        .authed(client.query_url())
         .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
         .expect("send");
-    assert_eq!(response.status(), 400);
-    assert!(sim.runs().is_empty());
     // The invalid request was still recorded under the field it was after.
-    assert_eq!(
-        sim.requests()[0].operation.as_deref(),
-        Some("listWorkflowRun")
-    );
+    common::assert_refused_but_recorded(&response, &sim, "listWorkflowRun");
 }
 
 #[tokio::test]
 async fn credentials_are_checked() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
-    let body = json!({ "query": RUN, "variables": { "workflowID": "cart", "identifiers": identifiers() } });
+    let (sim, client) = start("").await;
+    let body = json!({ "query": RUN, "variables": trigger_of("cart") });
 
     let bad_key = client
         .http
@@ -459,7 +397,7 @@ async fn credentials_are_checked() {
         .await
         .expect("send");
     assert_eq!(bad_key.status(), 401);
-    let error: Value = bad_key.json().await.expect("json");
+    let error = json_of(bad_key).await;
     assert_eq!(error["code"], "INVALID_TOKEN");
 
     let no_key = client
@@ -497,24 +435,7 @@ async fn credentials_are_checked() {
 
 #[tokio::test]
 async fn trigger_errors_follow_the_scenario() {
-    let sim = Simulator::start(scenario(
-        r#"
-[[experiments]]
-id = "nightly"
-cron = true
-
-[[experiments]]
-id = "offline"
-infra_active = false
-
-[[experiments]]
-id = "gone"
-removed = true
-"#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start(&trigger_errors()).await;
 
     let body = client.trigger("nope").await;
     assert_eq!(body["data"], Value::Null);
@@ -550,22 +471,15 @@ removed = true
 
 /// The run ID the simulator gave the run with this notify ID.
 fn run_id_of(sim: &Simulator, notify: &str) -> String {
-    sim.runs()
-        .into_iter()
-        .find(|r| r.notify_id == notify)
-        .expect("run")
-        .run_id
+    run_of(sim, notify).run_id
 }
 
 #[tokio::test]
 async fn stop_marks_the_run_stopped() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     let other = client.trigger_ok("cart").await;
-    client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    client.poll_run(&notify).await;
     let run_id = run_id_of(&sim, &notify);
 
     let response = client
@@ -582,9 +496,7 @@ async fn stop_marks_the_run_stopped() {
     );
 
     for _ in 0..3 {
-        let list = client
-            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-            .await;
+        let list = client.poll_run(&notify).await;
         let run = &list["workflowRuns"][0];
         assert_eq!(run["phase"], "Stopped");
         assert_eq!(run["resiliencyScore"], Value::Null);
@@ -597,11 +509,7 @@ async fn stop_marks_the_run_stopped() {
         "only the named run is stopped"
     );
     assert_eq!(runs[1].notify_id, other);
-    let stop = sim
-        .requests()
-        .into_iter()
-        .find(|r| r.operation.as_deref() == Some("stop"))
-        .expect("recorded");
+    let stop = request_for(&sim, "stop");
     assert_eq!(stop.notify_ids, [notify]);
 
     assert_eq!(
@@ -622,8 +530,7 @@ async fn stop_marks_the_run_stopped() {
 
 #[tokio::test]
 async fn a_stop_without_both_run_identifiers_is_refused() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     let run_id = run_id_of(&sim, &notify);
     for (params, missing) in [
@@ -647,8 +554,7 @@ async fn a_stop_without_both_run_identifiers_is_refused() {
 
 #[tokio::test]
 async fn a_forced_stop_marks_the_run_but_leaves_the_chaos_running() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     let run_id = run_id_of(&sim, &notify);
     let response = client
@@ -658,9 +564,7 @@ async fn a_forced_stop_marks_the_run_but_leaves_the_chaos_running() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let list = client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    let list = client.poll_run(&notify).await;
     assert_eq!(list["workflowRuns"][0]["phase"], "Stopped");
     let run = &sim.runs()[0];
     assert!(run.stopped);
@@ -680,8 +584,7 @@ async fn a_forced_stop_marks_the_run_but_leaves_the_chaos_running() {
 
 #[tokio::test]
 async fn a_foreign_run_is_listed_running_until_stopped() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     assert!(sim.start_foreign_run("nope").is_none());
     let foreign = sim.start_foreign_run("cart").expect("known experiment");
     assert!(foreign.foreign && foreign.chaos_running && !foreign.stopped);
@@ -719,17 +622,15 @@ async fn a_foreign_run_is_listed_running_until_stopped() {
 
 #[tokio::test]
 async fn unlisted_lists_hide_a_new_run_from_lookups_only() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[experiments]]
 id = "late"
 unlisted_lists = 2
 phases = ["Queued", "Running", "Completed"]
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let notify = client.trigger_ok("late").await;
     for _ in 0..2 {
         let list = client
@@ -745,15 +646,13 @@ phases = ["Queued", "Running", "Completed"]
 
     // Polls by notify ID see a new run at once.
     let second = client.trigger_ok("late").await;
-    let list = client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [second] }))
-        .await;
+    let list = client.poll_run(&second).await;
     assert_eq!(list["totalNoOfWorkflowRuns"], 1);
 }
 
 #[tokio::test]
 async fn injected_errors_apply_to_the_first_calls_only() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[inject]]
 operation = "listWorkflowRun"
@@ -761,32 +660,27 @@ first = 2
 status = 503
 retry_after = 1
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let notify = client.trigger_ok("cart").await;
-    let variables = json!({ "identifiers": identifiers(), "request": { "notifyIDs": [notify] } });
+    let variables = poll_of(&notify);
 
     for _ in 0..2 {
         let response = client
             .post(LIGHT_POLL, variables.clone())
             .await
             .expect("send");
-        assert_eq!(response.status(), 503);
-        assert_eq!(response.headers()["retry-after"], "1");
+        common::assert_unavailable_for_1s(&response);
     }
     assert_eq!(sim.runs()[0].polls, 0, "an injected error has no effect");
-    let list = client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    let list = client.poll_run(&notify).await;
     assert_eq!(list["workflowRuns"][0]["phase"], "Queued");
     assert_eq!(sim.requests().len(), 4);
 }
 
 #[tokio::test]
 async fn injected_bodies_replace_the_answer() {
-    let sim = Simulator::start(scenario(
+    let (_sim, client) = start(
         r#"
 [[inject]]
 operation = "listWorkflowRun"
@@ -799,11 +693,9 @@ operation = "listWorkflowRun"
 first = 2
 body = '{"data": {"listWorkflowRun": '
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
-    let variables = json!({ "identifiers": identifiers(), "request": { "notifyIDs": ["x"] } });
+    )
+    .await;
+    let variables = poll_of("x");
 
     let html = client
         .post(LIGHT_POLL, variables.clone())
@@ -831,24 +723,10 @@ body = '{"data": {"listWorkflowRun": '
 
 #[tokio::test]
 async fn a_dropped_trigger_may_still_have_started_the_run() {
-    let sim = Simulator::start(scenario(
-        r#"
-[[inject]]
-operation = "runChaosExperiment"
-first = 1
-drop_connection = true
-after_effect = true
-"#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start(DROPPED_TRIGGER_WITH_EFFECT).await;
 
     let error = client
-        .post(
-            RUN,
-            json!({ "workflowID": "cart", "identifiers": identifiers() }),
-        )
+        .post(RUN, trigger_of("cart"))
         .await
         .expect_err("the connection is closed without a response");
     assert!(!error.is_status() && !error.is_timeout(), "{error:?}");
@@ -867,26 +745,16 @@ after_effect = true
 
 #[tokio::test]
 async fn a_dropped_trigger_without_effect_starts_nothing() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[inject]]
 operation = "runChaosExperiment"
 first = 1
 drop_connection = true
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
-    assert!(
-        client
-            .post(
-                RUN,
-                json!({ "workflowID": "cart", "identifiers": identifiers() })
-            )
-            .await
-            .is_err()
-    );
+    )
+    .await;
+    assert!(client.post(RUN, trigger_of("cart")).await.is_err());
     assert!(sim.runs().is_empty());
     assert!(!client.trigger_ok("cart").await.is_empty());
     assert_eq!(sim.runs().len(), 1);
@@ -894,7 +762,7 @@ drop_connection = true
 
 #[tokio::test]
 async fn a_slow_trigger_that_times_out_has_still_started_the_run() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[inject]]
 operation = "runChaosExperiment"
@@ -902,16 +770,11 @@ first = 1
 delay_ms = 30000
 after_effect = true
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let error = client
-        .http
-        .post(client.query_url())
-        .header("x-api-key", KEY)
-        .header("Harness-Account", ACCOUNT)
-        .json(&json!({ "query": RUN, "variables": { "workflowID": "cart", "identifiers": identifiers() } }))
+        .authed(client.query_url())
+        .json(&json!({ "query": RUN, "variables": trigger_of("cart") }))
         .timeout(Duration::from_millis(200))
         .send()
         .await
@@ -922,30 +785,24 @@ after_effect = true
 
 #[tokio::test]
 async fn unlisted_polls_hide_a_new_run_but_count() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[experiments]]
 id = "lag"
 unlisted_polls = 2
 phases = ["Queued", "Running", "Running", "Completed"]
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let notify = client.trigger_ok("lag").await;
     for _ in 0..2 {
-        let list = client
-            .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-            .await;
+        let list = client.poll_run(&notify).await;
         assert_eq!(
             list,
             json!({ "totalNoOfWorkflowRuns": 0, "workflowRuns": [] })
         );
     }
-    let list = client
-        .poll(LIGHT_POLL, json!({ "notifyIDs": [notify] }))
-        .await;
+    let list = client.poll_run(&notify).await;
     assert_eq!(
         list["workflowRuns"][0]["phase"], "Running",
         "the third poll shows phases[2]"
@@ -955,7 +812,7 @@ phases = ["Queued", "Running", "Running", "Completed"]
 
 #[tokio::test]
 async fn hostile_and_huge_execution_data() {
-    let sim = Simulator::start(scenario(
+    let (_sim, client) = start(
         r#"
 [[experiments]]
 id = "hostile"
@@ -967,10 +824,8 @@ id = "huge"
 phases = ["Completed"]
 execution_data_pad_bytes = 2000000
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let hostile = client.trigger_ok("hostile").await;
     let huge = client.trigger_ok("huge").await;
     let list = client
@@ -1001,7 +856,7 @@ execution_data_pad_bytes = 2000000
 #[tokio::test]
 async fn answers_while_the_test_runtime_is_blocked() {
     use std::io::{Read, Write};
-    let sim = Simulator::start(scenario("")).await.expect("start");
+    let sim = common::start(scenario("")).await;
     // A blocking client on the test's only runtime thread, as when a test
     // waits on the client binary with std::process::Command.
     let mut stream = std::net::TcpStream::connect(sim.addr()).expect("connect");
@@ -1018,31 +873,19 @@ async fn answers_while_the_test_runtime_is_blocked() {
 /// the swagger does not allow, with 400 and a message.
 #[tokio::test]
 async fn rest_v2_refuses_missing_parameters_unknown_fields_and_wrong_types() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         "[[experiments.faults.probes]]\nname = \"http-ok\"\nverdict = \"Failed\"\ndescription = \"503\"\n\
          [[experiments.variables]]\nname = \"NS\"\nrequired = true\n",
-    ))
-    .await
-    .expect("simulator");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
+    )
+    .await;
     let base = format!("{}/gateway/chaos/manager/api/rest/v2", sim.url());
     let scope = format!(
         "accountIdentifier={ACCOUNT}&organizationIdentifier=default&projectIdentifier=proj"
     );
     let post = |path: String, body: Value| {
-        let http = http.clone();
+        let request = client.authed(path).json(&body);
         async move {
-            let r = http
-                .post(path)
-                .header("x-api-key", KEY)
-                .header("Harness-Account", ACCOUNT)
-                .json(&body)
-                .send()
-                .await
-                .expect("answer");
+            let r = request.send().await.expect("answer");
             let status = r.status().as_u16();
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         }
@@ -1111,7 +954,8 @@ async fn rest_v2_refuses_missing_parameters_unknown_fields_and_wrong_types() {
         "the probe of the last fault"
     );
 
-    let vars = http
+    let vars = client
+        .http
         .get(format!("{base}/experiments/cart/variables?{scope}"))
         .header("x-api-key", KEY)
         .header("Harness-Account", ACCOUNT)

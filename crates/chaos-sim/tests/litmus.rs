@@ -1,7 +1,13 @@
 //! The LitmusChaos ChaosCenter 3.x dialect end to end: a real HTTP client
 //! against an in-process simulator.
 
+mod common;
+
 use chaos_sim::{Scenario, Simulator};
+use common::{
+    DROPPED_TRIGGER_WITH_EFFECT, OFFLINE_AND_GONE, engine_nodes, http, json_200, json_of,
+    notify_id, now_unix_ms, operations, request_for, run_of, sorted, sorted_keys, trigger_errors,
+};
 use serde_json::{Value, json};
 
 const PROJECT: &str = "proj-test";
@@ -37,7 +43,12 @@ fn scenario(extra: &str) -> Scenario {
 /// A scenario with more keys in `[litmus]` (`litmus_keys`) and more
 /// experiments or injections after the default one (`extra`).
 fn scenario_with(litmus_keys: &str, extra: &str) -> Scenario {
-    let text = format!(
+    let cart = common::cart_experiment(
+        r#"["Queued", "Pending", "Running", "Completed_With_Probe_Failure"]"#,
+        50.0,
+        extra,
+    );
+    common::scenario(&format!(
         r#"
 platform = "litmus"
 
@@ -47,26 +58,30 @@ password = "litmus"
 token = "{STATIC_TOKEN}"
 project_id = "{PROJECT}"
 {litmus_keys}
+{cart}"#
+    ))
+}
 
-[[experiments]]
-id = "cart"
-name = "Cart pod delete"
-phases = ["Queued", "Pending", "Running", "Completed_With_Probe_Failure"]
-resiliency_score = 50.0
+/// A simulator serving [`scenario_with`], and a client of it.
+async fn start_with(litmus_keys: &str, extra: &str) -> (Simulator, Client) {
+    let sim = common::start(scenario_with(litmus_keys, extra)).await;
+    let client = Client::new(&sim);
+    (sim, client)
+}
 
-[[experiments.faults]]
-name = "pod-delete"
+/// A simulator serving [`scenario`], and a client of it.
+async fn start(extra: &str) -> (Simulator, Client) {
+    start_with("", extra).await
+}
 
-[[experiments.faults]]
-name = "net-loss"
-verdict = "Fail"
-probe_success_percentage = "0"
-fail_step = "probe failed"
+/// The variables of a trigger of `experiment` in the test project.
+fn trigger_of(experiment: &str) -> Value {
+    json!({ "experimentID": experiment, "projectID": PROJECT })
+}
 
-{extra}
-"#
-    );
-    Scenario::from_toml(&text).expect("test scenario is valid")
+/// The run ID a polled run shows.
+fn run_id_in(run: &Value) -> String {
+    run["experimentRunID"].as_str().expect("run ID").to_string()
 }
 
 struct Client {
@@ -78,19 +93,25 @@ struct Client {
 impl Client {
     fn new(sim: &Simulator) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
+            http: http(),
             base: sim.url(),
             token: STATIC_TOKEN.into(),
         }
     }
 
+    /// A POST to the GraphQL endpoint, with no header yet.
+    fn query(&self) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}/api/query", self.base))
+    }
+
+    /// A POST to the login endpoint, with no header yet.
+    fn login_post(&self) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}/auth/login", self.base))
+    }
+
     /// A GraphQL POST with the headers a ChaosCenter client must send.
     fn request(&self, query: &str, variables: Value) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}/api/query", self.base))
+        self.query()
             .header("Origin", &self.base)
             .bearer_auth(&self.token)
             .json(&json!({ "query": query, "variables": variables }))
@@ -98,18 +119,17 @@ impl Client {
 
     /// Posts and expects HTTP 200 with a JSON body.
     async fn gql(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .request(query, variables)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 200);
-        response.json().await.expect("JSON body")
+        json_200(
+            self.request(query, variables)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
 
     async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}/auth/login", self.base))
+        self.login_post()
             .header("Origin", &self.base)
             .json(&json!({ "username": username, "password": password }))
             .send()
@@ -118,19 +138,11 @@ impl Client {
     }
 
     async fn trigger(&self, experiment: &str) -> Value {
-        self.gql(
-            RUN,
-            json!({ "experimentID": experiment, "projectID": PROJECT }),
-        )
-        .await
+        self.gql(RUN, trigger_of(experiment)).await
     }
 
     async fn trigger_ok(&self, experiment: &str) -> String {
-        let body = self.trigger(experiment).await;
-        body["data"]["runChaosExperiment"]["notifyID"]
-            .as_str()
-            .unwrap_or_else(|| panic!("notify ID in {body}"))
-            .to_string()
+        notify_id(&self.trigger(experiment).await)
     }
 
     /// One `getExperimentRun` poll that must succeed; returns the run.
@@ -141,18 +153,26 @@ impl Client {
         assert!(body.get("errors").is_none(), "{body}");
         body["data"]["getExperimentRun"].clone()
     }
+
+    /// Polls the run `times` times; returns the last answer.
+    async fn poll_times(&self, notify: &str, times: usize) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..times {
+            last = self.poll(notify).await;
+        }
+        last
+    }
 }
 
 const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed";
 
 #[tokio::test]
 async fn login_hands_out_a_token_that_is_then_accepted() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let mut client = Client::new(&sim);
+    let (sim, mut client) = start("").await;
 
     let response = client.login("admin", "litmus").await;
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
+    let body = json_of(response).await;
     assert_eq!(
         body,
         json!({
@@ -168,7 +188,7 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
 
     let bad = client.login("admin", "wrong").await;
     assert_eq!(bad.status(), 401);
-    let body: Value = bad.json().await.expect("json");
+    let body = json_of(bad).await;
     assert_eq!(
         body,
         json!({ "error": "invalid_credentials", "errorDescription": "Invalid Credentials" })
@@ -177,8 +197,7 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
 
     let post = |body: &'static str| {
         client
-            .http
-            .post(format!("{}/auth/login", client.base))
+            .login_post()
             .header("Origin", &client.base)
             .body(body)
             .send()
@@ -193,7 +212,7 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
     ] {
         let response = post(malformed).await.expect("send");
         assert_eq!(response.status(), 400, "{malformed}");
-        let body: Value = response.json().await.expect("json");
+        let body = json_of(response).await;
         assert_eq!(
             body,
             json!({ "error": "invalid_request", "errorDescription": INVALID_REQUEST }),
@@ -210,8 +229,7 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
     // The origin is checked on login too.
     for origin in [None, Some("http://evil.example")] {
         let mut request = client
-            .http
-            .post(format!("{}/auth/login", client.base))
+            .login_post()
             .json(&json!({ "username": "admin", "password": "litmus" }));
         if let Some(origin) = origin {
             request = request.header("Origin", origin);
@@ -224,11 +242,7 @@ async fn login_hands_out_a_token_that_is_then_accepted() {
         );
     }
 
-    let ops: Vec<_> = sim
-        .requests()
-        .iter()
-        .map(|r| r.operation.clone().unwrap_or_default())
-        .collect();
+    let ops = operations(&sim);
     assert_eq!(ops[..4], ["login", "runChaosExperiment", "login", "login"]);
 }
 
@@ -245,8 +259,7 @@ async fn a_scenario_without_credentials_refuses_every_login() {
 
 #[tokio::test]
 async fn origin_is_checked_before_the_token() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let url = format!("{}/api/query", client.base);
     let body =
         json!({ "query": RUN, "variables": { "experimentID": "cart", "projectID": PROJECT } });
@@ -348,14 +361,13 @@ async fn origin_is_checked_before_the_token() {
     .expect("start");
     let client = Client::new(&custom);
     let own_url = client
-        .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
+        .request(RUN, trigger_of("cart"))
         .send()
         .await
         .expect("send");
     assert_eq!(own_url.status(), 403);
     let configured = client
-        .http
-        .post(format!("{}/api/query", client.base))
+        .query()
         .header("Origin", "https://chaos.example.com")
         .bearer_auth(STATIC_TOKEN)
         .json(&body)
@@ -367,8 +379,7 @@ async fn origin_is_checked_before_the_token() {
 
 #[tokio::test]
 async fn a_triggered_run_is_queued_at_once_without_a_run_id() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     assert_eq!(notify.len(), 36, "uuid-like: {notify}");
 
@@ -440,8 +451,7 @@ async fn a_triggered_run_is_queued_at_once_without_a_run_id() {
 
 #[tokio::test]
 async fn phases_follow_the_scenario_and_the_score_comes_last() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
 
     let mut seen = Vec::new();
@@ -481,9 +491,8 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
     }
     assert!(endless.runs()[0].chaos_running);
     let run = client.poll(&notify).await;
-    let mut keys: Vec<_> = run.as_object().expect("object").keys().cloned().collect();
-    keys.sort();
-    let mut expected = [
+    let keys = sorted_keys(&run);
+    let expected = sorted(&[
         "experimentRunID",
         "experimentID",
         "phase",
@@ -494,8 +503,7 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
         "faultsStopped",
         "faultsNa",
         "totalFaults",
-    ];
-    expected.sort();
+    ]);
     assert_eq!(keys, expected, "only the selected fields");
     assert_eq!(
         [
@@ -560,13 +568,8 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
         "{run}"
     );
     assert!(run["experimentManifest"].as_str().expect("manifest").len() >= 6000);
-    let data: Value = serde_json::from_str(run["executionData"].as_str().expect("string"))
-        .expect("executionData is JSON");
-    let mut verdicts: Vec<_> = data["nodes"]
-        .as_object()
-        .expect("nodes")
-        .values()
-        .filter(|n| n["type"] == "ChaosEngine")
+    let mut verdicts: Vec<_> = engine_nodes(&run["executionData"])
+        .iter()
         .map(|n| {
             n["chaosData"]["experimentVerdict"]
                 .as_str()
@@ -590,17 +593,15 @@ async fn phases_follow_the_scenario_and_the_score_comes_last() {
 
 #[tokio::test]
 async fn an_unknown_run_is_a_graphql_error() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[experiments]]
 id = "lag"
 unlisted_polls = 1
 phases = ["Queued", "Running", "Completed"]
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
 
     let body = client
         .gql(POLL, json!({ "projectID": PROJECT, "notifyID": "nope" }))
@@ -646,24 +647,7 @@ phases = ["Queued", "Running", "Completed"]
 
 #[tokio::test]
 async fn trigger_errors_follow_the_scenario() {
-    let sim = Simulator::start(scenario(
-        r#"
-[[experiments]]
-id = "nightly"
-cron = true
-
-[[experiments]]
-id = "offline"
-infra_active = false
-
-[[experiments]]
-id = "gone"
-removed = true
-"#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start(&trigger_errors()).await;
 
     let not_found = "could not get experiment run, error: mongo: no documents in result";
     let body = client.trigger("nope").await;
@@ -699,14 +683,6 @@ removed = true
 const STOP_BY_RUN: &str = "mutation S($p: ID!, $e: String!, $r: String) {
   stopExperimentRuns(projectID: $p, experimentID: $e, experimentRunID: $r) }";
 
-/// The run with this notify ID, as the simulator sees it.
-fn run_of(sim: &Simulator, notify: &str) -> chaos_sim::RunSnapshot {
-    sim.runs()
-        .into_iter()
-        .find(|r| r.notify_id == notify)
-        .expect("run")
-}
-
 impl Client {
     async fn stop_by_notify(&self, experiment: &str, notify: &str) -> Value {
         self.gql(
@@ -733,15 +709,11 @@ fn stopped() -> Value {
 
 #[tokio::test]
 async fn a_stop_by_run_id_reaches_the_cluster() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let notify = client.trigger_ok("cart").await;
     let other = client.trigger_ok("cart").await;
     client.poll(&notify).await;
-    let run_id = client.poll(&notify).await["experimentRunID"]
-        .as_str()
-        .expect("run ID once Pending")
-        .to_string();
+    let run_id = run_id_in(&client.poll(&notify).await);
 
     assert_eq!(client.stop_by_run("cart", &run_id).await, stopped());
     for _ in 0..3 {
@@ -754,11 +726,7 @@ async fn a_stop_by_run_id_reaches_the_cluster() {
     assert!(run.stopped && !run.chaos_running);
     let other = run_of(&sim, &other);
     assert!(!other.stopped && other.chaos_running, "only that run");
-    let stop = sim
-        .requests()
-        .into_iter()
-        .find(|r| r.operation.as_deref() == Some("stopExperimentRuns"))
-        .expect("recorded");
+    let stop = request_for(&sim, "stopExperimentRuns");
     assert!(stop.notify_ids.is_empty());
 
     // A run ID nobody has stops nothing and is no error.
@@ -773,15 +741,9 @@ async fn a_stop_by_run_id_reaches_the_cluster() {
     // From 3.29 on the server marks even a completed run Stopped; it keeps
     // its score.
     let done = client.trigger_ok("cart").await;
-    let mut last = Value::Null;
-    for _ in 0..4 {
-        last = client.poll(&done).await;
-    }
+    let last = client.poll_times(&done, 4).await;
     assert_eq!(last["phase"], "Completed_With_Probe_Failure");
-    let done_id = last["experimentRunID"]
-        .as_str()
-        .expect("run ID")
-        .to_string();
+    let done_id = run_id_in(&last);
     assert_eq!(client.stop_by_run("cart", &done_id).await, stopped());
     let run = client.poll(&done).await;
     assert_eq!(
@@ -792,10 +754,7 @@ async fn a_stop_by_run_id_reaches_the_cluster() {
 
 #[tokio::test]
 async fn from_3_31_a_stop_by_notify_id_alone_only_marks_the_database() {
-    let sim = Simulator::start(scenario_with("server_version = \"3.31.0\"", ""))
-        .await
-        .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start_with("server_version = \"3.31.0\"", "").await;
     let notify = client.trigger_ok("cart").await;
     client.poll(&notify).await;
     client.poll(&notify).await;
@@ -830,10 +789,7 @@ async fn from_3_31_a_stop_by_notify_id_alone_only_marks_the_database() {
 
 #[tokio::test]
 async fn before_3_31_a_stop_without_run_id_stops_every_running_run() {
-    let sim = Simulator::start(scenario_with("server_version = \"3.30.0\"", ""))
-        .await
-        .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start_with("server_version = \"3.30.0\"", "").await;
     let body = client
         .gql("{ getServerVersion { key value } }", json!({}))
         .await;
@@ -872,16 +828,10 @@ async fn before_3_31_a_stop_without_run_id_stops_every_running_run() {
 
 #[tokio::test]
 async fn before_3_29_the_phase_follows_a_stop_on_the_next_poll() {
-    let sim = Simulator::start(scenario_with("server_version = \"3.1.0\"", ""))
-        .await
-        .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start_with("server_version = \"3.1.0\"", "").await;
     let notify = client.trigger_ok("cart").await;
     client.poll(&notify).await;
-    let run_id = client.poll(&notify).await["experimentRunID"]
-        .as_str()
-        .expect("run ID")
-        .to_string();
+    let run_id = run_id_in(&client.poll(&notify).await);
     assert_eq!(client.stop_by_run("cart", &run_id).await, stopped());
     let snapshot = run_of(&sim, &notify);
     assert!(!snapshot.stopped && !snapshot.chaos_running);
@@ -898,14 +848,8 @@ async fn before_3_29_the_phase_follows_a_stop_on_the_next_poll() {
 
     // A run that had completed stays completed.
     let done = client.trigger_ok("cart").await;
-    let mut last = Value::Null;
-    for _ in 0..4 {
-        last = client.poll(&done).await;
-    }
-    let done_id = last["experimentRunID"]
-        .as_str()
-        .expect("run ID")
-        .to_string();
+    let last = client.poll_times(&done, 4).await;
+    let done_id = run_id_in(&last);
     assert_eq!(client.stop_by_run("cart", &done_id).await, stopped());
     assert_eq!(
         client.poll(&done).await["phase"],
@@ -915,20 +859,7 @@ async fn before_3_29_the_phase_follows_a_stop_on_the_next_poll() {
 
 #[tokio::test]
 async fn get_experiment_describes_the_stored_experiment() {
-    let sim = Simulator::start(scenario(
-        r#"
-[[experiments]]
-id = "offline"
-infra_active = false
-
-[[experiments]]
-id = "gone"
-removed = true
-"#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start(OFFLINE_AND_GONE).await;
     let get = |id: &str| {
         client.gql(
             GET_EXPERIMENT,
@@ -980,8 +911,7 @@ removed = true
 
 #[tokio::test]
 async fn invalid_documents_are_refused_with_422() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     let send = |query: &str, variables: Value| client.request(query, variables).send();
 
     let unknown_field = "query Q($projectID: ID!, $notifyID: ID) {
@@ -992,21 +922,7 @@ async fn invalid_documents_are_refused_with_422() {
     )
     .await
     .expect("send");
-    assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(body["data"], Value::Null);
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "GRAPHQL_VALIDATION_FAILED"
-    );
-    assert!(
-        body["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .any(|e| e["message"].as_str().is_some_and(|m| m.contains("phaze"))),
-        "{body}"
-    );
+    common::assert_validation_failed(response, "phaze").await;
 
     // A Harness document is not a Litmus one.
     let harness = "query L($identifiers: IdentifiersRequest!, $request: ListWorkflowRunRequest!) {
@@ -1017,7 +933,7 @@ async fn invalid_documents_are_refused_with_422() {
         .await
         .expect("send");
     assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.expect("json");
+    let body = json_of(response).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"],
         "GRAPHQL_PARSE_FAILED"
@@ -1026,12 +942,7 @@ async fn invalid_documents_are_refused_with_422() {
     // `projectID` is an ID!, so a String! variable does not fit it.
     let wrong_type = "mutation R($experimentID: String!, $projectID: String!) {
       runChaosExperiment(experimentID: $experimentID, projectID: $projectID) { notifyID } }";
-    let response = send(
-        wrong_type,
-        json!({ "experimentID": "cart", "projectID": PROJECT }),
-    )
-    .await
-    .expect("send");
+    let response = send(wrong_type, trigger_of("cart")).await.expect("send");
     assert_eq!(response.status(), 422);
 
     // A required variable missing.
@@ -1041,8 +952,7 @@ async fn invalid_documents_are_refused_with_422() {
     assert_eq!(response.status(), 422);
 
     let not_json = client
-        .http
-        .post(format!("{}/api/query", client.base))
+        .query()
         .header("Origin", &client.base)
         .bearer_auth(STATIC_TOKEN)
         .header("content-type", "text/plain")
@@ -1050,12 +960,7 @@ async fn invalid_documents_are_refused_with_422() {
         .send()
         .await
         .expect("send");
-    assert_eq!(not_json.status(), 400);
-    assert!(sim.runs().is_empty());
-    assert_eq!(
-        sim.requests()[0].operation.as_deref(),
-        Some("getExperimentRun")
-    );
+    common::assert_refused_but_recorded(&not_json, &sim, "getExperimentRun");
 
     // Valid but not simulated: an error, not a crash.
     let body = client
@@ -1075,7 +980,7 @@ async fn invalid_documents_are_refused_with_422() {
 
 #[tokio::test]
 async fn injected_errors_on_polls_apply_to_the_first_calls_only() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[inject]]
 operation = "getExperimentRun"
@@ -1088,10 +993,8 @@ operation = "login"
 first = 1
 status = 502
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     let notify = client.trigger_ok("cart").await;
 
     for _ in 0..2 {
@@ -1100,8 +1003,7 @@ status = 502
             .send()
             .await
             .expect("send");
-        assert_eq!(response.status(), 503);
-        assert_eq!(response.headers()["retry-after"], "1");
+        common::assert_unavailable_for_1s(&response);
     }
     assert_eq!(sim.runs()[0].polls, 0, "an injected error has no effect");
     assert_eq!(client.poll(&notify).await["phase"], "Queued");
@@ -1137,7 +1039,7 @@ async fn each_scenario_speaks_one_dialect() {
     let client = Client::new(&harness);
     assert_eq!(client.login("admin", "litmus").await.status(), 404);
     let query = client
-        .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
+        .request(RUN, trigger_of("cart"))
         .send()
         .await
         .expect("send");
@@ -1198,24 +1100,10 @@ const LIST: &str = "query L($projectID: ID!, $request: ListExperimentRunRequest!
 
 #[tokio::test]
 async fn a_dropped_trigger_is_found_by_listing_the_runs() {
-    let sim = Simulator::start(scenario(
-        r#"
-[[inject]]
-operation = "runChaosExperiment"
-first = 1
-drop_connection = true
-after_effect = true
-"#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
-    let before = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64;
+    let (sim, client) = start(DROPPED_TRIGGER_WITH_EFFECT).await;
+    let before = now_unix_ms();
     let error = client
-        .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
+        .request(RUN, trigger_of("cart"))
         .send()
         .await
         .expect_err("the connection is closed without a response");
@@ -1281,16 +1169,14 @@ after_effect = true
 
 #[tokio::test]
 async fn listings_are_cut_at_15_and_miss_new_runs_for_unlisted_lists() {
-    let sim = Simulator::start(scenario(
+    let (sim, client) = start(
         r#"
 [[experiments]]
 id = "late"
 unlisted_lists = 2
 "#,
-    ))
-    .await
-    .expect("start");
-    let client = Client::new(&sim);
+    )
+    .await;
     for _ in 0..16 {
         client.trigger_ok("cart").await;
     }
@@ -1322,13 +1208,11 @@ unlisted_lists = 2
 
 #[tokio::test]
 async fn tokens_expire_after_their_requests_and_a_login_renews() {
-    let sim = Simulator::start(scenario_with(
+    let (sim, mut client) = start_with(
         "token_valid_requests = 2\nrevoked_tokens = [\"old-token\"]",
         "",
-    ))
-    .await
-    .expect("start");
-    let mut client = Client::new(&sim);
+    )
+    .await;
     let expired = "permission_denied: rpc error: code = Unknown desc = Token is expired";
     client.trigger_ok("cart").await;
     client.trigger_ok("cart").await;
@@ -1361,7 +1245,7 @@ async fn tokens_expire_after_their_requests_and_a_login_renews() {
     // A revoked token is the one HTTP 401, in plain text.
     client.token = "old-token".into();
     let response = client
-        .request(RUN, json!({ "experimentID": "cart", "projectID": PROJECT }))
+        .request(RUN, trigger_of("cart"))
         .send()
         .await
         .expect("send");
@@ -1374,8 +1258,7 @@ async fn tokens_expire_after_their_requests_and_a_login_renews() {
 
 #[tokio::test]
 async fn a_foreign_run_is_running_with_its_run_id_until_stopped() {
-    let sim = Simulator::start(scenario("")).await.expect("start");
-    let client = Client::new(&sim);
+    let (sim, client) = start("").await;
     assert!(sim.start_foreign_run("nope").is_none());
     let foreign = sim.start_foreign_run("cart").expect("foreign run");
     assert!(foreign.foreign && foreign.chaos_running);

@@ -1,5 +1,6 @@
-//! `cargo xtask bench [--quick] [--host] [--gate PATH]`: what the gate costs a pipeline,
-//! each figure next to its target.
+//! `cargo xtask bench [--quick] [--host] [--gate PATH] [--only SECTION,...]
+//! [--sizes N,...]`: what the gate costs a pipeline, each figure next to its
+//! target.
 //!
 //! Builds the release binaries, writes scenarios for the simulator under
 //! target/bench, runs chaos-gate (and, for comparison, the curl + jq loop
@@ -17,6 +18,9 @@
 //! `--quick` is the smoke run `.ci/run` makes: smaller sizes, fewer
 //! repetitions, and an error only when the bench itself breaks. The full
 //! run fails when a target is not met, so a regression shows.
+//!
+//! `--only` runs some of the sections (see [`SECTIONS`]) and `--sizes` sets
+//! the N sweep's sizes, to measure one figure again without the whole run.
 
 mod child;
 mod scaling;
@@ -55,34 +59,96 @@ pub struct Options {
     quick: bool,
     host: bool,
     gate: Option<PathBuf>,
+    /// `--only`: the names of the sections to run; all of them when empty.
+    only: Vec<&'static str>,
+    /// `--sizes`: the N sweep's sizes, instead of its default ones.
+    sizes: Option<Vec<usize>>,
 }
+
+/// What one section measures, into the table.
+type Section = fn(&Bench, &mut Table) -> Result<(), String>;
+
+/// The sections of a run, in the order they run, by the names `--only`
+/// takes.
+const SECTIONS: &[(&str, Section)] = &[
+    ("ordinary", Bench::ordinary_run),
+    ("wire", Bench::first_request_and_wire),
+    ("scaling", Bench::scaling),
+    ("latency", Bench::decision_latency),
+    ("execution-data", Bench::large_execution_data),
+    ("argo", Bench::argo_execution_data),
+    ("start-up", Bench::start_up),
+    ("long-gate", Bench::long_gate_cpu),
+    ("size", Bench::size),
+];
 
 impl Options {
     pub fn parse(args: &[String]) -> Result<Options, String> {
+        use lexopt::Arg::Long;
         let mut options = Options {
             quick: false,
             host: false,
             gate: None,
+            only: Vec::new(),
+            sizes: None,
         };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--quick" => options.quick = true,
-                "--host" => options.host = true,
-                "--gate" => {
-                    let path = args.next().ok_or("bench: --gate needs a path")?;
-                    let path = std::fs::canonicalize(path)
+        let mut parser = lexopt::Parser::from_args(args);
+        while let Some(arg) = parser.next().map_err(|e| format!("bench: {e}"))? {
+            match arg {
+                Long("quick") => options.quick = true,
+                Long("host") => options.host = true,
+                Long("gate") => {
+                    let path = crate::value(&mut parser, "bench", "--gate")?;
+                    let path = std::fs::canonicalize(&path)
                         .map_err(|e| format!("bench: --gate {path}: {e}"))?;
                     options.gate = Some(path);
                 }
+                Long("only") => {
+                    for name in crate::value(&mut parser, "bench", "--only")?.split(',') {
+                        let (known, _) = SECTIONS
+                            .iter()
+                            .find(|(known, _)| *known == name.trim())
+                            .ok_or_else(|| {
+                            format!(
+                                "bench: --only: no section {name:?} (sections: {})",
+                                section_names()
+                            )
+                        })?;
+                        options.only.push(known);
+                    }
+                }
+                Long("sizes") => {
+                    let list = crate::value(&mut parser, "bench", "--sizes")?;
+                    let sizes = list
+                        .split(',')
+                        .map(|n| n.trim().replace('_', "").parse::<usize>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .ok()
+                        .filter(|sizes| sizes.iter().all(|&n| n > 0))
+                        .ok_or_else(|| {
+                            format!(
+                                "bench: --sizes {list:?}: give numbers of experiments above 0, \
+                                 comma-separated (like 500,5000)"
+                            )
+                        })?;
+                    options.sizes = Some(sizes);
+                }
                 other => {
                     return Err(format!(
-                        "bench: unknown argument {other:?} (takes --quick, --host, --gate PATH)"
+                        "bench: {}; it takes --quick, --host, --gate PATH, \
+                         --only SECTION,... ({}) and --sizes N,...",
+                        other.unexpected(),
+                        section_names()
                     ));
                 }
             }
         }
         Ok(options)
+    }
+
+    /// Whether the section `name` is to run.
+    fn runs(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.contains(&name)
     }
 
     /// Repetitions for medians.
@@ -95,15 +161,11 @@ pub fn run(options: Options) -> Result<(), String> {
     let bench = Bench::prepare(options)?;
     let mut table = Table::default();
     println!("\n==> measuring");
-    bench.ordinary_run(&mut table)?;
-    bench.first_request_and_wire(&mut table)?;
-    bench.scaling(&mut table)?;
-    bench.decision_latency(&mut table)?;
-    bench.large_execution_data(&mut table)?;
-    bench.argo_execution_data(&mut table)?;
-    bench.start_up(&mut table)?;
-    bench.long_gate_cpu(&mut table)?;
-    bench.size(&mut table)?;
+    for (name, section) in SECTIONS {
+        if bench.options.runs(name) {
+            section(&bench, &mut table)?;
+        }
+    }
 
     let report = bench.out.join("report.md");
     let markdown = format!("{}\n\n{}", bench.describe(), table.markdown());
@@ -129,6 +191,15 @@ pub fn run(options: Options) -> Result<(), String> {
         missed.len(),
         missed.join("; ")
     ))
+}
+
+/// The names `--only` takes, for messages.
+fn section_names() -> String {
+    SECTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The binaries, the output folder and the options of one bench run.
@@ -191,9 +262,17 @@ impl Bench {
     fn describe(&self) -> String {
         let kind = self.gate.kind;
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let mode = if self.options.quick { "quick" } else { "full" };
+        let mut mode = if self.options.quick { "quick" } else { "full" }.to_string();
+        mode += " run";
+        if !self.options.only.is_empty() {
+            mode += &format!(", {} only", self.options.only.join(", "));
+        }
+        if let Some(sizes) = &self.options.sizes {
+            let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+            mode += &format!(", N = {}", sizes.join(", "));
+        }
         format!(
-            "{mode} run; {kind} release build of chaos-gate ({}); {cores} cores",
+            "{mode}; {kind} release build of chaos-gate ({}); {cores} cores",
             self.gate.path.display()
         )
     }

@@ -4,14 +4,17 @@
 //!   loopback with its demo scenario, and runs the gate twice: on an
 //!   experiment that passes and on one that fails. Shows the console output,
 //!   where the JUnit reports are, and the two exit codes.
-//! - `bench [--quick] [--host]`: measures what the gate costs a pipeline
-//!   (bytes per poll, requests per poll, decision latency, memory, start-up,
-//!   CPU, size) against the simulator and against a curl + jq baseline, and
-//!   prints each figure next to its target. See bench/README.md.
+//! - `bench [--quick] [--host] [--gate PATH] [--only SECTION,...] [--sizes
+//!   N,...]`: measures what the gate costs a pipeline (bytes per poll,
+//!   requests per poll, decision latency, memory, start-up, CPU, size)
+//!   against the simulator and against a curl + jq baseline, and prints each
+//!   figure next to its target. See bench/README.md.
+//! - `settings [--write | --check]`: writes (or checks) the settings in the
+//!   host files and the README from the gate's SETTINGS table.
 //!
 //! Nearly plain `std`: a newcomer's first command should not wait on
-//! dependencies. The two crates used (libc, serde_json) are small and
-//! already in the lockfile; Cargo.toml says what each is for.
+//! dependencies. The crates used (libc, serde_json, lexopt) are small and
+//! build in seconds; Cargo.toml says what each is for.
 
 mod bench;
 mod settings;
@@ -25,10 +28,17 @@ use sim::Sim;
 const TASKS: &str = "Tasks:
   demo [--litmus]        run the gate end to end against the simulator
                          (Harness; --litmus: LitmusChaos ChaosCenter)
-  bench [--quick] [--host]
+  bench [--quick] [--host] [--gate PATH] [--only SECTION,...] [--sizes N,...]
                          measure what the gate costs (bench/README.md);
                          --quick: small sizes, fails only if the bench breaks;
-                         --host: measure the host build, not the static one
+                         --host: measure the host build, not the static one;
+                         --gate PATH: measure that binary, build none;
+                         --only: run only these sections: ordinary, wire,
+                           scaling, latency, execution-data, argo, start-up,
+                           long-gate, size (e.g. --only scaling);
+                         --sizes: the N sweep's numbers of experiments
+                           (e.g. --sizes 500,5000; default 1,10,100 with
+                           --quick, else 1,10,100,500,1000,5000)
   settings [--write | --check]
                          write (or check) the settings in the host files
                          and the README from crates/chaos-gate/src/settings.rs";
@@ -36,10 +46,20 @@ const TASKS: &str = "Tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().cloned().unwrap_or_default();
+    let rest = args.get(1..).unwrap_or_default();
+    if task != bench::MEASURE_TASK && wants_help(rest) {
+        println!("{TASKS}");
+        return ExitCode::SUCCESS;
+    }
     let result = match task.as_str() {
-        "demo" => demo(&args[1..]),
-        "bench" => bench::Options::parse(&args[1..]).and_then(bench::run),
-        "settings" => root().and_then(|r| settings::run(&r, &args[1..])),
+        "demo" => demo_options(rest).and_then(demo),
+        "bench" => bench::Options::parse(rest).and_then(bench::run),
+        "settings" => settings_mode(rest)
+            .and_then(|mode| root().and_then(|r| settings::run(&r, &[mode.to_string()]))),
+        "help" | "-h" | "--help" => {
+            println!("{TASKS}");
+            return ExitCode::SUCCESS;
+        }
         // The bench runs each measured command through this (bench/child.rs).
         bench::MEASURE_TASK => return bench::measure_main(&args[1..]),
         _ => Err(format!("unknown task {task:?}. {TASKS}")),
@@ -87,16 +107,63 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-fn demo(args: &[String]) -> Result<(), String> {
-    let litmus = match args.first().map(String::as_str) {
-        None => false,
-        Some("--litmus") => true,
-        Some(other) => {
-            return Err(format!(
-                "demo: unknown option {other:?}; use --litmus or nothing"
-            ));
+/// Whether a task's arguments ask for the usage (`-h`, `--help`).
+fn wants_help(args: &[String]) -> bool {
+    args.iter().any(|a| a == "-h" || a == "--help")
+}
+
+/// The value of `flag` (`--flag VALUE` or `--flag=VALUE`), as UTF-8.
+fn value(parser: &mut lexopt::Parser, task: &str, flag: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{task}: {flag} needs a value"))?
+        .into_string()
+        .map_err(|v| format!("{task}: {flag}: {} is not UTF-8", v.to_string_lossy()))
+}
+
+/// `demo [--litmus]`: whether to run against the LitmusChaos simulator.
+fn demo_options(args: &[String]) -> Result<bool, String> {
+    let mut litmus = false;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| format!("demo: {e}"))? {
+        match arg {
+            lexopt::Arg::Long("litmus") => litmus = true,
+            other => {
+                return Err(format!(
+                    "demo: {}; use --litmus or nothing",
+                    other.unexpected()
+                ));
+            }
         }
-    };
+    }
+    Ok(litmus)
+}
+
+/// `settings [--write | --check]`: the flag settings::run acts on
+/// (`--check` when none is given).
+fn settings_mode(args: &[String]) -> Result<&'static str, String> {
+    let mut mode = None;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| format!("settings: {e}"))? {
+        let flag = match arg {
+            lexopt::Arg::Long("write") => "--write",
+            lexopt::Arg::Long("check") => "--check",
+            other => {
+                return Err(format!(
+                    "settings: {}; use --write or --check",
+                    other.unexpected()
+                ));
+            }
+        };
+        if mode.is_some_and(|m| m != flag) {
+            return Err("settings: use --write or --check, not both".to_string());
+        }
+        mode = Some(flag);
+    }
+    Ok(mode.unwrap_or("--check"))
+}
+
+fn demo(litmus: bool) -> Result<(), String> {
     let root = root()?;
     println!("==> building chaos-gate and chaos-sim");
     let status = Command::new(cargo())

@@ -144,11 +144,7 @@ async fn create_then_unchanged_then_update_on_both_platforms() {
             drone.contains(&format!("CHAOS_GATE_EXPERIMENT_ID={id}\n")),
             "{drone}"
         );
-        assert!(
-            run.stdout.contains("experiment cart-pod-delete created"),
-            "{}",
-            run.stdout
-        );
+        run.assert_stdout_has("experiment cart-pod-delete created");
         assert!(
             step_case(&run).contains("action: created"),
             "{}",
@@ -205,11 +201,8 @@ async fn waits_for_an_infrastructure_that_becomes_active() {
         let sim = p.sim(&infras(3, true)).await;
         let run = p.gate(&sim, &example(p.name())).run().await;
         run.assert_code(0);
-        assert!(
-            run.stdout
-                .contains("waiting for infrastructure infra-boutique (boutique) to become active"),
-            "{}",
-            run.stdout
+        run.assert_stdout_has(
+            "waiting for infrastructure infra-boutique (boutique) to become active",
         );
         assert!(
             run.stdout
@@ -246,12 +239,7 @@ async fn an_infrastructure_that_never_becomes_active_times_out_with_nothing_crea
         assert!(case.contains("<failure"), "a timeout is a failure: {case}");
         assert!(case.contains("timed out"), "{case}");
         assert_eq!(output(&run, "verdict").as_deref(), Some("timeout"));
-        assert!(
-            run.stdout
-                .contains("::error title=chaos-gate%3A experiment cart-pod-delete::timed out"),
-            "{}",
-            run.stdout
-        );
+        run.assert_stdout_has("::error title=chaos-gate%3A experiment cart-pod-delete::timed out");
         assert_eq!(output(&run, "experiment_action").as_deref(), Some(""));
     }
 }
@@ -266,7 +254,7 @@ async fn an_unknown_infrastructure_is_a_settings_error_naming_infra_id() {
             .run()
             .await;
         run.assert_code(2);
-        assert!(run.output().contains("infra_id"), "{}", run.output());
+        run.assert_output_has("infra_id");
         assert!(run.output().contains("no-such-infra"));
         assert_eq!(p.saves(&sim), 0);
         assert_eq!(p.triggers(&sim), 0);
@@ -282,12 +270,8 @@ async fn a_malformed_manifest_is_reported_with_its_place_and_nothing_is_sent() {
         let broken = manifest.replacen("  name: cart-pod-delete", "  name: [cart-pod-delete", 1);
         let run = p.gate(&sim, &broken).run().await;
         run.assert_code(2);
-        assert!(
-            run.stderr.contains("CHAOS_GATE_EXPERIMENT_FILE"),
-            "{}",
-            run.stderr
-        );
-        assert!(run.stderr.contains("line "), "{}", run.stderr);
+        run.assert_stderr_has("CHAOS_GATE_EXPERIMENT_FILE");
+        run.assert_stderr_has("line ");
         // Parses, but a template has no name and a fault has no weight.
         let unnamed = manifest
             .replacen(
@@ -298,16 +282,8 @@ async fn a_malformed_manifest_is_reported_with_its_place_and_nothing_is_sent() {
             .replacen("          weight: \"10\"\n", "          tier: \"1\"\n", 1);
         let run = p.gate(&sim, &unnamed).run().await;
         run.assert_code(2);
-        assert!(
-            run.stderr.contains("spec.templates[3].name: is missing"),
-            "{}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("metadata.labels.weight"),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr_has("spec.templates[3].name: is missing");
+        run.assert_stderr_has("metadata.labels.weight");
         assert!(run.junit().is_none(), "settings errors write no report");
         // Not a workflow at all.
         let run = p
@@ -315,11 +291,7 @@ async fn a_malformed_manifest_is_reported_with_its_place_and_nothing_is_sent() {
             .run()
             .await;
         run.assert_code(2);
-        assert!(
-            run.stderr.contains("kind: is \"ChaosEngine\""),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr_has("kind: is \"ChaosEngine\"");
         // A file that cannot be read.
         let run = p
             .gate(&sim, &manifest)
@@ -327,11 +299,7 @@ async fn a_malformed_manifest_is_reported_with_its_place_and_nothing_is_sent() {
             .run()
             .await;
         run.assert_code(2);
-        assert!(
-            run.stderr.contains("cannot read the file"),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr_has("cannot read the file");
         assert!(sim.requests().is_empty(), "{}: nothing sent", p.name());
     }
 }
@@ -394,7 +362,7 @@ async fn a_dry_run_says_what_it_would_do_and_changes_nothing() {
             .run()
             .await;
         run.assert_code(0);
-        assert!(run.stdout.contains("it would be created"), "{}", run.stdout);
+        run.assert_stdout_has("it would be created");
         assert_eq!(
             output(&run, "experiment_action").as_deref(),
             Some("created")
@@ -415,7 +383,7 @@ async fn a_dry_run_says_what_it_would_do_and_changes_nothing() {
             .run()
             .await;
         run.assert_code(0);
-        assert!(run.stdout.contains("it would be updated"), "{}", run.stdout);
+        run.assert_stdout_has("it would be updated");
         assert_eq!(sim.experiment_revisions(&id), 1);
         assert_eq!(p.saves(&sim), 1);
         assert_eq!(p.triggers(&sim), 1, "only the real run triggered");
@@ -431,14 +399,14 @@ async fn settings_that_rule_each_other_out() {
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("CHAOS_GATE_INFRA_ID"), "{}", run.stderr);
+    run.assert_stderr_has("CHAOS_GATE_INFRA_ID");
     let run = P::Harness
         .gate(&sim, &example("harness"))
         .env("CHAOS_GATE_EXPERIMENT_ID", "exp")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("not both"), "{}", run.stderr);
+    run.assert_stderr_has("not both");
     assert!(sim.requests().is_empty());
 }
 

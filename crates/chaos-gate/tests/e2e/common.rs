@@ -292,3 +292,258 @@ impl Run {
         )
     }
 }
+
+/// The experiment ID most tests gate on.
+pub const EXP: &str = "00000000-0000-4000-8000-000000000001";
+
+/// The Harness GraphQL path.
+pub const QUERY: &str = "/gateway/chaos/manager/api/query";
+
+/// An `[[inject]]` table for `operation` with the keys in `rest` (TOML
+/// lines).
+pub fn inject(operation: &str, rest: &str) -> String {
+    format!("[[inject]]\noperation = \"{operation}\"\n{rest}\n")
+}
+
+/// The recorded requests for a GraphQL root field or REST operation.
+pub fn requests_of(sim: &Simulator, operation: &str) -> Vec<chaos_sim::RecordedRequest> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.operation.as_deref() == Some(operation))
+        .collect()
+}
+
+/// The one request for `operation`; panics unless there was exactly one.
+pub fn only_request(sim: &Simulator, operation: &str) -> chaos_sim::RecordedRequest {
+    let [request] = requests_of(sim, operation)
+        .try_into()
+        .unwrap_or_else(|all: Vec<_>| panic!("{} {operation} requests, not one", all.len()));
+    request
+}
+
+/// The query parameter `name` of a recorded request, decoded.
+pub fn query_param(r: &chaos_sim::RecordedRequest, name: &str) -> Option<String> {
+    let url = reqwest::Url::parse(&format!("http://x{}?{}", r.path, r.query)).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The JSON body of a recorded request.
+pub fn request_body(r: &chaos_sim::RecordedRequest) -> serde_json::Value {
+    serde_json::from_str(&r.body).expect("a JSON body")
+}
+
+/// A header of a recorded request, by name in any case.
+pub fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A TLS server on loopback relaying to a plain one.
+pub struct TlsFront {
+    pub port: u16,
+    /// The certificate it presents, made at start for the names given.
+    pub pem: String,
+    /// The TCP connections it has accepted.
+    pub connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TlsFront {
+    /// Serves TLS on loopback with a certificate made now for `names`,
+    /// relaying each connection to `upstream`.
+    pub async fn start(upstream: std::net::SocketAddr, names: &[&str]) -> TlsFront {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::net::{TcpListener, TcpStream};
+        use tokio_rustls::{TlsAcceptor, rustls};
+
+        let made = rcgen::generate_simple_self_signed(
+            names.iter().map(|n| n.to_string()).collect::<Vec<String>>(),
+        )
+        .expect("certificate");
+        let pem = made.cert.pem();
+        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key.into())
+        .expect("server config");
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+        TlsFront {
+            port,
+            pem,
+            connections,
+        }
+    }
+
+    /// `https://localhost:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+
+    /// The TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Gate {
+    /// Writes `contents` to `name` in the gate's folder and sets `variable`
+    /// to that file's path.
+    pub fn file_env(self, variable: &str, name: &str, contents: &str) -> Gate {
+        let path = self.path(name);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {name}: {e}"));
+        self.env(variable, path.to_str().expect("utf-8"))
+    }
+
+    /// Sets `variable` to the path of `name` in the gate's folder.
+    pub fn path_env(self, variable: &str, name: &str) -> Gate {
+        let path = self.path(name);
+        self.env(variable, path.to_str().expect("utf-8"))
+    }
+}
+
+/// A wiremock answer to the Harness GraphQL requests whose body holds
+/// `needle` (an operation's name and its parenthesis, such as
+/// `"ListWorkflowRun("`).
+pub fn on_query(needle: &'static str, answer: wiremock::ResponseTemplate) -> wiremock::Mock {
+    use wiremock::matchers::{body_string_contains, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path(QUERY))
+        .and(body_string_contains(needle))
+        .respond_with(answer)
+}
+
+/// HTTP 200 with this JSON body.
+pub fn json_answer(body: serde_json::Value) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// A `runChaosExperiment` answer with this notify ID.
+pub fn trigger_answer(notify: &str) -> wiremock::ResponseTemplate {
+    json_answer(serde_json::json!({"data": {"runChaosExperiment": {"notifyID": notify}}}))
+}
+
+/// Answers every POST whose path matches `path_pattern` as a stopped run.
+pub fn stops_answered(path_pattern: &str) -> wiremock::Mock {
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path_regex(path_pattern))
+        .respond_with(json_answer(serde_json::json!({"isStopped": true})))
+}
+
+/// A wiremock matcher of the LitmusChaos GraphQL requests whose body holds
+/// `needle`; the caller says how to answer.
+pub fn litmus_query(needle: &'static str) -> wiremock::MockBuilder {
+    use wiremock::matchers::{body_string_contains, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/api/query"))
+        .and(body_string_contains(needle))
+}
+
+/// How many requests the server received whose body holds `needle`.
+pub async fn received_with(server: &wiremock::MockServer, needle: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains(needle))
+        .count()
+}
+
+impl Gate {
+    /// A Litmus gate that sends `token` instead of logging in.
+    pub fn with_token(self, token: &str) -> Gate {
+        self.without("CHAOS_GATE_USERNAME")
+            .without("CHAOS_GATE_PASSWORD")
+            .env("CHAOS_GATE_TOKEN", token)
+    }
+}
+
+impl Run {
+    /// The JUnit report at the default path, which must be written and
+    /// valid against the schema.
+    pub fn valid_junit(&self) -> String {
+        let xml = self.junit().expect("JUnit written");
+        assert_valid_junit(&xml);
+        xml
+    }
+}
+
+impl Run {
+    /// Asserts that stdout holds `text`, showing stdout when it does not.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, text: &str) {
+        assert!(self.stdout.contains(text), "{}", self.stdout);
+    }
+
+    /// Asserts that stderr holds `text`, showing stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+    }
+
+    /// Asserts that stdout or stderr holds `text`, showing both when
+    /// neither does.
+    #[track_caller]
+    pub fn assert_output_has(&self, text: &str) {
+        assert!(self.output().contains(text), "{}", self.output());
+    }
+}
+
+impl Run {
+    /// The file `name` the run left in its folder.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+/// Runs a gate that must be refused as bad settings (spec §2): exit 2,
+/// every one of `variables` named on stderr, none of `hidden` printed,
+/// nothing sent to `sim` and no JUnit report.
+pub async fn refused(gate: Gate, sim: &Simulator, variables: &[&str], hidden: &[&str]) -> Run {
+    let run = gate.run().await;
+    run.assert_code(2);
+    for v in variables {
+        assert!(run.stderr.contains(v), "{v} not named in:\n{}", run.stderr);
+    }
+    for h in hidden {
+        assert!(
+            !run.output().contains(h),
+            "{h:?} was printed:\n{}",
+            run.output()
+        );
+    }
+    assert!(
+        sim.requests().is_empty(),
+        "a request was sent: {:?}",
+        sim.requests()
+    );
+    assert!(run.junit().is_none(), "a JUnit file was written");
+    run
+}

@@ -23,8 +23,8 @@ async fn refused_credentials_fail_at_once_naming_the_setting() {
         .run()
         .await;
     run.assert_code(3);
-    assert!(run.stdout.contains("HTTP 401"), "{}", run.stdout);
-    assert!(run.stdout.contains("Check api_key"), "{}", run.stdout);
+    run.assert_stdout_has("HTTP 401");
+    run.assert_stdout_has("Check api_key");
     assert_eq!(sim.requests().len(), 1, "no retry after 401");
     assert!(run.junit().is_some(), "JUnit written on a platform error");
 }
@@ -36,12 +36,7 @@ async fn a_graphql_error_is_a_platform_error_with_the_servers_message() {
         .run()
         .await;
     run.assert_code(3);
-    assert!(
-        run.stdout
-            .contains("00000000-0000-4000-8000-00000000dead not found"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("00000000-0000-4000-8000-00000000dead not found");
 }
 
 #[tokio::test]
@@ -51,7 +46,7 @@ async fn an_empty_notify_id_from_a_scheduled_experiment_is_explained() {
     let sim = sim(&body).await;
     let run = Gate::new(&sim, CRON).run().await;
     run.assert_code(3);
-    assert!(run.stdout.contains("empty notify ID"), "{}", run.stdout);
+    run.assert_stdout_has("empty notify ID");
 }
 
 #[tokio::test]
@@ -65,7 +60,7 @@ async fn status_polls_are_retried_on_5xx_and_429() {
     let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(0);
     assert!(count(&sim, "listWorkflowRun") >= 5);
-    assert!(run.stderr.contains("retrying"), "{}", run.stderr);
+    run.assert_stderr_has("retrying");
 }
 
 #[tokio::test]
@@ -81,22 +76,13 @@ async fn a_platform_that_never_answers_usably_is_an_error_not_a_timeout() {
         .run()
         .await;
     run.assert_code(3);
-    assert!(
-        run.stdout
-            .contains("no usable answer from the platform before the timeout"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("no usable answer from the platform before the timeout");
     // No poll ever showed the run's ID; a stop without it would stop every
     // running run of the experiment, so none is sent and the run is
     // reported as possibly still running.
     assert!(!sim.runs()[0].stopped, "no stop without the run's ID");
     assert_eq!(count(&sim, "stop"), 0);
-    assert!(
-        run.stdout.contains("the chaos may still be running"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("the chaos may still be running");
 }
 
 #[tokio::test]
@@ -104,11 +90,7 @@ async fn a_score_outside_0_to_100_is_a_platform_error() {
     let sim = sim(&experiment(EXP, &["Completed"], Some(150.0))).await;
     let run = Gate::new(&sim, EXP).run().await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("resiliencyScore 150, outside 0..100"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("resiliencyScore 150, outside 0..100");
 }
 
 #[tokio::test]
@@ -121,11 +103,7 @@ async fn a_timeout_stops_the_runs_still_going_and_exits_4() {
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1);
     assert!(sim.runs()[0].stopped);
-    assert!(
-        run.stdout.contains(&format!("stopped {SLOW}")),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&format!("stopped {SLOW}"));
 }
 
 #[tokio::test]
@@ -138,12 +116,7 @@ async fn stop_on_abort_false_leaves_runs_alone_and_says_so() {
         .await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 0);
-    assert!(
-        run.stdout
-            .contains("stop_on_abort=false: leaving 1 run(s) going"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("stop_on_abort=false: leaving 1 run(s) going");
 }
 
 #[tokio::test]
@@ -160,12 +133,7 @@ async fn on_platform_error_warn_exits_0_but_a_failed_verdict_still_fails() {
         .run()
         .await;
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("::warning title=chaos-gate platform error::"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("::warning title=chaos-gate platform error::");
     assert!(!run.stdout.contains("::error"), "{}", run.stdout);
     let run = Gate::new(&sim, EXP)
         .env("CHAOS_GATE_ON_PLATFORM_ERROR", "warn")
@@ -190,11 +158,7 @@ async fn a_lost_trigger_adopts_the_run_it_started_instead_of_starting_another() 
         1,
         "never triggered again"
     );
-    assert!(
-        run.stdout.contains("found the run a lost trigger started"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("found the run a lost trigger started");
 }
 
 #[tokio::test]

@@ -6,14 +6,6 @@ use std::time::Duration;
 
 use crate::common::*;
 
-/// The query parameter `name` of a recorded request, decoded.
-fn query_param(r: &chaos_sim::RecordedRequest, name: &str) -> Option<String> {
-    let url = reqwest::Url::parse(&format!("http://x{}?{}", r.path, r.query)).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 #[tokio::test]
 async fn each_new_harness_phase_is_judged_not_waited_out() {
     for (phase, code) in [
@@ -41,15 +33,31 @@ async fn each_new_harness_phase_is_judged_not_waited_out() {
     }
 }
 
+/// A simulator where the experiment `exp` runs for ever, with `extra`
+/// after it.
+async fn running_exp(extra: &str) -> chaos_sim::Simulator {
+    sim(&format!(
+        "{}\n{extra}",
+        experiment("exp", &["Running"], None)
+    ))
+    .await
+}
+
+/// A gate on `exp` that times out after a second, writing its GitHub
+/// outputs to out.txt.
+async fn timed_out_with_outputs(sim: &chaos_sim::Simulator) -> Run {
+    Gate::new(sim, "exp")
+        .env("CHAOS_GATE_TIMEOUT", "1")
+        .env("GITHUB_OUTPUT", "out.txt")
+        .run()
+        .await
+}
+
 /// An abort before any poll has shown the run's ID: the gate asks for it,
 /// then stops the run naming both the run and its notify ID.
 #[tokio::test]
 async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
-    let body = format!(
-        "{}\n[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\ndelay_ms = 30000\n",
-        experiment("exp", &["Running"], None)
-    );
-    let sim = sim(&body).await;
+    let sim = running_exp(&inject("listWorkflowRun", "first = 1\ndelay_ms = 30000")).await;
     let (mut child, _dir) = Gate::new(&sim, "exp").spawn();
     eventually(Duration::from_secs(20), "the first poll to arrive", || {
         count(&sim, "listWorkflowRun") >= 1
@@ -60,11 +68,7 @@ async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let run = &sim.runs()[0];
     assert!(run.stopped, "the run was stopped");
-    let stops: Vec<_> = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.operation.as_deref() == Some("stop"))
-        .collect();
+    let stops = requests_of(&sim, "stop");
     assert_eq!(stops.len(), 1, "one stop");
     assert_eq!(
         query_param(&stops[0], "experimentRunId").as_deref(),
@@ -80,18 +84,12 @@ async fn a_harness_stop_before_the_first_poll_carries_both_ids() {
 /// and the report says the stop was confirmed.
 #[tokio::test]
 async fn a_stop_on_timeout_is_confirmed_and_reported() {
-    let sim = sim(&experiment("exp", &["Running"], None)).await;
-    let run = Gate::new(&sim, "exp")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .env("GITHUB_OUTPUT", "out.txt")
-        .run()
-        .await;
+    let run = timed_out_with_outputs(&running_exp("").await).await;
     run.assert_code(4);
-    assert!(run.stdout.contains("confirmed stopped"), "{}", run.stdout);
+    run.assert_stdout_has("confirmed stopped");
     let out = std::fs::read_to_string(run.path("out.txt")).expect("outputs written");
     assert!(out.contains(r#""stopped":true"#), "{out}");
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(xml.contains("chaos-gate stopped the run"), "{xml}");
 }
 
@@ -99,16 +97,8 @@ async fn a_stop_on_timeout_is_confirmed_and_reported() {
 /// output says so, with the run's link on the console.
 #[tokio::test]
 async fn an_unconfirmed_stop_is_reported_everywhere() {
-    let body = format!(
-        "{}\n[[inject]]\noperation = \"stop\"\nstatus = 500\n",
-        experiment("exp", &["Running"], None)
-    );
-    let sim = sim(&body).await;
-    let run = Gate::new(&sim, "exp")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .env("GITHUB_OUTPUT", "out.txt")
-        .run()
-        .await;
+    let sim = running_exp(&inject("stop", "status = 500")).await;
+    let run = timed_out_with_outputs(&sim).await;
     run.assert_code(4);
     let line = run
         .stdout
@@ -329,11 +319,7 @@ async fn two_candidate_runs_are_reported_and_nothing_more_is_triggered() {
     sim.start_foreign_run("exp").expect("a foreign run");
     let run = Gate::litmus(&sim, "exp").run().await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("cannot tell which is its own"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("cannot tell which is its own");
     assert_eq!(
         count(&sim, "runChaosExperiment"),
         1,
@@ -362,21 +348,17 @@ async fn an_expired_litmus_token_is_renewed_by_a_login_or_named_as_the_setting()
     let body = body.replace("token_valid_requests = 3", "token_valid_requests = 2");
     let sim = litmus_sim(&body).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(3);
-    assert!(run.stdout.contains("Check token"), "{}", run.stdout);
-    assert!(run.stdout.contains("permission_denied"), "{}", run.stdout);
+    run.assert_stdout_has("Check token");
+    run.assert_stdout_has("permission_denied");
     // A dry run with a refused token is an authentication failure, not
     // "experiment not found".
     let sim = litmus_sim(&format!("revoked_tokens = [\"{LITMUS_TOKEN}\"]\n\n{body}")).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", "not-a-jwt")
+        .with_token("not-a-jwt")
         .env("CHAOS_GATE_DRY_RUN", "true")
         .run()
         .await;

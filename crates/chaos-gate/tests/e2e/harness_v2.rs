@@ -50,6 +50,12 @@ probe_success_percentage = "100"
     )
 }
 
+/// A simulator serving the experiment UUID (identity IDENTITY) with
+/// these phases, a score of 100 and these probes.
+async fn v2_sim(phases: &[&str], probes: &str) -> chaos_sim::Simulator {
+    sim(&v2_experiment(UUID, IDENTITY, phases, 100.0, probes)).await
+}
+
 fn probe(name: &str, mode: &str, verdict: &str, description: &str) -> String {
     format!(
         "[[experiments.faults.probes]]\nname = {name:?}\nmode = {mode:?}\nverdict = {verdict:?}\ndescription = {description:?}\n"
@@ -60,35 +66,9 @@ fn passing_probe() -> String {
     probe("http-ok", "Continuous", "Passed", "200 OK")
 }
 
-fn requests_of(sim: &chaos_sim::Simulator, op: &str) -> Vec<chaos_sim::RecordedRequest> {
-    sim.requests()
-        .into_iter()
-        .filter(|r| r.operation.as_deref() == Some(op))
-        .collect()
-}
-
-fn query(r: &chaos_sim::RecordedRequest, name: &str) -> Option<String> {
-    r.query
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn body(r: &chaos_sim::RecordedRequest) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
 #[tokio::test]
 async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
-    let sim = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Running", "Completed"],
-        100.0,
-        &passing_probe(),
-    ))
-    .await;
+    let sim = v2_sim(&["Running", "Completed"], &passing_probe()).await;
     let run = Gate::new(&sim, UUID)
         .env(
             "CHAOS_GATE_RUNTIME_INPUTS",
@@ -98,21 +78,25 @@ async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
         .await;
     run.assert_code(0);
     assert_eq!(count(&sim, "runChaosExperiment"), 0, "inputs need REST v2");
-    let [trigger] = requests_of(&sim, "runChaosV2Experiment")
-        .try_into()
-        .unwrap();
+    let trigger = only_request(&sim, "runChaosV2Experiment");
     assert_eq!(
         trigger.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiments/{UUID}/run")
     );
-    assert_eq!(query(&trigger, "isIdentity").as_deref(), Some("false"));
-    assert_eq!(query(&trigger, "isOnboardingRun").as_deref(), Some("false"));
     assert_eq!(
-        query(&trigger, "accountIdentifier").as_deref(),
+        query_param(&trigger, "isIdentity").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        query_param(&trigger, "isOnboardingRun").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        query_param(&trigger, "accountIdentifier").as_deref(),
         Some(ACCOUNT)
     );
     assert_eq!(
-        body(&trigger),
+        request_body(&trigger),
         json!({"runtimeInputs": {
             "experiment": [{"name": "TARGET_NAMESPACE", "value": "shop"}],
             "tasks": {"pod-delete-0ef": [{"name": "CHAOS_DURATION", "value": "60"}]}}})
@@ -128,14 +112,7 @@ async fn inline_runtime_inputs_go_with_the_rest_v2_run() {
 
 #[tokio::test]
 async fn runtime_inputs_from_a_file() {
-    let sim = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Completed"],
-        100.0,
-        &passing_probe(),
-    ))
-    .await;
+    let sim = v2_sim(&["Completed"], &passing_probe()).await;
     let gate = Gate::new(&sim, UUID);
     let path = gate.path("inputs.json");
     std::fs::write(&path, r#"{"TARGET_NAMESPACE": "from-file", "REPLICAS": 3}"#).unwrap();
@@ -152,23 +129,17 @@ async fn runtime_inputs_from_a_file() {
 #[tokio::test]
 async fn an_input_set_and_inputs_that_override_it() {
     // The input set alone: sent by its identity.
-    let sim1 = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Completed"],
-        100.0,
-        &passing_probe(),
-    ))
-    .await;
+    let sim1 = v2_sim(&["Completed"], &passing_probe()).await;
     let run = Gate::new(&sim1, UUID)
         .env("CHAOS_GATE_INPUT_SET", "staging")
         .run()
         .await;
     run.assert_code(0);
-    let [trigger] = requests_of(&sim1, "runChaosV2Experiment")
-        .try_into()
-        .unwrap();
-    assert_eq!(body(&trigger), json!({"inputsetIdentity": "staging"}));
+    let trigger = only_request(&sim1, "runChaosV2Experiment");
+    assert_eq!(
+        request_body(&trigger),
+        json!({"inputsetIdentity": "staging"})
+    );
     assert_eq!(
         sim1.runs()[0].inputs.as_ref().unwrap()["experiment"]["TARGET_NAMESPACE"],
         "staging"
@@ -176,14 +147,7 @@ async fn an_input_set_and_inputs_that_override_it() {
 
     // With an override: Harness ignores the set when runtimeInputs is sent,
     // so the gate reads the set and merges.
-    let sim2 = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Completed"],
-        100.0,
-        &passing_probe(),
-    ))
-    .await;
+    let sim2 = v2_sim(&["Completed"], &passing_probe()).await;
     let run = Gate::new(&sim2, UUID)
         .env("CHAOS_GATE_INPUT_SET", "staging")
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: \"5\"")
@@ -201,19 +165,14 @@ async fn an_input_set_and_inputs_that_override_it() {
 
 #[tokio::test]
 async fn the_dry_run_catches_a_missing_required_input() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, "")).await;
+    let sim = v2_sim(&["Completed"], "").await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_DRY_RUN", "true")
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: 2")
         .run()
         .await;
     run.assert_code(2);
-    assert!(
-        run.output()
-            .contains("required runtime input TARGET_NAMESPACE has no value"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("required runtime input TARGET_NAMESPACE has no value");
     assert_eq!(count(&sim, "getChaosV2ExperimentVariables"), 1);
     assert!(sim.runs().is_empty(), "nothing ran");
     // Without the dry run the platform refuses the run the same way.
@@ -221,17 +180,13 @@ async fn the_dry_run_catches_a_missing_required_input() {
         .env("CHAOS_GATE_RUNTIME_INPUTS", "REPLICAS: 2")
         .run()
         .await;
-    assert!(
-        run.output().contains("TARGET_NAMESPACE"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("TARGET_NAMESPACE");
     assert!(sim.runs().is_empty());
 }
 
 #[tokio::test]
 async fn the_dry_run_names_an_undeclared_input() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, "")).await;
+    let sim = v2_sim(&["Completed"], "").await;
     let run = Gate::new(&sim, IDENTITY)
         .env("CHAOS_GATE_DRY_RUN", "true")
         .env(
@@ -251,29 +206,25 @@ async fn the_dry_run_names_an_undeclared_input() {
         "{out}"
     );
     assert!(!out.contains("TARGET_NAMESPACE is not declared"), "{out}");
-    let [vars] = requests_of(&sim, "getChaosV2ExperimentVariables")
-        .try_into()
-        .unwrap();
-    assert_eq!(query(&vars, "isIdentity").as_deref(), Some("true"));
+    let vars = only_request(&sim, "getChaosV2ExperimentVariables");
+    assert_eq!(query_param(&vars, "isIdentity").as_deref(), Some("true"));
 }
 
 #[tokio::test]
 async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_id() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Running"], 100.0, "")).await;
+    let sim = v2_sim(&["Running"], "").await;
     let run = Gate::new(&sim, IDENTITY)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "TARGET_NAMESPACE: shop")
         .env("CHAOS_GATE_TIMEOUT", "2")
         .run()
         .await;
     run.assert_code(4);
-    let [trigger] = requests_of(&sim, "runChaosV2Experiment")
-        .try_into()
-        .unwrap();
+    let trigger = only_request(&sim, "runChaosV2Experiment");
     assert_eq!(
         trigger.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiments/{IDENTITY}/run")
     );
-    assert_eq!(query(&trigger, "isIdentity").as_deref(), Some("true"));
+    assert_eq!(query_param(&trigger, "isIdentity").as_deref(), Some("true"));
     let snapshot = &sim.runs()[0];
     // Polled by notify ID in listWorkflowRun, as for an ID.
     let polls = requests_of(&sim, "listWorkflowRun");
@@ -285,17 +236,24 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
     );
     // The stop names the experiment's ID (learnt from the poll), the run ID
     // and the notify ID.
-    let [stop] = requests_of(&sim, "stop").try_into().unwrap();
+    let stop = only_request(&sim, "stop");
     assert_eq!(
         stop.path,
         format!("/gateway/chaos/manager/api/rest/v2/experiment/{UUID}/stop")
     );
     assert_eq!(
-        query(&stop, "experimentRunId"),
+        query_param(&stop, "experimentRunId"),
         Some(snapshot.run_id.clone())
     );
-    assert_eq!(query(&stop, "notifyId"), Some(snapshot.notify_id.clone()));
-    assert_eq!(query(&stop, "force"), None, "never a records-only stop");
+    assert_eq!(
+        query_param(&stop, "notifyId"),
+        Some(snapshot.notify_id.clone())
+    );
+    assert_eq!(
+        query_param(&stop, "force"),
+        None,
+        "never a records-only stop"
+    );
     assert!(snapshot.stopped && !snapshot.chaos_running);
     assert!(
         run.output()
@@ -307,14 +265,7 @@ async fn an_identity_is_triggered_polled_stopped_and_linked_by_the_experiments_i
 
 #[tokio::test]
 async fn plain_ids_without_inputs_keep_the_graphql_trigger() {
-    let sim = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Completed"],
-        100.0,
-        &passing_probe(),
-    ))
-    .await;
+    let sim = v2_sim(&["Completed"], &passing_probe()).await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "")
         .run()
@@ -412,11 +363,11 @@ async fn probe_results_become_test_cases_rows_and_evidence() {
     );
     assert!(md.contains("| latency-slo | Edge | Failed |"), "{md}");
     // The console's final table shows the probes under their fault.
-    assert!(run.stdout.contains("probe latency-slo"), "{}", run.stdout);
+    run.assert_stdout_has("probe latency-slo");
 }
 
 fn body_notify_ids(r: &chaos_sim::RecordedRequest) -> Vec<String> {
-    body(r)["notifyIds"]
+    serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null)["notifyIds"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -454,24 +405,13 @@ async fn require_probes_with_only_unevaluated_probes_is_inconclusive() {
         probe("cmd-check", "EOT", "Awaited", ""),
     ]
     .concat();
-    let sim = sim(&v2_experiment(
-        UUID,
-        IDENTITY,
-        &["Completed"],
-        100.0,
-        &probes,
-    ))
-    .await;
+    let sim = v2_sim(&["Completed"], &probes).await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_REQUIRE_PROBES", "true")
         .run()
         .await;
     run.assert_code(1);
-    assert!(
-        run.output().contains("no probe was evaluated"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("no probe was evaluated");
     let xml = run.junit().unwrap();
     assert_valid_junit(&xml);
     assert!(xml.contains("chaos-gate.inconclusive"), "{xml}");
@@ -497,11 +437,7 @@ async fn a_platform_without_probe_results_is_said_so() {
         "{xml}"
     );
     assert!(!xml.contains("/ probe "), "no probe invented: {xml}");
-    assert!(
-        run.stdout.contains("no probe results from the platform"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("no probe results from the platform");
 }
 
 #[tokio::test]
@@ -521,29 +457,25 @@ async fn litmus_probe_statuses_come_from_the_execution_data() {
 
 #[tokio::test]
 async fn runtime_inputs_are_checked_as_settings() {
-    let sim = sim(&v2_experiment(UUID, IDENTITY, &["Completed"], 100.0, "")).await;
+    let sim = v2_sim(&["Completed"], "").await;
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "A: x\nB: [1, 2\n")
         .run()
         .await;
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("CHAOS_GATE_RUNTIME_INPUTS"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("line "), "{}", run.stderr);
+    run.assert_stderr_has("CHAOS_GATE_RUNTIME_INPUTS");
+    run.assert_stderr_has("line ");
     let run = Gate::new(&sim, UUID)
         .env("CHAOS_GATE_RUNTIME_INPUTS", "tasks: {}")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("names no inputs"), "{}", run.stderr);
+    run.assert_stderr_has("names no inputs");
     let run = Gate::litmus(&sim, "exp")
         .env("INPUT_INPUT_SET", "staging")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("INPUT_INPUT_SET"), "{}", run.stderr);
+    run.assert_stderr_has("INPUT_INPUT_SET");
     assert!(sim.requests().is_empty(), "nothing was sent");
 }

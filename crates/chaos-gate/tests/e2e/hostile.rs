@@ -5,30 +5,24 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::*;
 
-/// An experiment ID (a UUID: anything else is an identity, spec §2).
-const EXP: &str = "00000000-0000-4000-8000-000000000001";
-
-const QUERY: &str = "/gateway/chaos/manager/api/query";
-
 fn trigger_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}))
+    trigger_answer("n-1")
 }
 
 fn run(phase: Value, score: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+    json_answer(json!({"data": {"listWorkflowRun": {
         "totalNoOfWorkflowRuns": 1,
         "workflowRuns": [{"workflowRunID": "r-1", "workflowID": EXP, "notifyID": "n-1",
                           "phase": phase, "resiliencyScore": score}]}}}))
 }
 
 fn execution_data(data: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+    json_answer(json!({"data": {"listWorkflowRun": {
         "workflowRuns": [{"workflowRunID": "r-1", "notifyID": "n-1", "executionData": data}]}}}))
 }
 
@@ -51,8 +45,7 @@ struct Row {
 }
 
 fn no_runs() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": []}}}))
+    json_answer(json!({"data": {"listWorkflowRun": {"workflowRuns": []}}}))
 }
 
 fn rows() -> Vec<Row> {
@@ -94,7 +87,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers a GraphQL error",
-            poll: ResponseTemplate::new(200).set_body_json(
+            poll: json_answer(
                 json!({"data": null, "errors": [{"message": "project proj-test is archived"}]}),
             ),
             code: 3,
@@ -103,7 +96,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers no data until the timeout",
-            poll: ResponseTemplate::new(200).set_body_json(json!({})),
+            poll: json_answer(json!({})),
             timeout: "2",
             code: 3,
             polls: (2, 8),
@@ -112,8 +105,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "poll answers workflowRuns of the wrong type until the timeout",
-            poll: ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
+            poll: json_answer(json!({"data": {"listWorkflowRun": {"workflowRuns": "none"}}})),
             timeout: "2",
             code: 3,
             polls: (2, 8),
@@ -192,8 +184,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "the trigger answers a notify ID of the wrong type",
-            trigger: ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": 12}}})),
+            trigger: json_answer(json!({"data": {"runChaosExperiment": {"notifyID": 12}}})),
             code: 3,
             polls: (0, 0),
             says: "has no runChaosExperiment.notifyID",
@@ -204,29 +195,15 @@ fn rows() -> Vec<Row> {
 
 async fn serve(row: &Row) -> MockServer {
     let server = MockServer::start().await;
-    let mount = |needle: &'static str, answer: ResponseTemplate| {
-        Mock::given(method("POST"))
-            .and(path(QUERY))
-            .and(body_string_contains(needle))
-            .respond_with(answer)
-    };
-    mount("RunChaosExperiment(", row.trigger.clone())
-        .mount(&server)
-        .await;
-    mount("ListWorkflowRun(", row.poll.clone())
-        .mount(&server)
-        .await;
-    mount("ListWorkflowRunExecutionData(", row.exec.clone())
-        .mount(&server)
-        .await;
-    mount("ListRecentWorkflowRuns(", row.recent.clone())
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(wiremock::matchers::path_regex(
-            "/rest/v2/experiment/.*/stop",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"isStopped": true})))
+    for (needle, answer) in [
+        ("RunChaosExperiment(", &row.trigger),
+        ("ListWorkflowRun(", &row.poll),
+        ("ListWorkflowRunExecutionData(", &row.exec),
+        ("ListRecentWorkflowRuns(", &row.recent),
+    ] {
+        on_query(needle, answer.clone()).mount(&server).await;
+    }
+    stops_answered("/rest/v2/experiment/.*/stop")
         .mount(&server)
         .await;
     server
@@ -241,11 +218,7 @@ async fn hostile_responses_end_in_a_clear_outcome_never_a_panic() {
             .env("CHAOS_GATE_TIMEOUT", row.timeout)
             .run()
             .await;
-        let requests = server.received_requests().await.unwrap_or_default();
-        let polls = requests
-            .iter()
-            .filter(|r| String::from_utf8_lossy(&r.body).contains("ListWorkflowRun("))
-            .count();
+        let polls = received_with(&server, "ListWorkflowRun(").await;
         let mut problems = Vec::new();
         if run.code != Some(row.code) {
             problems.push(format!("exit {:?}, expected {}", run.code, row.code));
@@ -306,11 +279,7 @@ async fn a_redirect_is_refused_and_the_key_never_follows_it() {
         .await;
     let run = Gate::harness_at(&server.uri(), EXP).run().await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("does not follow redirects"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("does not follow redirects");
     assert!(
         run.stdout.contains(&elsewhere.uri()),
         "names where it pointed: {}",

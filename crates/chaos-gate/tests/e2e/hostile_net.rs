@@ -13,22 +13,17 @@
 //!    segment, so the stop reaches exactly the stop route and the key goes
 //!    nowhere else; an empty ID is refused.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request};
 
 use crate::common::*;
 
 const RUNNING: &str =
     "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\"]\n";
 const PASSING: &str = "[[experiments]]\nid = \"00000000-0000-4000-8000-0000000000e1\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
-const QUERY: &str = "/gateway/chaos/manager/api/query";
+/// The experiment of RUNNING and PASSING.
+const E1: &str = "00000000-0000-4000-8000-0000000000e1";
 const STOP_ROUTE: &[&str] = &[
     "gateway",
     "chaos",
@@ -43,57 +38,54 @@ const STOP_ROUTE: &[&str] = &[
 /// first attempt and five retries.
 const MAX_ATTEMPTS: usize = 6;
 
-fn inject(operation: &str, rest: &str) -> String {
-    format!("[[inject]]\noperation = \"{operation}\"\n{rest}\n")
+/// RUNNING, with an `[[inject]]` table for `operation`.
+fn running_with(operation: &str, rest: &str) -> String {
+    format!("{RUNNING}\n{}", inject(operation, rest))
 }
 
-/// Runs a gate that must be refused as bad settings: exit 2, every
-/// variable named, nothing sent, no JUnit, and none of `hidden` printed.
-async fn refused(gate: Gate, sim: &chaos_sim::Simulator, variable: &str, hidden: &[&str]) {
-    let run = gate.run().await;
-    run.assert_code(2);
-    assert!(
-        run.stderr.contains(variable),
-        "{variable} not named in:\n{}",
-        run.stderr
-    );
-    for h in hidden {
-        assert!(
-            !run.output().contains(h),
-            "{h:?} was printed:\n{}",
-            run.output()
-        );
-    }
-    assert!(
-        sim.requests().is_empty(),
-        "a request was sent: {:?}",
-        sim.requests()
-    );
-    assert!(run.junit().is_none(), "a JUnit file was written");
+/// A simulator serving [`running_with`].
+async fn running_sim(operation: &str, rest: &str) -> chaos_sim::Simulator {
+    sim(&running_with(operation, rest)).await
+}
+
+/// A gate on E1 with this timeout.
+fn gate_on(sim: &chaos_sim::Simulator, timeout: &str) -> Gate {
+    Gate::new(sim, E1).env("CHAOS_GATE_TIMEOUT", timeout)
+}
+
+/// The same, that never stops the run (looking up the run's ID for a stop
+/// and confirming it would poll again).
+fn gate_without_stop(sim: &chaos_sim::Simulator, timeout: &str) -> Gate {
+    gate_on(sim, timeout).env("CHAOS_GATE_STOP_ON_ABORT", "false")
 }
 
 // ---------------------------------------------------------------- 1. floods
+
+/// Every status poll refused with HTTP `status` and the `retry_after` key,
+/// and a gate with this timeout that never stops the run: the simulator,
+/// and the gate's run to its end.
+async fn polls_refused(
+    status: u16,
+    retry_after: &str,
+    timeout: &str,
+) -> (chaos_sim::Simulator, Run) {
+    let sim = running_sim(
+        "listWorkflowRun",
+        &format!("status = {status}\n{retry_after}"),
+    )
+    .await;
+    let run = gate_without_stop(&sim, timeout).run().await;
+    (sim, run)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
     // Before: Retry-After replaced the backoff's "no more retries", so
     // `Retry-After: 0` meant thousands of polls a second until the timeout.
     for status in [503, 429] {
-        let sim = sim(&format!(
-            "{RUNNING}\n{}",
-            inject(
-                "listWorkflowRun",
-                &format!("status = {status}\nretry_after = 0")
-            )
-        ))
-        .await;
         // No stop: looking up the run's ID for it and confirming it would
         // poll again.
-        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-            .env("CHAOS_GATE_TIMEOUT", "5m")
-            .env("CHAOS_GATE_STOP_ON_ABORT", "false")
-            .run()
-            .await;
+        let (sim, run) = polls_refused(status, "retry_after = 0", "5m").await;
         run.assert_code(3);
         assert_eq!(
             count(&sim, "listWorkflowRun"),
@@ -101,11 +93,7 @@ async fn retry_after_zero_on_every_poll_gives_exactly_five_retries() {
             "HTTP {status} with Retry-After: 0: one poll, five retries\n{}",
             run.output()
         );
-        assert!(
-            run.output().contains(&format!("HTTP {status}")),
-            "{}",
-            run.output()
-        );
+        run.assert_output_has(&format!("HTTP {status}"));
         assert_eq!(count(&sim, "runChaosExperiment"), 1);
     }
 }
@@ -127,16 +115,7 @@ async fn retry_after_values_cannot_make_a_flood_within_the_timeout() {
     ];
     let mut failures = Vec::new();
     for (name, retry_after) in rows {
-        let sim = sim(&format!(
-            "{RUNNING}\n{}",
-            inject("listWorkflowRun", &format!("status = 429\n{retry_after}"))
-        ))
-        .await;
-        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-            .env("CHAOS_GATE_TIMEOUT", "3")
-            .env("CHAOS_GATE_STOP_ON_ABORT", "false")
-            .run()
-            .await;
+        let (sim, run) = polls_refused(429, retry_after, "3").await;
         let polls = count(&sim, "listWorkflowRun");
         if run.code != Some(3) || polls == 0 || polls > MAX_ATTEMPTS {
             failures.push(run.row_failure(
@@ -153,12 +132,8 @@ async fn retry_after_values_cannot_make_a_flood_within_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_litmus_login_answered_429_retry_after_zero_is_tried_at_most_six_times() {
-    let sim = litmus_sim(&format!(
-        "{RUNNING}\n{}",
-        inject("login", "status = 429\nretry_after = 0")
-    ))
-    .await;
-    let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let sim = litmus_sim(&running_with("login", "status = 429\nretry_after = 0")).await;
+    let run = Gate::litmus(&sim, E1)
         .env("CHAOS_GATE_TIMEOUT", "3")
         .run()
         .await;
@@ -179,19 +154,7 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
         "\"99999999999999999999999999\"",
         "\"Fri, 01 Jan 2100 00:00:00 GMT\"",
     ] {
-        let sim = sim(&format!(
-            "{RUNNING}\n{}",
-            inject(
-                "listWorkflowRun",
-                &format!("status = 503\nretry_after = {retry_after}")
-            )
-        ))
-        .await;
-        let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-            .env("CHAOS_GATE_TIMEOUT", "20")
-            .env("CHAOS_GATE_STOP_ON_ABORT", "false")
-            .run()
-            .await;
+        let (sim, run) = polls_refused(503, &format!("retry_after = {retry_after}"), "20").await;
         run.assert_code(3);
         assert_eq!(
             count(&sim, "listWorkflowRun"),
@@ -199,7 +162,7 @@ async fn a_retry_after_past_the_timeout_ends_the_retries_at_once() {
             "Retry-After {retry_after}: no retry can come before the timeout\n{}",
             run.output()
         );
-        assert!(run.output().contains("Retry-After"), "{}", run.output());
+        run.assert_output_has("Retry-After");
     }
 }
 
@@ -215,33 +178,30 @@ async fn a_poll_interval_or_timeout_below_the_minimum_is_a_bad_setting() {
         ("CHAOS_GATE_TIMEOUT", "0.5"),
         ("CHAOS_GATE_TIMEOUT", "999ms"),
     ] {
-        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1").env(variable, value);
-        refused(gate, &sim, variable, &[]).await;
+        let gate = Gate::new(&sim, E1).env(variable, value);
+        refused(gate, &sim, &[variable], &[]).await;
     }
     // Also under the hosts' prefixes, naming the variable that was read.
-    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let gate = Gate::new(&sim, E1)
         .without("CHAOS_GATE_POLL_INTERVAL")
         .env("INPUT_POLL-INTERVAL", "10ms");
-    refused(gate, &sim, "INPUT_POLL-INTERVAL", &[]).await;
-    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    refused(gate, &sim, &["INPUT_POLL-INTERVAL"], &[]).await;
+    let gate = Gate::new(&sim, E1)
         .without("CHAOS_GATE_TIMEOUT")
         .env("PLUGIN_TIMEOUT", "100ms");
-    refused(gate, &sim, "PLUGIN_TIMEOUT", &[]).await;
+    refused(gate, &sim, &["PLUGIN_TIMEOUT"], &[]).await;
 }
 
 #[tokio::test]
 async fn the_minimum_poll_interval_and_timeout_are_accepted() {
     let sim = sim(PASSING).await;
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let run = Gate::new(&sim, E1)
         .env("CHAOS_GATE_POLL_INTERVAL", "100ms")
         .env("CHAOS_GATE_TIMEOUT", "1m")
         .run()
         .await;
     run.assert_code(0);
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_TIMEOUT", "1s")
-        .run()
-        .await;
+    let run = gate_on(&sim, "1s").run().await;
     assert_ne!(run.code, Some(2), "{}", run.output());
 }
 
@@ -262,21 +222,25 @@ async fn a_secret_that_cannot_go_in_a_header_is_a_bad_setting_never_printed() {
             ["k3yHalfOne", "k3yHalfTwo"],
         ),
     ] {
-        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-            .env("CHAOS_GATE_API_KEY", value);
-        refused(gate, &sim, "CHAOS_GATE_API_KEY", &halves).await;
+        let gate = Gate::new(&sim, E1).env("CHAOS_GATE_API_KEY", value);
+        refused(gate, &sim, &["CHAOS_GATE_API_KEY"], &halves).await;
     }
     // GitHub's hyphenated input name is the one named.
-    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let gate = Gate::new(&sim, E1)
         .without("CHAOS_GATE_API_KEY")
         .env("INPUT_API-KEY", "k3yHalfOne\nk3yHalfTwo");
-    refused(gate, &sim, "INPUT_API-KEY", &["k3yHalfOne", "k3yHalfTwo"]).await;
+    refused(
+        gate,
+        &sim,
+        &["INPUT_API-KEY"],
+        &["k3yHalfOne", "k3yHalfTwo"],
+    )
+    .await;
     // account_id goes into the Harness-Account header too.
-    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_ACCOUNT_ID", "acc\nother");
-    refused(gate, &sim, "CHAOS_GATE_ACCOUNT_ID", &[]).await;
+    let gate = Gate::new(&sim, E1).env("CHAOS_GATE_ACCOUNT_ID", "acc\nother");
+    refused(gate, &sim, &["CHAOS_GATE_ACCOUNT_ID"], &[]).await;
     // A trailing line break (a key read from a file) is trimmed, not refused.
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let run = Gate::new(&sim, E1)
         .env("CHAOS_GATE_API_KEY", &format!("{API_KEY}\n"))
         .run()
         .await;
@@ -286,34 +250,30 @@ async fn a_secret_that_cannot_go_in_a_header_is_a_bad_setting_never_printed() {
 #[tokio::test]
 async fn a_litmus_token_or_password_that_cannot_be_sent_is_a_bad_setting() {
     let sim = litmus_sim(PASSING).await;
-    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", "t0kenHalfOne\nt0kenHalfTwo");
+    let gate = Gate::litmus(&sim, E1).with_token("t0kenHalfOne\nt0kenHalfTwo");
     refused(
         gate,
         &sim,
-        "CHAOS_GATE_TOKEN",
+        &["CHAOS_GATE_TOKEN"],
         &["t0kenHalfOne", "t0kenHalfTwo"],
     )
     .await;
-    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_PASSWORD", "pa55HalfOne\npa55HalfTwo");
+    let gate = Gate::litmus(&sim, E1).env("CHAOS_GATE_PASSWORD", "pa55HalfOne\npa55HalfTwo");
     refused(
         gate,
         &sim,
-        "CHAOS_GATE_PASSWORD",
+        &["CHAOS_GATE_PASSWORD"],
         &["pa55HalfOne", "pa55HalfTwo"],
     )
     .await;
     // An environment cannot carry NUL; a bell stands in for control bytes.
-    let gate = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let gate = Gate::litmus(&sim, E1)
         .without("CHAOS_GATE_PASSWORD")
         .env("PLUGIN_PASSWORD", "pa55HalfOne\u{7}pa55HalfTwo");
     refused(
         gate,
         &sim,
-        "PLUGIN_PASSWORD",
+        &["PLUGIN_PASSWORD"],
         &["pa55HalfOne", "pa55HalfTwo"],
     )
     .await;
@@ -328,12 +288,8 @@ async fn a_deadline_during_the_litmus_login_triggers_nothing_and_times_out() {
     // went out after the login, after the deadline, and the gate blamed the
     // platform (3).
     for delay_ms in [1800, 5000] {
-        let sim = litmus_sim(&format!(
-            "{RUNNING}\n{}",
-            inject("login", &format!("delay_ms = {delay_ms}"))
-        ))
-        .await;
-        let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
+        let sim = litmus_sim(&running_with("login", &format!("delay_ms = {delay_ms}"))).await;
+        let run = Gate::litmus(&sim, E1)
             .env("CHAOS_GATE_TIMEOUT", "1")
             .run()
             .await;
@@ -355,15 +311,8 @@ async fn a_trigger_due_again_after_the_deadline_is_not_sent() {
     // its run (three looks, a second apart) outlasts the 1 s timeout, so the
     // second trigger would go out during the grace after the deadline.
     // Before, it did, and started a run after the gate had timed out.
-    let sim = sim(&format!(
-        "{RUNNING}\n{}",
-        inject("runChaosExperiment", "first = 1\ndrop_connection = true")
-    ))
-    .await;
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .run()
-        .await;
+    let sim = running_sim("runChaosExperiment", "first = 1\ndrop_connection = true").await;
+    let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "runChaosExperiment"), 1, "{}", run.output());
     assert!(sim.runs().is_empty(), "a run was started: {:?}", sim.runs());
@@ -402,15 +351,8 @@ async fn a_rest_v2_trigger_due_after_the_deadline_is_not_sent() {
 async fn a_timeout_shorter_than_the_trigger_stops_its_run_and_is_a_timeout() {
     // The trigger is sent in time but answered after the deadline: its run
     // is stopped and the gate timed out (4); the platform did answer.
-    let sim = sim(&format!(
-        "{RUNNING}\n{}",
-        inject("runChaosExperiment", "delay_ms = 1800")
-    ))
-    .await;
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .run()
-        .await;
+    let sim = running_sim("runChaosExperiment", "delay_ms = 1800").await;
+    let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "runChaosExperiment"), 1, "{}", run.output());
     assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
@@ -424,80 +366,28 @@ async fn a_stop_after_the_timeout_is_not_cut_to_the_time_left() {
     // Stops are sent after the deadline; their requests used to be capped
     // at the time left (100 ms at least), so a stop answered in half a
     // second failed. The gate's own 2 s stop budget bounds them.
-    let sim = sim(&format!("{RUNNING}\n{}", inject("stop", "delay_ms = 600"))).await;
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_TIMEOUT", "1")
-        .run()
-        .await;
+    let sim = running_sim("stop", "delay_ms = 600").await;
+    let run = gate_on(&sim, "1").run().await;
     run.assert_code(4);
     assert_eq!(count(&sim, "stop"), 1, "{}", run.output());
-    assert!(
-        run.stdout
-            .contains("stopped 00000000-0000-4000-8000-0000000000e1"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("stopped 00000000-0000-4000-8000-0000000000e1");
     assert!(!run.stdout.contains("could not stop"), "{}", run.stdout);
 }
 
 // ------------------------------------------------------------ 2c. TLS errors
 
-/// TLS on loopback with a certificate made now for `names`, relaying to
-/// `upstream`; counts the TCP connections it accepted.
-async fn counting_tls_front(
-    upstream: std::net::SocketAddr,
-    names: &[&str],
-) -> (u16, String, Arc<AtomicUsize>) {
-    let made = rcgen::generate_simple_self_signed(
-        names.iter().map(|n| n.to_string()).collect::<Vec<String>>(),
-    )
-    .expect("certificate");
-    let pem = made.cert.pem();
-    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(vec![made.cert.der().clone()], key.into())
-    .expect("server config");
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let seen = connections.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    (port, pem, connections)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_fails_at_once_naming_ca_cert_after_one_connection() {
     let sim = sim(RUNNING).await;
     // Harness without ca_cert: the self-signed certificate is not trusted.
-    let (port, _, connections) = counting_tls_front(sim.addr(), &["localhost"]).await;
-    let endpoint = format!("https://localhost:{port}");
-    let run = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let front = TlsFront::start(sim.addr(), &["localhost"]).await;
+    let endpoint = front.endpoint();
+    let run = gate_on(&sim, "5m")
         .env("CHAOS_GATE_ENDPOINT", &endpoint)
-        .env("CHAOS_GATE_TIMEOUT", "5m")
         .run()
         .await;
     run.assert_code(3);
-    assert_eq!(connections.load(Ordering::SeqCst), 1, "{}", run.output());
+    assert_eq!(front.connections(), 1, "{}", run.output());
     let out = run.output();
     assert!(out.contains("ca_cert"), "{out}");
     assert!(
@@ -508,35 +398,30 @@ async fn an_untrusted_certificate_fails_at_once_naming_ca_cert_after_one_connect
     assert!(sim.requests().is_empty(), "nothing got through");
 
     // Trusted, but made for another host name: the same, naming the URL.
-    let (port, pem, connections) = counting_tls_front(sim.addr(), &["elsewhere.example"]).await;
-    let endpoint = format!("https://localhost:{port}");
-    let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-        .env("CHAOS_GATE_ENDPOINT", &endpoint)
-        .env("CHAOS_GATE_TIMEOUT", "5m");
-    let ca = gate.path("ca.pem");
-    std::fs::write(&ca, &pem).expect("write CA");
-    let run = gate
-        .env("CHAOS_GATE_CA_CERT", ca.to_str().expect("utf-8"))
+    let front = TlsFront::start(sim.addr(), &["elsewhere.example"]).await;
+    let run = gate_on(&sim, "5m")
+        .env("CHAOS_GATE_ENDPOINT", &front.endpoint())
+        .file_env("CHAOS_GATE_CA_CERT", "ca.pem", &front.pem)
         .run()
         .await;
     run.assert_code(3);
-    assert_eq!(connections.load(Ordering::SeqCst), 1, "{}", run.output());
-    assert!(run.output().contains("ca_cert"), "{}", run.output());
+    assert_eq!(front.connections(), 1, "{}", run.output());
+    run.assert_output_has("ca_cert");
     assert!(sim.requests().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_on_the_litmus_login_is_not_retried() {
     let sim = litmus_sim(RUNNING).await;
-    let (port, _, connections) = counting_tls_front(sim.addr(), &["localhost"]).await;
-    let endpoint = format!("https://localhost:{port}");
-    let run = Gate::litmus(&sim, "00000000-0000-4000-8000-0000000000e1")
+    let front = TlsFront::start(sim.addr(), &["localhost"]).await;
+    let endpoint = front.endpoint();
+    let run = Gate::litmus(&sim, E1)
         .env("CHAOS_GATE_ENDPOINT", &endpoint)
         .env("CHAOS_GATE_TIMEOUT", "5m")
         .run()
         .await;
     run.assert_code(3);
-    assert_eq!(connections.load(Ordering::SeqCst), 1, "{}", run.output());
+    assert_eq!(front.connections(), 1, "{}", run.output());
     let out = run.output();
     assert!(out.contains("ca_cert"), "{out}");
     assert!(out.contains(&format!("{endpoint}/auth/login")), "{out}");
@@ -563,38 +448,24 @@ fn segments(request: &Request) -> Vec<String> {
 /// run's experiment (or none); answers any stop.
 async fn never_finishing(workflow_id: Option<&str>) -> MockServer {
     let server = MockServer::start().await;
-    let mount = |needle: &'static str, answer: ResponseTemplate| {
-        Mock::given(method("POST"))
-            .and(path(QUERY))
-            .and(body_string_contains(needle))
-            .respond_with(answer)
-    };
-    mount(
-        "RunChaosExperiment(",
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}})),
-    )
-    .mount(&server)
-    .await;
-    mount(
+    on_query("RunChaosExperiment(", trigger_answer("n-1"))
+        .mount(&server)
+        .await;
+    on_query(
         "ListWorkflowRun(",
-        ResponseTemplate::new(200).set_body_json(json!({"data": {"listWorkflowRun": {
+        json_answer(json!({"data": {"listWorkflowRun": {
             "totalNoOfWorkflowRuns": 1,
             "workflowRuns": [{"workflowRunID": "r/1", "workflowID": workflow_id,
                               "notifyID": "n-1", "phase": "Running"}]}}})),
     )
     .mount(&server)
     .await;
-    Mock::given(method("POST"))
-        .and(wiremock::matchers::path_regex("/stop$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"isStopped": true})))
-        .mount(&server)
-        .await;
+    stops_answered("/stop$").mount(&server).await;
     // An experiment named by its identity (not a UUID) is run through
     // REST v2.
     Mock::given(method("POST"))
         .and(wiremock::matchers::path_regex("/run$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notifyID": "n-1"})))
+        .respond_with(json_answer(json!({"notifyID": "n-1"})))
         .mount(&server)
         .await;
     server
@@ -725,11 +596,7 @@ async fn a_run_whose_platform_names_no_experiment_is_not_stopped_at_experiment_s
     for r in &requests {
         assert_eq!(r.url.path(), QUERY, "only the query route: {}", r.url);
     }
-    assert!(
-        run.output().contains("experiment ID is empty"),
-        "{}",
-        run.output()
-    );
+    run.assert_output_has("experiment ID is empty");
 }
 
 #[tokio::test]
@@ -744,8 +611,7 @@ async fn empty_or_dot_experiment_ids_are_bad_settings() {
         "exp,..",
         ",",
     ] {
-        let gate = Gate::new(&sim, "00000000-0000-4000-8000-0000000000e1")
-            .env("CHAOS_GATE_EXPERIMENT_ID", value);
-        refused(gate, &sim, "CHAOS_GATE_EXPERIMENT_ID", &[]).await;
+        let gate = Gate::new(&sim, E1).env("CHAOS_GATE_EXPERIMENT_ID", value);
+        refused(gate, &sim, &["CHAOS_GATE_EXPERIMENT_ID"], &[]).await;
     }
 }

@@ -12,11 +12,18 @@ use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::common::*;
 use crate::modes::start_elsewhere;
+
+/// The experiment most tests gate on.
+const ID: &str = "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21";
+
+/// A simulator on which ID completes at once with a score of 100.
+async fn completing_sim() -> chaos_sim::Simulator {
+    sim(&experiment(ID, &["Completed"], Some(100.0))).await
+}
 
 /// The marker every hostile string carries, to find where it landed.
 const INJ: &str = "INJ";
@@ -183,9 +190,9 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
         }
     };
 
-    let harness = sim(&hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")).await;
+    let harness = sim(&hostile_experiment(ID)).await;
     for format in ["text", "json"] {
-        let run = on_every_host(Gate::new(&harness, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+        let run = on_every_host(Gate::new(&harness, ID))
             .env("CHAOS_GATE_LOG_FORMAT", format)
             .run()
             .await;
@@ -196,7 +203,7 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
             &mut failures,
         );
     }
-    let run = on_every_host(Gate::new(&harness, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+    let run = on_every_host(Gate::new(&harness, ID))
         .env("CHAOS_GATE_DRY_RUN", "true")
         .run()
         .await;
@@ -214,35 +221,28 @@ async fn platform_text_becomes_no_command_in_any_mode_or_format() {
         .await;
     check("attach: ID from the platform", run, 1, &mut failures);
 
-    let litmus = litmus_sim(&hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")).await;
-    let run = on_every_host(Gate::litmus(
-        &litmus,
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-    ))
-    .run()
-    .await;
+    let litmus = litmus_sim(&hostile_experiment(ID)).await;
+    let run = on_every_host(Gate::litmus(&litmus, ID)).run().await;
     check("litmus trigger", run, 1, &mut failures);
 
     // An error message from the platform.
     let broken = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nbody = '''{}'''\n",
-        experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21", &["Completed"], Some(100.0)),
+        experiment(ID, &["Completed"], Some(100.0)),
         json!({"data": null, "errors": [{"message": "no\n::error::INJ-graphql\r::warning::INJ-cr"}]})
     ))
     .await;
-    let run = on_every_host(Gate::new(&broken, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
-        .run()
-        .await;
+    let run = on_every_host(Gate::new(&broken, ID)).run().await;
     check("GraphQL error message", run, 3, &mut failures);
 
     // A retried answer: its message reaches stderr through the log.
     let retried = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\nbody = '''{}'''\n",
-        hostile_experiment("5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
+        hostile_experiment(ID),
         json!({"message": "busy\n::error::INJ-retry\r##[error]INJ-retry-v1"})
     ))
     .await;
-    let run = on_every_host(Gate::new(&retried, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+    let run = on_every_host(Gate::new(&retried, ID))
         .env("RUST_LOG", "debug")
         .run()
         .await;
@@ -271,12 +271,8 @@ async fn a_hostile_notify_id_adds_no_output_and_no_command() {
         "n-1\r::set-output name=verdict::INJ",
     ] {
         let server = MockServer::start().await;
-        let mount = |needle: &'static str, answer: serde_json::Value| {
-            Mock::given(method("POST"))
-                .and(path("/gateway/chaos/manager/api/query"))
-                .and(body_string_contains(needle))
-                .respond_with(ResponseTemplate::new(200).set_body_json(answer))
-        };
+        let mount =
+            |needle: &'static str, answer: serde_json::Value| on_query(needle, json_answer(answer));
         mount(
             "RunChaosExperiment(",
             json!({"data": {"runChaosExperiment": {"notifyID": notify}}}),
@@ -302,12 +298,9 @@ async fn a_hostile_notify_id_adds_no_output_and_no_command() {
         )
         .mount(&server)
         .await;
-        let run = on_every_host(Gate::harness_at(
-            &server.uri(),
-            "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        ))
-        .run()
-        .await;
+        let run = on_every_host(Gate::harness_at(&server.uri(), ID))
+            .run()
+            .await;
         let problems = stray_commands(&run);
         assert!(
             problems.is_empty(),
@@ -354,16 +347,8 @@ fail_step = "login as admin:{LITMUS_PASSWORD} refused"
     let litmus_sim = litmus_sim(&litmus).await;
     for format in ["text", "json"] {
         for (name, gate, secret) in [
-            (
-                "harness",
-                Gate::new(&harness_sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
-                API_KEY,
-            ),
-            (
-                "litmus",
-                Gate::litmus(&litmus_sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"),
-                LITMUS_PASSWORD,
-            ),
+            ("harness", Gate::new(&harness_sim, ID), API_KEY),
+            ("litmus", Gate::litmus(&litmus_sim, ID), LITMUS_PASSWORD),
         ] {
             let run = on_every_host(gate)
                 .env("CHAOS_GATE_LOG_FORMAT", format)
@@ -423,7 +408,7 @@ async fn credentials_in_the_endpoint_are_refused_without_being_echoed() {
         ),
         ("https://u:with space-pw@chaos.example.com", "space-pw"),
     ] {
-        let run = Gate::harness_at(endpoint, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
+        let run = Gate::harness_at(endpoint, ID)
             .env("GITHUB_ACTIONS", "true")
             .run()
             .await;
@@ -433,19 +418,14 @@ async fn credentials_in_the_endpoint_are_refused_without_being_echoed() {
             "{endpoint}: {}",
             run.output()
         );
-        assert!(run.stderr.contains("CHAOS_GATE_ENDPOINT"), "{}", run.stderr);
+        run.assert_stderr_has("CHAOS_GATE_ENDPOINT");
         assert!(run.junit().is_none(), "no JUnit for bad settings");
     }
 }
 
 #[tokio::test]
 async fn dev_null_as_junit_path_stays_a_device() {
-    let sim = sim(&experiment(
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        &["Completed"],
-        Some(100.0),
-    ))
-    .await;
+    let sim = completing_sim().await;
     // First a device of the test's own (a copy of /dev/null's node, when
     // the test may make one): a gate that would replace a device must not
     // get to replace the machine's /dev/null.
@@ -456,7 +436,7 @@ async fn dev_null_as_junit_path_stays_a_device() {
         .status()
         .is_ok_and(|s| s.success());
     if made {
-        let run = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
+        let run = Gate::new(&sim, ID)
             .env("CHAOS_GATE_JUNIT_PATH", node.to_str().expect("utf-8"))
             .run()
             .await;
@@ -464,7 +444,7 @@ async fn dev_null_as_junit_path_stays_a_device() {
         let meta = std::fs::symlink_metadata(&node).expect("node");
         assert!(meta.file_type().is_char_device(), "a device was replaced");
     }
-    let run = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
+    let run = Gate::new(&sim, ID)
         .env("CHAOS_GATE_JUNIT_PATH", "/dev/null")
         .run()
         .await;
@@ -472,6 +452,13 @@ async fn dev_null_as_junit_path_stays_a_device() {
     let meta = std::fs::metadata("/dev/null").expect("/dev/null");
     assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
     assert!(!run.stderr.contains("error"), "{}", run.stderr);
+}
+
+/// A FIFO named `name` in the gate's folder.
+fn fifo_in(gate: &Gate, name: &str) -> std::path::PathBuf {
+    let fifo = gate.path(name);
+    mkfifo(&fifo);
+    fifo
 }
 
 fn mkfifo(path: &Path) {
@@ -484,15 +471,9 @@ fn mkfifo(path: &Path) {
 
 #[tokio::test]
 async fn a_fifo_as_junit_path_is_written_into_for_its_reader() {
-    let sim = sim(&experiment(
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        &["Completed"],
-        Some(100.0),
-    ))
-    .await;
-    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
-    let fifo = gate.path("junit.fifo");
-    mkfifo(&fifo);
+    let sim = completing_sim().await;
+    let gate = Gate::new(&sim, ID);
+    let fifo = fifo_in(&gate, "junit.fifo");
     let reader_path = fifo.clone();
     let (tx, read) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(std::fs::read_to_string(reader_path)));
@@ -515,13 +496,8 @@ async fn a_fifo_as_junit_path_is_written_into_for_its_reader() {
 /// likely pid must neither be written through nor stop the report.
 #[tokio::test]
 async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
-    let sim = sim(&experiment(
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        &["Completed"],
-        Some(100.0),
-    ))
-    .await;
-    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
+    let sim = completing_sim().await;
+    let gate = Gate::new(&sim, ID);
     let outside = tempfile::tempdir().expect("temp dir");
     let victim = outside.path().join("victim");
     std::fs::write(&victim, "precious").expect("victim");
@@ -542,7 +518,7 @@ async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
         std::fs::read_to_string(&victim).expect("victim"),
         "precious"
     );
-    assert_valid_junit(&run.junit().expect("JUnit written"));
+    run.valid_junit();
     assert!(
         std::fs::symlink_metadata(run.path("chaos-gate-junit.xml"))
             .expect("JUnit")
@@ -553,13 +529,8 @@ async fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
 
 #[tokio::test]
 async fn output_files_are_appended_to_never_replaced() {
-    let sim = sim(&experiment(
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        &["Completed"],
-        Some(100.0),
-    ))
-    .await;
-    let gate = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"));
+    let sim = completing_sim().await;
+    let gate = on_every_host(Gate::new(&sim, ID));
     for f in ["github-output", "step-summary", "drone-output"] {
         std::fs::write(gate.path(f), format!("EARLIER_{f}=kept\n")).expect("write");
     }
@@ -637,11 +608,7 @@ async fn with_closed(gate: Gate, args: &[&str], fds: &'static [i32]) -> Option<i
 async fn a_closed_or_broken_stdout_or_stderr_changes_no_exit_code() {
     let sim = sim(&format!(
         "{}[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\n",
-        experiment(
-            "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-            &["Running", "Completed"],
-            Some(40.0)
-        )
+        experiment(ID, &["Running", "Completed"], Some(40.0))
     ))
     .await;
     // Each case: a gate, its arguments, the exit code it owes.
@@ -668,19 +635,13 @@ async fn a_closed_or_broken_stdout_or_stderr_changes_no_exit_code() {
         ),
         (
             "a failing run with retries logged at debug",
-            Box::new(|| {
-                on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
-                    .env("RUST_LOG", "debug")
-            }),
+            Box::new(|| on_every_host(Gate::new(&sim, ID)).env("RUST_LOG", "debug")),
             &[],
             1,
         ),
         (
             "a failing run, json log",
-            Box::new(|| {
-                Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21")
-                    .env("CHAOS_GATE_LOG_FORMAT", "json")
-            }),
+            Box::new(|| Gate::new(&sim, ID).env("CHAOS_GATE_LOG_FORMAT", "json")),
             &[],
             1,
         ),
@@ -724,8 +685,7 @@ async fn an_output_that_blocks_does_not_hold_the_exit_after_a_signal() {
     ] {
         let sim = sim(&experiment("slow", &["Running"], None)).await;
         let gate = Gate::new(&sim, "slow");
-        let fifo = gate.path("nobody-reads");
-        mkfifo(&fifo);
+        let fifo = fifo_in(&gate, "nobody-reads");
         let gate = gate.env(variable, fifo.to_str().expect("utf-8"));
         let (mut child, _dir) = gate.spawn();
         eventually(Duration::from_secs(20), "the run to be polled", || {
@@ -756,15 +716,9 @@ async fn an_output_that_blocks_does_not_hold_the_exit_after_a_signal() {
 
 #[tokio::test]
 async fn an_output_that_blocks_does_not_hold_a_finished_gate() {
-    let sim = sim(&experiment(
-        "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-        &["Completed"],
-        Some(100.0),
-    ))
-    .await;
-    let gate = Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21");
-    let fifo = gate.path("summary.fifo");
-    mkfifo(&fifo);
+    let sim = completing_sim().await;
+    let gate = Gate::new(&sim, ID);
+    let fifo = fifo_in(&gate, "summary.fifo");
     let started = tokio::time::Instant::now();
     let run = gate
         .env("GITHUB_STEP_SUMMARY", fifo.to_str().expect("utf-8"))
@@ -776,7 +730,7 @@ async fn an_output_that_blocks_does_not_hold_a_finished_gate() {
         "{:?}",
         started.elapsed()
     );
-    assert!(run.stderr.contains("summary.fifo"), "{}", run.stderr);
+    run.assert_stderr_has("summary.fifo");
     assert_valid_junit(&run.junit().expect("JUnit written before"));
 }
 
@@ -808,11 +762,7 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
             "a 2 MB GraphQL error",
             format!(
                 "{}[[inject]]\noperation = \"listWorkflowRun\"\nbody = '{{\"data\":null,\"errors\":[{{\"message\":\"{huge}\"}}]}}'\n",
-                experiment(
-                    "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21",
-                    &["Completed"],
-                    Some(1.0)
-                )
+                experiment(ID, &["Completed"], Some(1.0))
             ),
         ),
     ];
@@ -820,7 +770,7 @@ async fn text_too_long_to_read_is_cut_where_people_read_it() {
     for (name, body) in cases {
         let sim = sim(&body).await;
         for format in ["text", "json"] {
-            let run = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+            let run = on_every_host(Gate::new(&sim, ID))
                 .env("CHAOS_GATE_LOG_FORMAT", format)
                 .run()
                 .await;
@@ -878,7 +828,7 @@ async fn hostile_scores_print_as_short_numbers() {
             "[[experiments]]\nid = \"5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21\"\nphases = [\"Completed\"]\nresiliency_score = {score}\n"
         ))
         .await;
-        let run = on_every_host(Gate::new(&sim, "5a1e7c3b-1d2e-4f60-9a8b-7c6d5e4f3a21"))
+        let run = on_every_host(Gate::new(&sim, ID))
             .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", threshold)
             .run()
             .await;

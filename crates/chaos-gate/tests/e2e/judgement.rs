@@ -75,6 +75,16 @@ fn rows() -> Vec<Row> {
     let t80 = ("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "80");
     let w60 = ("CHAOS_GATE_WARNING_SCORE", "60");
     let b3 = ("CHAOS_GATE_BASELINE_RUNS", "3");
+    // A perfect score, but the fault pod-delete failed and net passed.
+    let pod_delete_failed = exp_toml(
+        "Completed",
+        Some(100.0),
+        &[
+            ("pod-delete", "Fail", Some("0")),
+            ("net", "Pass", Some("100")),
+        ],
+        &[],
+    );
     let history = [
         ("Completed", Some(100.0)),
         ("Completed", Some(90.0)),
@@ -158,15 +168,7 @@ fn rows() -> Vec<Row> {
         // Rule 4: critical faults, before the score.
         row(
             "a critical fault that failed fails a perfect score",
-            exp_toml(
-                "Completed",
-                Some(100.0),
-                &[
-                    ("pod-delete", "Fail", Some("0")),
-                    ("net", "Pass", Some("100")),
-                ],
-                &[],
-            ),
+            pod_delete_failed.clone(),
             &[("CHAOS_GATE_CRITICAL_FAULTS", "pod-delete")],
             1,
             "fail",
@@ -182,15 +184,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "a failed fault that is not critical is tolerated by the score",
-            exp_toml(
-                "Completed",
-                Some(100.0),
-                &[
-                    ("pod-delete", "Fail", Some("0")),
-                    ("net", "Pass", Some("100")),
-                ],
-                &[],
-            ),
+            pod_delete_failed.clone(),
             &[("CHAOS_GATE_CRITICAL_FAULTS", "net")],
             0,
             "pass",
@@ -360,13 +354,7 @@ async fn the_baseline_is_one_listing_per_experiment_before_the_trigger() {
         .run()
         .await;
     second.assert_code(0);
-    assert!(
-        second
-            .stdout
-            .contains("median of its last 2 finished run(s)"),
-        "{}",
-        second.stdout
-    );
+    second.assert_stdout_has("median of its last 2 finished run(s)");
 }
 
 #[tokio::test]
@@ -384,12 +372,7 @@ async fn a_litmus_baseline_comes_from_listexperimentrun() {
         .run()
         .await;
     run.assert_code(1);
-    assert!(
-        run.stdout
-            .contains("more than 10 points below the baseline 90"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("more than 10 points below the baseline 90");
     assert_eq!(
         sim.requests()
             .iter()
@@ -456,8 +439,7 @@ async fn junit_agrees_with_the_exit_code_for_each_verdict() {
         }
         let run = gate.run().await;
         run.assert_code(code);
-        let xml = run.junit().expect("JUnit written");
-        assert_valid_junit(&xml);
+        let xml = run.valid_junit();
         assert!(xml.contains(has), "{has:?} in\n{xml}");
         assert!(!xml.contains(lacks), "no {lacks:?} in\n{xml}");
     }
@@ -514,12 +496,7 @@ async fn the_step_summary_charts_recent_scores_as_tables_that_render() {
         .run()
         .await;
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("::warning title=chaos-gate%3A {EXP} warn::")),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&format!("::warning title=chaos-gate%3A {EXP} warn::"));
     let md = std::fs::read_to_string(run.path("summary.md")).expect("summary written");
     assert!(md.contains("recent scores"), "{md}");
     assert!(md.contains("| **this run** | **72.5** |"), "{md}");

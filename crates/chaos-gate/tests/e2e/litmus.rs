@@ -6,18 +6,9 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use crate::common::*;
 
 fn schema() -> apollo_compiler::validation::Valid<Schema> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/litmus");
     let mut builder = Schema::builder();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("schema folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "graphqls"))
-        .collect();
-    files.sort();
-    for f in files {
-        let text = std::fs::read_to_string(&f).expect("schema file");
-        builder = builder.parse(text, f.display().to_string());
+    for (name, text) in chaos_sim::schemas::LITMUS {
+        builder = builder.parse(*text, *name);
     }
     builder
         .build()
@@ -46,13 +37,6 @@ fn every_document_the_litmus_client_sends_validates_against_the_schema() {
     // A stop always names the run (spec §3): the document passes it on.
     let stop = chaos_gate::platform::litmus::STOP_EXPERIMENT_RUNS;
     assert!(stop.contains("experimentRunID: $experimentRunID"), "{stop}");
-}
-
-fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test]
@@ -86,9 +70,7 @@ async fn a_login_gate_passes_with_origin_and_bearer_on_every_query() {
 async fn a_token_needs_no_login() {
     let sim = litmus_sim(&experiment("exp", &["Running", "Completed"], Some(90.0))).await;
     let run = Gate::litmus(&sim, "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "85")
         .run()
         .await;
@@ -112,11 +94,7 @@ async fn a_refused_login_names_the_settings() {
         .run()
         .await;
     run.assert_code(3);
-    assert!(
-        run.stdout.contains("Check username and password"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("Check username and password");
     assert_eq!(count(&sim, "runChaosExperiment"), 0);
 }
 
@@ -132,8 +110,8 @@ async fn a_wrong_origin_is_explained() {
     let sim = chaos_sim::Simulator::start(scenario).await.expect("sim");
     let run = Gate::litmus(&sim, "exp").run().await;
     run.assert_code(3);
-    assert!(run.stdout.contains("Invalid origin"), "{}", run.stdout);
-    assert!(run.stdout.contains("allows as an origin"), "{}", run.stdout);
+    run.assert_stdout_has("Invalid origin");
+    run.assert_stdout_has("allows as an origin");
 }
 
 #[tokio::test]
@@ -204,87 +182,66 @@ async fn a_lost_litmus_trigger_adopts_its_run() {
 
 #[tokio::test]
 async fn a_litmus_run_answered_as_null_is_not_listed_yet() {
-    use wiremock::matchers::{body_string_contains, header, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
+    use wiremock::matchers::header;
     let server = MockServer::start().await;
     let query = |needle: &'static str| {
-        Mock::given(method("POST"))
-            .and(path("/api/query"))
-            .and(header(
-                "authorization",
-                format!("Bearer {LITMUS_TOKEN}").as_str(),
-            ))
-            .and(body_string_contains(needle))
+        litmus_query(needle).and(header(
+            "authorization",
+            format!("Bearer {LITMUS_TOKEN}").as_str(),
+        ))
     };
     query("RunChaosExperiment(")
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-1"}}}),
-        ))
+        .respond_with(trigger_answer("n-1"))
         .mount(&server)
         .await;
     query("PollExperimentRuns(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"r0": null}})),
-        )
+        .respond_with(json_answer(serde_json::json!({"data": {"r0": null}})))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
     query("PollExperimentRuns(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+        .respond_with(json_answer(serde_json::json!({"data": {
             "r0": {"experimentRunID": "r-1", "experimentID": "exp", "notifyID": "n-1",
-                   "phase": "Completed", "resiliencyScore": 100}}})),
-        )
+                   "phase": "Completed", "resiliencyScore": 100}}})))
         .with_priority(2)
         .mount(&server)
         .await;
     query("GetExperimentRunExecutionData(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
-            "getExperimentRun": {"experimentRunID": "r-1", "executionData": ""}}})),
-        )
+        .respond_with(json_answer(serde_json::json!({"data": {
+            "getExperimentRun": {"experimentRunID": "r-1", "executionData": ""}}})))
         .mount(&server)
         .await;
     let run = Gate::litmus_at(&server.uri(), "exp")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(0);
-    let polls = server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("PollExperimentRuns("))
-        .count();
+    let polls = received_with(&server, "PollExperimentRuns(").await;
     assert_eq!(polls, 3, "two unlisted polls, then the finished run");
 }
 
 #[tokio::test]
 async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     use wiremock::matchers::{body_string_contains, header, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, MockServer};
     let server = MockServer::start().await;
     // The first login's token is refused (expired); the second one works.
     Mock::given(method("POST"))
         .and(path("/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"accessToken": "expired-t0ken"})),
-        )
+        .respond_with(json_answer(
+            serde_json::json!({"accessToken": "expired-t0ken"}),
+        ))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"accessToken": "fresh-t0ken"})),
-        )
+        .respond_with(json_answer(
+            serde_json::json!({"accessToken": "fresh-t0ken"}),
+        ))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -293,7 +250,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     Mock::given(method("POST"))
         .and(path("/api/query"))
         .and(header("authorization", "Bearer expired-t0ken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        .respond_with(json_answer(serde_json::json!({
             "errors": [{"message": "permission_denied: rpc error: code = Unknown desc = token is expired", "path": ["runChaosExperiment"]}],
             "data": null
         })))
@@ -304,7 +261,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
             .and(path("/api/query"))
             .and(header("authorization", "Bearer fresh-t0ken"))
             .and(body_string_contains(needle))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .respond_with(json_answer(body))
     };
     fresh(
         "RunChaosExperiment(",
@@ -382,58 +339,45 @@ async fn litmus_polls_all_runs_in_one_request_and_reads_execution_data_together(
 /// run on its own, and the runs it can answer are still judged.
 #[tokio::test]
 async fn a_batched_poll_that_errors_falls_back_to_one_request_per_run() {
-    use wiremock::matchers::{body_string_contains, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
+    use wiremock::matchers::body_string_contains;
     let server = MockServer::start().await;
-    let query = |needle: &'static str| {
-        Mock::given(method("POST"))
-            .and(path("/api/query"))
-            .and(body_string_contains(needle))
-    };
-    query("RunChaosExperiment(")
+    litmus_query("RunChaosExperiment(")
         .and(body_string_contains("\"a\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-a"}}}),
-        ))
+        .respond_with(trigger_answer("n-a"))
         .mount(&server)
         .await;
-    query("RunChaosExperiment(")
+    litmus_query("RunChaosExperiment(")
         .and(body_string_contains("\"b\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            serde_json::json!({"data": {"runChaosExperiment": {"notifyID": "n-b"}}}),
-        ))
+        .respond_with(trigger_answer("n-b"))
         .mount(&server)
         .await;
-    query("PollExperimentRuns(")
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+    litmus_query("PollExperimentRuns(")
+        .respond_with(json_answer(serde_json::json!({
             "errors": [{"message": "no matching experiment run", "path": ["r1"]}],
             "data": null
         })))
         .mount(&server)
         .await;
     for (notify, exp) in [("n-a", "a"), ("n-b", "b")] {
-        query("GetExperimentRun(")
+        litmus_query("GetExperimentRun(")
             .and(body_string_contains(notify))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+                json_answer(serde_json::json!({"data": {
                 "getExperimentRun": {"experimentRunID": format!("r-{exp}"), "experimentID": exp,
                                      "notifyID": notify, "phase": "Completed", "resiliencyScore": 100}}})),
             )
             .mount(&server)
             .await;
     }
-    query("GetExperimentRunsExecutionData(")
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {
+    litmus_query("GetExperimentRunsExecutionData(")
+        .respond_with(json_answer(serde_json::json!({"data": {
             "r0": {"experimentRunID": "r-a", "executionData": ""},
-            "r1": {"experimentRunID": "r-b", "executionData": ""}}})),
-        )
+            "r1": {"experimentRunID": "r-b", "executionData": ""}}})))
         .mount(&server)
         .await;
     let run = Gate::litmus_at(&server.uri(), "a,b")
-        .without("CHAOS_GATE_USERNAME")
-        .without("CHAOS_GATE_PASSWORD")
-        .env("CHAOS_GATE_TOKEN", LITMUS_TOKEN)
+        .with_token(LITMUS_TOKEN)
         .run()
         .await;
     run.assert_code(0);

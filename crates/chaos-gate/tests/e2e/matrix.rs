@@ -8,7 +8,7 @@ use crate::common::*;
 struct Row {
     name: &'static str,
     /// Scenario lines added after the experiment (`[[inject]]` tables).
-    inject: &'static str,
+    inject: String,
     /// Phases of the experiment `exp`.
     phases: &'static [&'static str],
     /// Settings that differ from the defaults of `Gate::new`.
@@ -27,9 +27,9 @@ const DONE: &[&str] = &["Running", "Completed"];
 const FOREVER: &[&str] = &["Running"];
 
 fn rows() -> Vec<Row> {
-    let base = Row {
+    let base = || Row {
         name: "",
-        inject: "",
+        inject: String::new(),
         phases: DONE,
         env: &[],
         code: 0,
@@ -37,6 +37,20 @@ fn rows() -> Vec<Row> {
         runs: 1,
         stopped: false,
         says: "",
+    };
+    // A fault on the first status poll only: one poll more than without.
+    let first_poll = |name, rest: &str| Row {
+        name,
+        inject: inject("listWorkflowRun", &format!("first = 1\n{rest}")),
+        requests: &[("listWorkflowRun", 4, 4)],
+        ..base()
+    };
+    // A fault on the first trigger only, and the triggers it takes.
+    let first_trigger = |name, rest: &str, requests| Row {
+        name,
+        inject: inject("runChaosExperiment", &format!("first = 1\n{rest}")),
+        requests,
+        ..base()
     };
     vec![
         Row {
@@ -46,84 +60,69 @@ fn rows() -> Vec<Row> {
                 ("listWorkflowRun", 3, 3),
                 ("stop", 0, 0),
             ],
-            ..base
+            ..base()
         },
         Row {
             name: "status polls answer 503 twice",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 2\nstatus = 503\n",
+            inject: inject("listWorkflowRun", "first = 2\nstatus = 503"),
             requests: &[("runChaosExperiment", 1, 1), ("listWorkflowRun", 5, 5)],
-            ..base
+            ..base()
         },
-        Row {
-            name: "a status poll answers 429 with Retry-After",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\nstatus = 429\nretry_after = 1\n",
-            requests: &[("listWorkflowRun", 4, 4)],
-            ..base
-        },
-        Row {
-            name: "a status poll answers an HTML page",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\nbody = \"<html><body>maintenance</body></html>\"\n",
-            requests: &[("listWorkflowRun", 4, 4)],
-            ..base
-        },
-        Row {
-            name: "a status poll answers JSON of the wrong shape",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\nbody = \"{\\\"data\\\":{\\\"listWorkflowRun\\\":{\\\"workflowRuns\\\":\\\"x\\\"}}}\"\n",
-            requests: &[("listWorkflowRun", 4, 4)],
-            ..base
-        },
-        Row {
-            name: "a status poll's connection drops",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nfirst = 1\ndrop_connection = true\n",
-            requests: &[("listWorkflowRun", 4, 4)],
-            ..base
-        },
-        Row {
-            name: "the trigger's connection drops after the run started",
-            inject: "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\ndrop_connection = true\nafter_effect = true\n",
-            requests: &[("runChaosExperiment", 1, 1)],
-            ..base
-        },
-        Row {
-            name: "the trigger answers 503 after the run started",
-            inject: "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\nstatus = 503\nafter_effect = true\n",
-            requests: &[("runChaosExperiment", 1, 1)],
-            ..base
-        },
-        Row {
-            name: "the trigger answers 500 and started nothing",
-            inject: "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\nstatus = 500\n",
-            requests: &[("runChaosExperiment", 2, 2)],
-            ..base
-        },
-        Row {
-            name: "the trigger is refused with 429 first",
-            inject: "[[inject]]\noperation = \"runChaosExperiment\"\nfirst = 1\nstatus = 429\nretry_after = 1\n",
-            requests: &[("runChaosExperiment", 2, 2)],
-            ..base
-        },
+        first_poll(
+            "a status poll answers 429 with Retry-After",
+            "status = 429\nretry_after = 1",
+        ),
+        first_poll(
+            "a status poll answers an HTML page",
+            "body = \"<html><body>maintenance</body></html>\"",
+        ),
+        first_poll(
+            "a status poll answers JSON of the wrong shape",
+            "body = \"{\\\"data\\\":{\\\"listWorkflowRun\\\":{\\\"workflowRuns\\\":\\\"x\\\"}}}\"",
+        ),
+        first_poll("a status poll's connection drops", "drop_connection = true"),
+        first_trigger(
+            "the trigger's connection drops after the run started",
+            "drop_connection = true\nafter_effect = true",
+            &[("runChaosExperiment", 1, 1)],
+        ),
+        first_trigger(
+            "the trigger answers 503 after the run started",
+            "status = 503\nafter_effect = true",
+            &[("runChaosExperiment", 1, 1)],
+        ),
+        first_trigger(
+            "the trigger answers 500 and started nothing",
+            "status = 500",
+            &[("runChaosExperiment", 2, 2)],
+        ),
+        first_trigger(
+            "the trigger is refused with 429 first",
+            "status = 429\nretry_after = 1",
+            &[("runChaosExperiment", 2, 2)],
+        ),
         Row {
             // No poll ever showed the run's ID, and a stop without it would
             // stop every running run of the experiment: none is sent, and
             // the report says the run may still be going.
             name: "status polls always answer 503",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nstatus = 503\n",
+            inject: inject("listWorkflowRun", "status = 503"),
             env: &[("CHAOS_GATE_TIMEOUT", "2")],
             code: 3,
             requests: &[("stop", 0, 0)],
             stopped: false,
             says: "the chaos may still be running",
-            ..base
+            ..base()
         },
         Row {
             name: "status polls hang past the timeout",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\ndelay_ms = 20000\n",
+            inject: inject("listWorkflowRun", "delay_ms = 20000"),
             env: &[("CHAOS_GATE_TIMEOUT", "1")],
             code: 3,
             requests: &[("stop", 0, 0)],
             stopped: false,
             says: "the chaos may still be running",
-            ..base
+            ..base()
         },
         Row {
             name: "the run never finishes",
@@ -133,7 +132,7 @@ fn rows() -> Vec<Row> {
             requests: &[("stop", 1, 1)],
             stopped: true,
             says: "confirmed stopped",
-            ..base
+            ..base()
         },
         Row {
             name: "the run never finishes and stop_on_abort is false",
@@ -144,17 +143,17 @@ fn rows() -> Vec<Row> {
             ],
             code: 4,
             requests: &[("stop", 0, 0)],
-            ..base
+            ..base()
         },
         Row {
             name: "the stop itself fails",
             phases: FOREVER,
-            inject: "[[inject]]\noperation = \"stop\"\nstatus = 500\n",
+            inject: inject("stop", "status = 500"),
             env: &[("CHAOS_GATE_TIMEOUT", "1")],
             code: 4,
             requests: &[("stop", 1, 1)],
             says: "the chaos may still be running",
-            ..base
+            ..base()
         },
         Row {
             name: "the API key is refused",
@@ -162,21 +161,24 @@ fn rows() -> Vec<Row> {
             code: 3,
             requests: &[("runChaosExperiment", 1, 1), ("listWorkflowRun", 0, 0)],
             runs: 0,
-            ..base
+            ..base()
         },
         Row {
             name: "a status poll answers 400 with a GraphQL error",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nstatus = 400\nbody = \"{\\\"errors\\\":[{\\\"message\\\":\\\"bad request\\\"}]}\"\n",
+            inject: inject(
+                "listWorkflowRun",
+                "status = 400\nbody = \"{\\\"errors\\\":[{\\\"message\\\":\\\"bad request\\\"}]}\"",
+            ),
             code: 3,
             // A platform error ends the gate: the platform is not asked for
             // the run's ID again, so no stop can be sent.
             requests: &[("listWorkflowRun", 1, 1), ("stop", 0, 0)],
             says: "the chaos may still be running",
-            ..base
+            ..base()
         },
         Row {
             name: "a platform error with on_platform_error=warn",
-            inject: "[[inject]]\noperation = \"listWorkflowRun\"\nstatus = 503\n",
+            inject: inject("listWorkflowRun", "status = 503"),
             env: &[
                 ("CHAOS_GATE_TIMEOUT", "2"),
                 ("CHAOS_GATE_ON_PLATFORM_ERROR", "warn"),
@@ -185,7 +187,7 @@ fn rows() -> Vec<Row> {
             requests: &[("stop", 0, 0)],
             stopped: false,
             says: "the chaos may still be running",
-            ..base
+            ..base()
         },
     ]
 }

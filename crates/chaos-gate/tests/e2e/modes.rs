@@ -71,11 +71,7 @@ async fn fifty_harness_experiments_share_one_status_request_per_poll() {
     let gate = Gate::new(&sim, &ids.join(","))
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "90")
         .env("CHAOS_GATE_POLL_INTERVAL", "0.2");
-    let output = gate.path("out");
-    let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .run()
-        .await;
+    let run = gate.path_env("GITHUB_OUTPUT", "out").run().await;
     run.assert_code(1);
     assert_eq!(count(&sim, "runChaosExperiment"), 50);
     let polls = light_polls(&sim);
@@ -98,7 +94,7 @@ async fn fifty_harness_experiments_share_one_status_request_per_poll() {
             .count(),
         50
     );
-    let text = std::fs::read_to_string(output).expect("outputs");
+    let text = run.read("out");
     assert!(
         text.contains("resilience_score=70\n"),
         "the lowest score: {text}"
@@ -158,13 +154,9 @@ async fn attach_without_experiment_id_learns_it_from_the_platform() {
     let gate = Gate::new(&sim, "")
         .without("CHAOS_GATE_EXPERIMENT_ID")
         .env("CHAOS_GATE_NOTIFY_ID", &notify);
-    let output = gate.path("out");
-    let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .run()
-        .await;
+    let run = gate.path_env("GITHUB_OUTPUT", "out").run().await;
     run.assert_code(1);
-    let text = std::fs::read_to_string(output).expect("outputs");
+    let text = run.read("out");
     assert!(text.contains(&format!("notify_ids={notify}\n")), "{text}");
     assert!(text.contains("\"experiment_id\":\"exp\""), "{text}");
 }
@@ -212,75 +204,71 @@ id = "idle"
 infra_active = false
 "#;
 
+/// The gate, as a dry run.
+fn dry(gate: Gate) -> Gate {
+    gate.env("CHAOS_GATE_DRY_RUN", "true")
+}
+
 fn triggered(sim: &chaos_sim::Simulator) -> usize {
     count(sim, "runChaosExperiment")
+}
+
+/// Dry runs that must be refused: one per (experiment, what it says),
+/// each with exit 2, made by `gate`; then `wrong_credential`, with exit 3.
+/// None of them triggers anything.
+async fn refused_dry_runs(
+    sim: &chaos_sim::Simulator,
+    refusals: [(&str, &str); 3],
+    gate: impl Fn(&str) -> Gate,
+    wrong_credential: Gate,
+) {
+    for (exp, says) in refusals {
+        let run = dry(gate(exp)).run().await;
+        run.assert_code(2);
+        assert!(run.stdout.contains(says), "{exp}: {}", run.stdout);
+    }
+    let refused = dry(wrong_credential).run().await;
+    refused.assert_code(3);
+    assert_eq!(triggered(sim), 0, "a dry run triggers nothing");
 }
 
 #[tokio::test]
 async fn a_harness_dry_run_checks_and_triggers_nothing() {
     let sim = sim(DRY).await;
-    let ok = Gate::new(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .run()
-        .await;
+    let ok = dry(Gate::new(&sim, "ready")).run().await;
     ok.assert_code(0);
-    assert!(
-        ok.stdout
-            .contains("ready (Ready to run): exists and can run"),
-        "{}",
-        ok.stdout
-    );
-    assert!(ok.stdout.contains("Dry run passed"), "{}", ok.stdout);
+    ok.assert_stdout_has("ready (Ready to run): exists and can run");
+    ok.assert_stdout_has("Dry run passed");
     // These names are identities (not UUIDs): looked up with
     // listWorkflow(identities), which lists removed experiments too.
-    for (exp, says) in [
-        ("missing", "missing was not found"),
-        // Harness's listWorkflow keeps a removed experiment (isRemoved).
-        ("gone", "gone has been removed"),
-        ("idle", "is not active"),
-    ] {
-        let run = Gate::new(&sim, &format!("ready,{exp}"))
-            .env("CHAOS_GATE_DRY_RUN", "true")
-            .run()
-            .await;
-        run.assert_code(2);
-        assert!(run.stdout.contains(says), "{exp}: {}", run.stdout);
-    }
-    let refused = Gate::new(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .env("CHAOS_GATE_API_KEY", "wrong")
-        .run()
-        .await;
-    refused.assert_code(3);
-    assert_eq!(triggered(&sim), 0, "a dry run triggers nothing");
+    refused_dry_runs(
+        &sim,
+        [
+            ("missing", "missing was not found"),
+            // Harness's listWorkflow keeps a removed experiment (isRemoved).
+            ("gone", "gone has been removed"),
+            ("idle", "is not active"),
+        ],
+        |exp| Gate::new(&sim, &format!("ready,{exp}")),
+        Gate::new(&sim, "ready").env("CHAOS_GATE_API_KEY", "wrong"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_litmus_dry_run_checks_and_triggers_nothing() {
     let sim = litmus_sim(DRY).await;
-    Gate::litmus(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .run()
-        .await
-        .assert_code(0);
-    for (exp, says) in [
-        ("missing", "missing was not found"),
-        // ChaosCenter filters a removed experiment out: it is not found.
-        ("gone", "gone was not found"),
-        ("idle", "is not active"),
-    ] {
-        let run = Gate::litmus(&sim, exp)
-            .env("CHAOS_GATE_DRY_RUN", "true")
-            .run()
-            .await;
-        run.assert_code(2);
-        assert!(run.stdout.contains(says), "{exp}: {}", run.stdout);
-    }
-    let refused = Gate::litmus(&sim, "ready")
-        .env("CHAOS_GATE_DRY_RUN", "true")
-        .env("CHAOS_GATE_PASSWORD", "wrong")
-        .run()
-        .await;
-    refused.assert_code(3);
-    assert_eq!(triggered(&sim), 0, "a dry run triggers nothing");
+    dry(Gate::litmus(&sim, "ready")).run().await.assert_code(0);
+    refused_dry_runs(
+        &sim,
+        [
+            ("missing", "missing was not found"),
+            // ChaosCenter filters a removed experiment out: it is not found.
+            ("gone", "gone was not found"),
+            ("idle", "is not active"),
+        ],
+        |exp| Gate::litmus(&sim, exp),
+        Gate::litmus(&sim, "ready").env("CHAOS_GATE_PASSWORD", "wrong"),
+    )
+    .await;
 }

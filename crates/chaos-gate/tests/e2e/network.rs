@@ -4,60 +4,26 @@
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls;
 
 use crate::common::*;
 
 const PASSING: &str = "[[experiments]]\nid = \"exp\"\nphases = [\"Running\", \"Completed\"]\nresiliency_score = 100.0\n";
 
 /// Serves TLS on loopback with a certificate made now for `localhost`,
-/// relaying each connection to `upstream`. Returns the port and the
-/// certificate's PEM.
-async fn tls_front(upstream: std::net::SocketAddr) -> (u16, String) {
-    let made =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
-    let pem = made.cert.pem();
-    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(vec![made.cert.der().clone()], key.into())
-    .expect("server config");
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    (port, pem)
+/// relaying each connection to `upstream`.
+async fn tls_front(upstream: std::net::SocketAddr) -> TlsFront {
+    TlsFront::start(upstream, &["localhost"]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ca_cert_trusts_a_private_certificate_and_without_it_the_gate_exits_3() {
     let sim = sim(PASSING).await;
-    let (port, pem) = tls_front(sim.addr()).await;
-    let endpoint = format!("https://localhost:{port}");
+    let front = tls_front(sim.addr()).await;
+    let endpoint = front.endpoint();
 
-    let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
-    let ca = gate.path("ca.pem");
-    std::fs::write(&ca, &pem).expect("write CA");
-    let run = gate
-        .env("CHAOS_GATE_CA_CERT", ca.to_str().expect("utf-8"))
+    let run = Gate::new(&sim, "exp")
+        .env("CHAOS_GATE_ENDPOINT", &endpoint)
+        .file_env("CHAOS_GATE_CA_CERT", "ca.pem", &front.pem)
         .run()
         .await;
     run.assert_code(0);
@@ -82,8 +48,8 @@ async fn ca_cert_trusts_a_private_certificate_and_without_it_the_gate_exits_3() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ca_in_the_system_store_is_trusted_from_its_bundle_file_or_directory() {
     let sim = sim(PASSING).await;
-    let (port, pem) = tls_front(sim.addr()).await;
-    let endpoint = format!("https://localhost:{port}");
+    let front = tls_front(sim.addr()).await;
+    let (endpoint, pem) = (front.endpoint(), &front.pem);
 
     let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
     let bundle = gate.path("bundle.pem");
@@ -100,12 +66,10 @@ async fn a_ca_in_the_system_store_is_trusted_from_its_bundle_file_or_directory()
     let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
     let dir = gate.path("certs");
     std::fs::create_dir(&dir).expect("mkdir");
-    std::fs::write(dir.join("company.pem"), &pem).expect("write CA");
-    let empty = gate.path("empty.pem");
-    std::fs::write(&empty, "").expect("write");
+    std::fs::write(dir.join("company.pem"), pem).expect("write CA");
     let run = gate
         .env("SSL_CERT_DIR", dir.to_str().expect("utf-8"))
-        .env("SSL_CERT_FILE", empty.to_str().expect("utf-8"))
+        .file_env("SSL_CERT_FILE", "empty.pem", "")
         .run()
         .await;
     run.assert_code(0);
@@ -114,15 +78,12 @@ async fn a_ca_in_the_system_store_is_trusted_from_its_bundle_file_or_directory()
 #[tokio::test]
 async fn a_ca_cert_that_is_not_pem_is_bad_input() {
     let sim = sim(PASSING).await;
-    let gate = Gate::new(&sim, "exp");
-    let ca = gate.path("ca.pem");
-    std::fs::write(&ca, "not a certificate").expect("write");
-    let run = gate
-        .env("CHAOS_GATE_CA_CERT", ca.to_str().expect("utf-8"))
+    let run = Gate::new(&sim, "exp")
+        .file_env("CHAOS_GATE_CA_CERT", "ca.pem", "not a certificate")
         .run()
         .await;
     run.assert_code(2);
-    assert!(run.stderr.contains("CHAOS_GATE_CA_CERT"), "{}", run.stderr);
+    run.assert_stderr_has("CHAOS_GATE_CA_CERT");
     assert!(sim.requests().is_empty());
 }
 
@@ -209,14 +170,14 @@ async fn connect_proxy() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
     let sim = sim(PASSING).await;
-    let (tls_port, pem) = tls_front(sim.addr()).await;
+    let front = tls_front(sim.addr()).await;
     let (proxy_port, tunnels) = connect_proxy().await;
-    let endpoint = format!("https://localhost:{tls_port}");
+    let endpoint = front.endpoint();
     let proxy = format!("http://127.0.0.1:{proxy_port}");
 
     let gate = Gate::new(&sim, "exp").env("CHAOS_GATE_ENDPOINT", &endpoint);
     let ca = gate.path("ca.pem");
-    std::fs::write(&ca, &pem).expect("write CA");
+    std::fs::write(&ca, &front.pem).expect("write CA");
     let ca = ca.to_str().expect("utf-8").to_string();
     let run = gate
         .env("CHAOS_GATE_CA_CERT", &ca)
@@ -302,13 +263,11 @@ async fn secrets_never_appear_in_any_output_at_trace_level() {
         ),
     ];
     for (name, gate) in cases {
-        let out = gate.path("github_output");
-        let summary = gate.path("summary");
         let run = gate
             .env("RUST_LOG", "trace")
             .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", out.to_str().expect("utf-8"))
-            .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+            .path_env("GITHUB_OUTPUT", "github_output")
+            .path_env("GITHUB_STEP_SUMMARY", "summary")
             .env("GITLAB_CI", "true")
             .env("INPUT_PASSWORD", "litmus-pa55word-zz")
             .env("INPUT_TOKEN", "litmus-t0ken-zz")

@@ -12,62 +12,62 @@ async fn gate(phases: &[&str], score: Option<f64>) -> Run {
         .await
 }
 
-#[tokio::test]
-async fn phases_where_the_score_decides_pass_at_or_above_the_threshold() {
-    for phase in ["Completed", "Completed_With_Probe_Failure", "Succeeded"] {
-        let run = gate(&["Running", phase], Some(80.0)).await;
-        run.assert_code(0);
-        assert!(
-            run.stdout.contains("Gate passed"),
-            "{phase}: {}",
-            run.stdout
-        );
+/// For each phase, a run that goes Running -> phase and ends with `score`:
+/// exit `code`, and stdout says `says`.
+async fn each_ends(phases: &[&str], score: Option<f64>, code: i32, says: &str) {
+    for phase in phases {
+        let run = gate(&["Running", phase], score).await;
+        run.assert_code(code);
+        assert!(run.stdout.contains(says), "{phase}: {}", run.stdout);
     }
 }
 
 #[tokio::test]
+async fn phases_where_the_score_decides_pass_at_or_above_the_threshold() {
+    each_ends(
+        &["Completed", "Completed_With_Probe_Failure", "Succeeded"],
+        Some(80.0),
+        0,
+        "Gate passed",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn phases_where_the_score_decides_fail_below_the_threshold() {
-    for phase in ["Completed", "Completed_With_Probe_Failure", "Succeeded"] {
-        let run = gate(&["Running", phase], Some(79.5)).await;
-        run.assert_code(1);
-        assert!(
-            run.stdout.contains("79.5 is below the expected 80"),
-            "{phase}: {}",
-            run.stdout
-        );
-    }
+    each_ends(
+        &["Completed", "Completed_With_Probe_Failure", "Succeeded"],
+        Some(79.5),
+        1,
+        "79.5 is below the expected 80",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_finished_run_without_a_score_fails_and_says_so() {
     let run = gate(&["Running", "Completed"], None).await;
     run.assert_code(1);
-    assert!(
-        run.stdout.contains("reported no resilience score"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has("reported no resilience score");
 }
 
 #[tokio::test]
 async fn failing_phases_fail_whatever_the_score() {
-    for phase in [
-        "Completed_With_Error",
-        "Error",
-        "Failed",
-        "Stopped",
-        "Skipped",
-        "Timeout",
-        "Terminated",
-    ] {
-        let run = gate(&["Running", phase], Some(100.0)).await;
-        run.assert_code(1);
-        assert!(
-            run.stdout.contains("fails the gate whatever the score"),
-            "{phase}: {}",
-            run.stdout
-        );
-    }
+    each_ends(
+        &[
+            "Completed_With_Error",
+            "Error",
+            "Failed",
+            "Stopped",
+            "Skipped",
+            "Timeout",
+            "Terminated",
+        ],
+        Some(100.0),
+        1,
+        "fails the gate whatever the score",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -144,5 +144,5 @@ async fn every_experiment_must_pass() {
     let sim = sim(&body).await;
     let run = Gate::new(&sim, "good,bad").run().await;
     run.assert_code(1);
-    assert!(run.stdout.contains("1 of 2 run(s)"), "{}", run.stdout);
+    run.assert_stdout_has("1 of 2 run(s)");
 }

@@ -32,8 +32,7 @@ async fn junit_for_a_pass_validates_and_holds_each_fault() {
     let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
     let run = Gate::new(&sim, "ok").run().await;
     run.assert_code(0);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<testsuite name="chaos-gate" tests="2" failures="0" errors="0""#),
         "{xml}"
@@ -63,8 +62,7 @@ async fn junit_for_a_fail_says_phase_score_and_threshold_in_message_and_body() {
         .run()
         .await;
     run.assert_code(1);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     let case = xml
         .split("<testcase name=\"cart\"")
         .nth(1)
@@ -115,8 +113,7 @@ async fn junit_for_a_timeout_validates_and_is_a_failure() {
         .run()
         .await;
     run.assert_code(4);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<failure type="chaos-gate.timeout""#),
         "{xml}"
@@ -129,8 +126,7 @@ async fn junit_for_a_platform_error_is_an_error() {
     let sim = sim(&experiment("exp", &["Running"], None)).await;
     let run = Gate::new(&sim, "missing-experiment").run().await;
     run.assert_code(3);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(
         xml.contains(r#"<error type="chaos-gate.platform-error""#),
         "{xml}"
@@ -183,11 +179,10 @@ async fn github_outputs_summary_masks_and_annotations() {
         .env("GITHUB_ACTIONS", "true")
         .env("CHAOS_GATE_EXPECTED_RESILIENCE_SCORE", "75");
     let output = gate.path("github_output");
-    let summary = gate.path("step_summary");
     std::fs::write(&output, "earlier=kept\n").expect("seed");
     let gate = gate
         .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"));
+        .path_env("GITHUB_STEP_SUMMARY", "step_summary");
     let run = gate.run().await;
     run.assert_code(1);
 
@@ -236,7 +231,7 @@ async fn github_outputs_summary_masks_and_annotations() {
         ])
     );
 
-    let md = std::fs::read_to_string(&summary).expect("summary written");
+    let md = run.read("step_summary");
     assert!(md.contains("| cart |"), "{md}");
     assert!(md.contains("█████░░░░░ 50"), "a score bar: {md}");
     assert!(md.contains("| cart | network-loss | Fail | 0% |"), "{md}");
@@ -252,11 +247,8 @@ async fn github_outputs_summary_masks_and_annotations() {
         group < end && end < table,
         "the polling log is grouped, the table is not"
     );
-    assert!(
-        run.stdout
-            .contains("::error title=chaos-gate%3A cart fail::phase Completed_With_Probe_Failure"),
-        "{}",
-        run.stdout
+    run.assert_stdout_has(
+        "::error title=chaos-gate%3A cart fail::phase Completed_With_Probe_Failure",
     );
 }
 
@@ -264,13 +256,9 @@ async fn github_outputs_summary_masks_and_annotations() {
 async fn github_score_is_empty_when_no_run_reported_one() {
     let sim = sim(&experiment("exp", &["Completed"], None)).await;
     let gate = Gate::new(&sim, "exp");
-    let output = gate.path("out");
-    let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .run()
-        .await;
+    let run = gate.path_env("GITHUB_OUTPUT", "out").run().await;
     run.assert_code(1);
-    let text = std::fs::read_to_string(output).expect("outputs");
+    let text = run.read("out");
     assert!(text.contains("\nresilience_score=\n"), "{text}");
 }
 
@@ -288,10 +276,9 @@ fail_step = "\r::notice::cr-injected"
 "#;
     let sim = sim(evil).await;
     let gate = Gate::new(&sim, "exp").env("GITHUB_ACTIONS", "true");
-    let output = gate.path("out");
     let summary = gate.path("summary");
     let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
+        .path_env("GITHUB_OUTPUT", "out")
         .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
         .run()
         .await;
@@ -400,18 +387,16 @@ async fn json_log_format_prints_one_object_per_line() {
 async fn github_output_and_summary_files_have_exactly_this_content() {
     let sim = sim(&experiment("ok", &["Running", "Completed"], Some(100.0))).await;
     let gate = Gate::new(&sim, "ok").env("GITHUB_ACTIONS", "true");
-    let output = gate.path("github_output");
-    let summary = gate.path("step_summary");
     let run = gate
-        .env("GITHUB_OUTPUT", output.to_str().expect("utf-8"))
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))
+        .path_env("GITHUB_OUTPUT", "github_output")
+        .path_env("GITHUB_STEP_SUMMARY", "step_summary")
         .run()
         .await;
     run.assert_code(0);
     let r = sim.runs()[0].clone();
     let (notify, run_id) = (r.notify_id, r.run_id);
     assert_eq!(
-        std::fs::read_to_string(&output).expect("outputs"),
+        run.read("github_output"),
         format!(
             "verdict=pass\n\
              resilience_score=100\n\
@@ -425,7 +410,7 @@ async fn github_output_and_summary_files_have_exactly_this_content() {
         sim.url()
     );
     assert_eq!(
-        std::fs::read_to_string(&summary).expect("summary"),
+        run.read("step_summary"),
         format!(
             "### chaos-gate: pass\n\n\
              Gate passed: every run met the expected resilience score 100.\n\n\
@@ -456,8 +441,7 @@ async fn junit_details_for_real_consumers() {
     let sim = sim(body).await;
     let run = Gate::new(&sim, "exp").run().await;
     run.assert_code(1);
-    let xml = run.junit().expect("JUnit written");
-    assert_valid_junit(&xml);
+    let xml = run.valid_junit();
     assert!(xml.contains(r#"<failure type="chaos-gate.phase""#), "{xml}");
     let skipped = xml
         .split("<skipped")

@@ -2,13 +2,12 @@
 //! sends, and every GraphQL document validated against the schema subset.
 
 use apollo_compiler::{ExecutableDocument, Schema};
-use serde_json::Value;
 
 use crate::common::*;
 
 fn schema() -> apollo_compiler::validation::Valid<Schema> {
-    Schema::parse_and_validate(fixture("harness-chaos-subset.graphql"), "harness.graphql")
-        .expect("the schema copy validates")
+    Schema::parse_and_validate(chaos_sim::schemas::HARNESS, "harness.graphql")
+        .expect("the Harness schema validates")
 }
 
 #[test]
@@ -26,17 +25,6 @@ fn polls_never_ask_for_the_heavy_fields() {
     let poll = chaos_gate::platform::harness::LIST_WORKFLOW_RUN;
     assert!(!poll.contains("executionData"));
     assert!(!poll.contains("workflowManifest"));
-}
-
-fn body(r: &chaos_sim::RecordedRequest) -> Value {
-    serde_json::from_str(&r.body).expect("a JSON body")
-}
-
-fn header<'a>(r: &'a chaos_sim::RecordedRequest, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test]
@@ -61,7 +49,7 @@ async fn requests_have_the_documented_url_headers_and_variables() {
             assert_eq!(header(r, "content-type"), Some("application/json"));
             // The status poll names its variables $i and $r (it is sent
             // on every poll, so every byte counts); the rest in full.
-            let vars = &body(r)["variables"];
+            let vars = &request_body(r)["variables"];
             let ids = vars.get("identifiers").unwrap_or(&vars["i"]);
             assert_eq!(ids["orgIdentifier"], "org-9");
             assert_eq!(ids["accountIdentifier"], ACCOUNT);
@@ -70,12 +58,15 @@ async fn requests_have_the_documented_url_headers_and_variables() {
     }
     let trigger = &requests[0];
     assert_eq!(trigger.operation.as_deref(), Some("runChaosExperiment"));
-    assert_eq!(body(trigger)["variables"]["workflowID"], exp1.as_str());
+    assert_eq!(
+        request_body(trigger)["variables"]["workflowID"],
+        exp1.as_str()
+    );
     let poll = &requests[1];
     assert_eq!(poll.operation.as_deref(), Some("listWorkflowRun"));
     let notify = sim.runs()[0].notify_id.clone();
     assert_eq!(
-        body(poll)["variables"]["r"]["notifyIDs"],
+        request_body(poll)["variables"]["r"]["notifyIDs"],
         serde_json::json!([notify])
     );
 }
@@ -128,7 +119,7 @@ async fn one_status_request_per_poll_carries_every_notify_id() {
         .collect();
     assert!(light.len() >= 4, "polled until the end");
     for r in &light {
-        let n = crate::requests::body(r)["variables"]["r"]["notifyIDs"]
+        let n = request_body(r)["variables"]["r"]["notifyIDs"]
             .as_array()
             .map(Vec::len);
         assert_eq!(n, Some(5), "every notify ID in the one request: {}", r.body);
@@ -150,12 +141,7 @@ async fn the_trigger_line_names_the_notify_id_and_phase_changes_are_shown() {
         .await;
     run.assert_code(0);
     let snapshot = sim.runs()[0].clone();
-    assert!(
-        run.stdout
-            .contains(&format!("triggered exp: notify ID {}", snapshot.notify_id)),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&format!("triggered exp: notify ID {}", snapshot.notify_id));
     assert!(
         run.stdout.contains("/experiments/exp/runs/"),
         "a link to the run: {}",
@@ -192,8 +178,8 @@ async fn a_heartbeat_is_printed_while_nothing_changes() {
     let sim = sim(&experiment("exp", &phases, Some(100.0))).await;
     let run = Gate::new(&sim, "exp").run().await;
     run.assert_code(0);
-    assert!(run.stdout.contains("still waiting after"), "{}", run.stdout);
-    assert!(run.stdout.contains("exp Running"), "{}", run.stdout);
+    run.assert_stdout_has("still waiting after");
+    run.assert_stdout_has("exp Running");
 }
 
 /// Spec §8 with 200 experiments: one status request per poll naming every

@@ -41,10 +41,10 @@ impl Bench {
     /// N experiments triggered together; then the growth exponent of the
     /// per-poll CPU fitted over N >= 100.
     pub(super) fn scaling(&self, table: &mut Table) -> Result<(), String> {
-        let ns: &[usize] = if self.options.quick {
-            &[1, 10, 100]
-        } else {
-            &[1, 10, 100, 500, 1000, 5000]
+        let ns: &[usize] = match &self.options.sizes {
+            Some(sizes) => sizes,
+            None if self.options.quick => &[1, 10, 100],
+            None => &[1, 10, 100, 500, 1000, 5000],
         };
         let reps = self.options.reps(3, 1);
         let mut points = Vec::new();
