@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::manifest::Manifest;
-use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus, SaveRequest};
+use crate::platform::{Platform, PlatformError, RunRef, RunStatus, SaveRequest};
 use crate::report::{
     Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
 };
@@ -235,11 +235,11 @@ impl<'a, P: Platform> Gate<'a, P> {
                         wanted: n,
                     }),
                 },
-                Err(err) if err.kind == ErrorKind::Auth => return Err(End::Platform(err)),
+                Err(err @ PlatformError::Auth { .. }) => return Err(End::Platform(err)),
                 Err(err) => {
                     let message = format!(
                         "{e}: no baseline, its recent runs could not be read ({})",
-                        err.message
+                        err
                     );
                     self.sink.emit(&Event::Warning { message: &message });
                 }
@@ -304,7 +304,8 @@ impl<'a, P: Platform> Gate<'a, P> {
         // A trigger the deadline kept from being sent (§7 v2) ends the gate
         // as timed out, and counts as cut: nothing may have started.
         let too_late = |r: &Result<Started, PlatformError>| {
-            r.as_ref().is_err_and(|e| e.kind == ErrorKind::TooLate)
+            r.as_ref()
+                .is_err_and(|e| matches!(e, PlatformError::TooLate { .. }))
         };
         let aborted = aborted.or(results
             .iter()
@@ -335,7 +336,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                     self.unstarted.push((
                         experiment_id.clone(),
                         RunVerdict::Error,
-                        format!("not started: {}", e.message),
+                        format!("not started: {}", e),
                     ));
                     failure.get_or_insert_with(|| e.clone());
                 }
@@ -541,7 +542,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 let message = format!(
                     "the probe results of the finished runs could not be read ({}); the \
                      verdicts stand without them",
-                    e.message
+                    e
                 );
                 self.sink.emit(&Event::Warning { message: &message });
                 None
@@ -580,7 +581,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 Err(e) => {
                     let message = format!(
                         "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
-                        self.watched[i].run.experiment_id, e.message
+                        self.watched[i].run.experiment_id, e
                     );
                     self.sink.emit(&Event::Warning { message: &message });
                     if run_probes.is_some() {
@@ -689,8 +690,8 @@ impl<'a, P: Platform> Gate<'a, P> {
                 }
             }
             End::Platform(e) => {
-                self.outcome.platform_error = Some(e.message.clone());
-                (RunVerdict::Error, format!("platform error: {}", e.message))
+                self.outcome.platform_error = Some(e.to_string());
+                (RunVerdict::Error, format!("platform error: {}", e))
             }
         };
         let confirm = !matches!(end, End::Abort(Abort::Signal(_)));
@@ -1021,7 +1022,7 @@ async fn stop_all<P: Platform>(
     let stop_one = |run: RunRef| async move {
         let outcome = match tokio::time::timeout_at(deadline, platform.stop(&run)).await {
             Ok(Ok(())) => StopOutcome::Sent,
-            Ok(Err(e)) => StopOutcome::Failed(e.message),
+            Ok(Err(e)) => StopOutcome::Failed(e.to_string()),
             Err(_) => StopOutcome::Failed(format!("no answer within {}s", STOP_BUDGET.as_secs())),
         };
         (run, outcome)
@@ -1125,10 +1126,10 @@ async fn trigger_once<P: Platform>(
                     adopted: false,
                 });
             }
-            Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+            Err(e @ PlatformError::OutcomeUnknown(_)) => {
                 tracing::warn!(
                     "{experiment_id}: the trigger's outcome is unknown ({}); looking for the run it may have started",
-                    e.message
+                    e.to_string()
                 );
                 if let Some(found) = look_for_run(platform, experiment_id, since, &e).await? {
                     return Ok(found);
@@ -1177,7 +1178,7 @@ async fn look_for_run<P: Platform>(
                      experiment were started since the gate began, so chaos-gate cannot tell \
                      which is its own. It triggered nothing more and stopped nothing; check the \
                      experiment's runs on the platform.",
-                    lost.message,
+                    lost,
                     runs.len()
                 )));
             }
@@ -1188,7 +1189,7 @@ async fn look_for_run<P: Platform>(
             "{experiment_id}: the trigger's outcome is unknown ({}); a run of the experiment \
              appeared but the platform gave it no ID to watch it by. chaos-gate triggered \
              nothing more; check the experiment's runs on the platform.",
-            lost.message
+            lost
         )));
     }
     Ok(None)
@@ -1227,13 +1228,13 @@ pub async fn dry_run<P: Platform>(
         } else {
             match platform.check_inputs(e).await {
                 Ok(problems) => problems,
-                Err(err) if err.kind == ErrorKind::Auth => return Err(err),
+                Err(err @ PlatformError::Auth { .. }) => return Err(err),
                 Err(err) => vec![crate::platform::InputProblem {
                     missing_required: false,
                     message: format!(
                         "{e}: the experiment's runtime inputs could not be read, so the inputs \
                          given were not checked ({})",
-                        err.message
+                        err
                     ),
                 }],
             }
@@ -1296,19 +1297,20 @@ pub async fn dry_run<P: Platform>(
                 }
             }
             Err(e) => {
+                let message = e.to_string();
                 sink.emit(&Event::Checked {
                     experiment_id: id,
                     name: None,
-                    problem: Some(&e.message),
+                    problem: Some(&message),
                 });
-                if e.kind == ErrorKind::NotFound {
-                    outcome.invalid.get_or_insert_with(|| e.message.clone());
+                if matches!(e, PlatformError::NotFound { .. }) {
+                    outcome.invalid.get_or_insert_with(|| message.clone());
                 } else {
                     outcome
                         .platform_error
-                        .get_or_insert_with(|| e.message.clone());
+                        .get_or_insert_with(|| message.clone());
                 }
-                (RunVerdict::Error, e.message, None)
+                (RunVerdict::Error, message, None)
             }
         };
         let _ = name;
@@ -1505,9 +1507,9 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         ),
     });
     let platform_error = |what: &str, e: PlatformError| -> SyncFailure {
-        match e.kind {
-            ErrorKind::NotFound => SyncFailure::Invalid(e.message),
-            _ => SyncFailure::Platform(format!("{what}: {}", e.message)),
+        match e {
+            PlatformError::NotFound { .. } => SyncFailure::Invalid(e.to_string()),
+            _ => SyncFailure::Platform(format!("{what}: {e}")),
         }
     };
 
@@ -1606,7 +1608,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     let saved = unless_aborted(abort, platform.save_experiment(&request)).await?;
     let id = match saved {
         Ok(id) => id,
-        Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+        Err(e @ PlatformError::OutcomeUnknown(_)) => {
             // The save may have happened: the stored experiment tells.
             let again = unless_aborted(abort, platform.find_experiment(&m.name))
                 .await?
@@ -1619,20 +1621,20 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
                 _ => {
                     return Err(SyncFailure::Platform(format!(
                         "the platform did not save experiment {} from {}: {}",
-                        m.name, m.path, e.message
+                        m.name, m.path, e
                     )));
                 }
             }
         }
-        Err(e) if e.kind == ErrorKind::Auth => {
-            return Err(SyncFailure::Platform(e.message));
+        Err(e @ PlatformError::Auth { .. }) => {
+            return Err(SyncFailure::Platform(e.to_string()));
         }
         Err(e) => {
             return Err(SyncFailure::Platform(format!(
                 "the platform refused experiment {} from {}: {}",
                 m.name,
                 m.path,
-                one_line(&e.message)
+                one_line(&e.to_string())
             )));
         }
     };

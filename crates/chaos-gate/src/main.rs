@@ -188,7 +188,7 @@ async fn run(
     );
     let report = match http {
         Ok(http) => run_gate(settings, http, &plan, &mut reporters, abort).await,
-        Err(e) => gate::failed_to_start(settings.platform.name(), &plan, &e.message),
+        Err(e) => gate::failed_to_start(settings.platform.name(), &plan, &e.to_string()),
     };
     let policy = settings.exit_policy();
     let code = report.outcome.exit_code(policy);

@@ -20,11 +20,11 @@ use serde_json::{Value, json};
 use super::execution_data::ExecutionData;
 use super::inputs::RuntimeInputs;
 use super::{
-    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra,
-    InputProblem, PastRun, Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY,
-    TriggerData, checked_score, past_run, run_id, runs_since, trigger_notify_id,
+    Candidate, EXECUTION_DATA_BODY, ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun,
+    Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score,
+    past_run, run_id, runs_since, trigger_notify_id,
 };
-use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
+use super::{InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
@@ -302,9 +302,7 @@ impl Harness {
             } else {
                 ""
             };
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
+            PlatformError::not_found(format!(
                     "experiment {key} was not found in project {} (org {}){how}; check experiment_id, project_id and org_id",
                     self.project_id, self.org_id
                 ),
@@ -527,7 +525,7 @@ impl Harness {
             .await;
         let wire = match wire {
             Ok(wire) => wire,
-            Err(e) if e.kind == ErrorKind::TooLarge => {
+            Err(PlatformError::TooLarge { .. }) => {
                 return futures_util::future::join_all(runs.iter().map(|r| self.faults(r))).await;
             }
             Err(e) => return runs.iter().map(|_| Err(e.clone())).collect(),
@@ -549,7 +547,7 @@ impl Harness {
 fn faults_from(what: &str, data: Option<ExecutionData>) -> Result<Vec<Fault>, PlatformError> {
     match data {
         Some(ExecutionData(parsed)) => {
-            parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+            parsed.map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))
         }
         None => Ok(Vec::new()),
     }
@@ -731,7 +729,7 @@ fn base(endpoint: &Url, path: &'static str) -> UrlBuilder {
 /// An identifier that cannot go into a URL, as a platform error: nothing
 /// is sent.
 fn bad_id(e: crate::urls::BadIdentifier) -> PlatformError {
-    PlatformError::unusable(format!("cannot build the request URL: {e}"))
+    PlatformError::unusable_from(format!("cannot build the request URL: {e}"), e)
 }
 
 impl Harness {
@@ -1068,14 +1066,11 @@ impl Platform for Harness {
         };
         let what = format!("getInfraDetails for {infra_id}");
         let not_found = |why: &str| {
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "infrastructure {infra_id} was not found in project {} (org {}){why}; check infra_id \
+            PlatformError::not_found(format!(
+                "infrastructure {infra_id} was not found in project {} (org {}){why}; check infra_id \
                      (the chaos infrastructure's ID) and project_id",
-                    self.project_id, self.org_id
-                ),
-            )
+                self.project_id, self.org_id
+            ))
         };
         let data: InfraDetailsData = self
             .query(
@@ -1087,8 +1082,8 @@ impl Platform for Harness {
             )
             .await
             .map_err(|e| {
-                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
+                if e.says_not_found() {
+                    not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
                 } else {
                     e
                 }
@@ -1269,7 +1264,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
             for run in runs {
                 if let Some(ExecutionData(parsed)) = run.execution_data {
                     faults += parsed
-                        .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))?
+                        .map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))?
                         .len();
                 }
             }
@@ -1438,7 +1433,7 @@ mod tests {
         assert_eq!(query, want);
         for bad in ["", ".", ".."] {
             let e = h.stop_url(&run(bad, None, "n"), bad).unwrap_err();
-            assert!(e.message.contains("experiment ID"), "{}", e.message);
+            assert!(e.to_string().contains("experiment ID"), "{}", e.to_string());
             assert_eq!(
                 h.stop_url(&run("e", None, bad), "e").is_err(),
                 bad.is_empty()

@@ -25,11 +25,11 @@ use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
-    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra, PastRun,
-    Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score,
-    past_run, run_id, runs_since, trigger_notify_id,
+    Candidate, EXECUTION_DATA_BODY, ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform,
+    PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score, past_run,
+    run_id, runs_since, trigger_notify_id,
 };
-use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
+use super::{InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
@@ -222,7 +222,10 @@ impl Litmus {
         let body =
             serde_json::to_vec(&json!({ "username": username, "password": password.expose() }))
                 .map_err(|e| {
-                    PlatformError::unusable(format!("login: cannot encode the request: {e}"))
+                    PlatformError::unusable_from(
+                        format!("login: cannot encode the request: {e}"),
+                        e,
+                    )
                 })?;
         self.http
             .send(
@@ -303,7 +306,7 @@ impl Litmus {
             p
         };
         match send(token.clone(), variables.clone()).await {
-            Err(e) if e.kind == ErrorKind::Auth => match self.relogin(&token).await? {
+            Err(e @ PlatformError::Auth { .. }) => match self.relogin(&token).await? {
                 Some(fresh) => send(fresh, variables)
                     .await
                     .map(hinted)
@@ -372,16 +375,16 @@ impl Litmus {
             Ok(mut by_alias) => Ok((0..runs.len())
                 .map(|i| by_alias.remove(&format!("r{i}")).flatten())
                 .collect()),
-            Err(e) if e.kind == ErrorKind::Rejected && runs.len() > 1 => {
-                tracing::debug!("{}; asking each run on its own", e.message);
+            Err(e @ PlatformError::Rejected { .. }) if runs.len() > 1 => {
+                tracing::debug!("{}; asking each run on its own", e.to_string());
                 let one = |r| async move {
                     let what = format!("getExperimentRun for {}", describe(r));
                     match self.get_run(&what, single, cap, r).await {
                         // A run the server has no answer for is left out,
                         // as a run not listed yet is (§4); the others are
                         // still judged.
-                        Err(e) if e.kind == ErrorKind::Rejected => {
-                            tracing::warn!("{}", e.message);
+                        Err(e @ PlatformError::Rejected { .. }) => {
+                            tracing::warn!("{}", e.to_string());
                             Ok(None)
                         }
                         other => other,
@@ -600,7 +603,7 @@ impl Platform for Litmus {
             .await?;
         match wire.and_then(|w| w.execution_data) {
             Some(ExecutionData(parsed)) => {
-                parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+                parsed.map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))
             }
             None => Ok(Vec::new()),
         }
@@ -726,7 +729,7 @@ impl Platform for Litmus {
             if let Some(why) = why {
                 message.push_str(&format!(" ({why})"));
             }
-            PlatformError::new(ErrorKind::NotFound, message)
+            PlatformError::not_found(message)
         };
         let data: ExperimentData = self
             .query(
@@ -741,8 +744,8 @@ impl Platform for Litmus {
                 // ChaosCenter answers a missing (or removed) experiment with
                 // a GraphQL error ("no matching experiments"); refused
                 // credentials are an Auth error and pass through.
-                if e.kind == ErrorKind::Rejected {
-                    not_found(Some(&e.message))
+                if matches!(e, PlatformError::Rejected { .. }) {
+                    not_found(Some(&e.to_string()))
                 } else {
                     e
                 }
@@ -761,14 +764,11 @@ impl Platform for Litmus {
     async fn infra(&self, infra_id: &str) -> Result<InfraInfo, PlatformError> {
         let what = format!("getInfra for {infra_id}");
         let not_found = |why: &str| {
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "infrastructure {infra_id} was not found in project {}{why}; check infra_id \
+            PlatformError::not_found(format!(
+                "infrastructure {infra_id} was not found in project {}{why}; check infra_id \
                      (the chaos infrastructure's ID) and project_id",
-                    self.project_id
-                ),
-            )
+                self.project_id
+            ))
         };
         let data: InfraData = self
             .query(
@@ -781,8 +781,8 @@ impl Platform for Litmus {
             .await
             .map_err(|e| {
                 // ChaosCenter: "no matching infra" for a missing or removed one.
-                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
+                if e.says_not_found() {
+                    not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
                 } else {
                     e
                 }
@@ -918,7 +918,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
             match data.get_experiment_run.and_then(|w| w.execution_data) {
                 Some(ExecutionData(parsed)) => parsed
                     .map(|f| f.len())
-                    .map_err(|e| PlatformError::unusable(format!("{what}: {e}"))),
+                    .map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e)),
                 None => Ok(0),
             }
         }
