@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use super::Reporter;
 use crate::output::Stdout;
 pub use crate::output::{escape_data, escape_property};
-use crate::report::{Event, GateReport};
+use crate::report::{Event, GateReport, Stamped};
 use crate::report_file;
 use crate::settings::OnPlatformError;
 use crate::text::{shown, shown_message};
@@ -388,8 +388,8 @@ impl GitHub {
 }
 
 impl Reporter for GitHub {
-    fn event(&mut self, event: &Event<'_>) {
-        match event {
+    fn event(&mut self, stamped: &Stamped<'_>) {
+        match stamped.event {
             Event::Started {
                 experiments,
                 platform,

@@ -6,7 +6,7 @@
 //! order, which is what puts GitHub's `::endgroup::` before the console's
 //! final table.
 
-use crate::report::{Event, EventSink, GateReport};
+use crate::report::{Event, EventSink, GateReport, Stamped};
 
 pub mod console;
 pub mod drone;
@@ -16,8 +16,8 @@ pub mod junit;
 
 /// One output of the gate.
 pub trait Reporter {
-    /// Called for every event, in order.
-    fn event(&mut self, _event: &Event<'_>) {}
+    /// Called for every event, in order, with the time it happened.
+    fn event(&mut self, _event: &Stamped<'_>) {}
 
     /// Called once at the end, to write files. An error is printed and does
     /// not change the exit code.
@@ -51,8 +51,9 @@ impl Reporters {
 
 impl EventSink for Reporters {
     fn emit(&mut self, event: &Event<'_>) {
+        let stamped = Stamped::now(event);
         for r in &mut self.0 {
-            r.event(event);
+            r.event(&stamped);
         }
     }
 }
