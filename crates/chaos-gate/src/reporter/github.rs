@@ -438,7 +438,18 @@ impl Reporter for GitHub {
                     self.annotate(level, &title, &e.message);
                 }
             }
-            _ => {}
+            Event::Triggered { .. }
+            | Event::Attached { .. }
+            | Event::Listed { .. }
+            | Event::PhaseChanged { .. }
+            | Event::Heartbeat { .. }
+            | Event::BaselineRead { .. }
+            | Event::RunFinished { .. }
+            | Event::Checked { .. }
+            | Event::Stopping { .. }
+            | Event::Stopped { .. }
+            | Event::StopConfirmed { .. }
+            | Event::Progress { .. } => {}
         }
     }
 

@@ -61,7 +61,20 @@ impl Reporter for GitLab {
                     .gitlab_section_end(unix_seconds(stamped.timestamp), SECTION);
                 self.open = false;
             }
-            _ => {}
+            Event::Triggered { .. }
+            | Event::Attached { .. }
+            | Event::Listed { .. }
+            | Event::PhaseChanged { .. }
+            | Event::Heartbeat { .. }
+            | Event::Warning { .. }
+            | Event::BaselineRead { .. }
+            | Event::RunFinished { .. }
+            | Event::Checked { .. }
+            | Event::Stopping { .. }
+            | Event::Stopped { .. }
+            | Event::StopConfirmed { .. }
+            | Event::Finished { .. }
+            | Event::Progress { .. } => {}
         }
     }
 

@@ -21,7 +21,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::Reporter;
 use crate::platform::Probe;
 use crate::platform::execution_data::FaultOutcome;
-use crate::report::{ExperimentReport, GateReport};
+use crate::report::{self, ExperimentReport, GateReport};
 use crate::report_file;
 use crate::text::bounded;
 use crate::verdict::{RunVerdict, fmt_score};
@@ -38,6 +38,27 @@ impl Junit {
 }
 
 impl Reporter for Junit {
+    fn event(&mut self, stamped: &report::Stamped<'_>) {
+        // Files only, written at the end.
+        match stamped.event {
+            report::Event::Started { .. }
+            | report::Event::Triggered { .. }
+            | report::Event::Attached { .. }
+            | report::Event::Listed { .. }
+            | report::Event::PhaseChanged { .. }
+            | report::Event::Heartbeat { .. }
+            | report::Event::Warning { .. }
+            | report::Event::BaselineRead { .. }
+            | report::Event::RunFinished { .. }
+            | report::Event::Checked { .. }
+            | report::Event::Stopping { .. }
+            | report::Event::Stopped { .. }
+            | report::Event::StopConfirmed { .. }
+            | report::Event::Finished { .. }
+            | report::Event::Progress { .. } => {}
+        }
+    }
+
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let xml = render(report).context("cannot render the JUnit report")?;
         report_file::write_whole(&self.path, "the JUnit report (junit_path)", xml).with_context(
@@ -375,7 +396,7 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
 /// The create/update step of experiment as code (spec §9), named after the
 /// manifest's experiment: a `<failure>` when it timed out (waiting for the
 /// infrastructure), an `<error>` when it failed otherwise.
-fn sync_case(s: &crate::report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
+fn sync_case(s: &report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
     let action = s.action.map(|a| a.as_str()).unwrap_or("none");
     let mut lines = vec![
         format!("manifest: {}", s.file),

@@ -16,8 +16,10 @@ pub mod junit;
 
 /// One output of the gate.
 pub trait Reporter {
-    /// Called for every event, in order, with the time it happened.
-    fn event(&mut self, _event: &Stamped<'_>) {}
+    /// Called for every event, in order, with the time it happened. Each
+    /// reporter names every kind of event, the ones it ignores included,
+    /// so that a new kind is a compile error until each has decided.
+    fn event(&mut self, event: &Stamped<'_>);
 
     /// Called once at the end, to write files. An error is printed and does
     /// not change the exit code.
