@@ -13,6 +13,7 @@ pub mod drone;
 pub mod github;
 pub mod gitlab;
 pub mod junit;
+pub mod outputs;
 
 /// One output of the gate.
 pub trait Reporter {
@@ -60,29 +61,25 @@ impl EventSink for Reporters {
     }
 }
 
-/// The `CHAOS_GATE_*` keys of GitLab's dotenv report and Drone's output
-/// file, one line each. Values are the one escaping point of the dotenv
-/// format: neither it nor Drone's has a way to carry a newline or any other
-/// control character, so each becomes a space, and platform text is cut to
-/// [`crate::text::SHOWN_MAX`] characters per notify ID.
-pub fn dotenv_pairs(report: &GateReport) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![
-        ("CHAOS_GATE_VERDICT", report.outcome.verdict().to_string()),
-        ("CHAOS_GATE_RESILIENCE_SCORE", report.score_output()),
-        ("CHAOS_GATE_NOTIFY_IDS", dotenv_value(&report.notify_ids())),
-    ];
-    // Experiment as code (spec §9).
-    if let Some(sync) = &report.sync {
-        pairs.push((
-            "CHAOS_GATE_EXPERIMENT_ACTION",
-            sync.action_output().to_string(),
-        ));
-        pairs.push((
-            "CHAOS_GATE_EXPERIMENT_ID",
-            dotenv_value(sync.experiment_id.as_deref().unwrap_or_default()),
-        ));
-    }
-    pairs
+/// The `CHAOS_GATE_*` lines of GitLab's dotenv report and Drone's output
+/// file: the [`outputs`] that go there, `KEY=VALUE` each. Values are the
+/// one escaping point of the dotenv format: neither it nor Drone's has a
+/// way to carry a newline or any other control character, so each becomes
+/// a space, and platform text is cut to [`crate::text::SHOWN_MAX`]
+/// characters per notify ID.
+pub fn dotenv_text(report: &GateReport) -> String {
+    // No dotenv output reads the JUnit path.
+    outputs::written(report, std::path::Path::new(""))
+        .into_iter()
+        .filter(|o| o.dotenv)
+        .map(|o| {
+            format!(
+                "CHAOS_GATE_{}={}\n",
+                o.name.to_ascii_uppercase(),
+                dotenv_value(&o.value)
+            )
+        })
+        .collect()
 }
 
 /// A value on one `KEY=VALUE` line.
@@ -93,14 +90,6 @@ pub fn dotenv_value(text: &str) -> String {
         .join(",")
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// The `KEY=VALUE` lines of [`dotenv_pairs`].
-pub fn dotenv_text(report: &GateReport) -> String {
-    dotenv_pairs(report)
-        .into_iter()
-        .map(|(k, v)| format!("{k}={v}\n"))
         .collect()
 }
 
