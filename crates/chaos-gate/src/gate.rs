@@ -109,20 +109,16 @@ impl Watched {
     }
 
     fn finish(&mut self, verdict: RunVerdict, message: String, link: Option<String>) {
+        let notify_id = Some(self.run.notify_id.clone());
         self.result = Some(ExperimentReport {
-            experiment_id: self.run.experiment_id.clone(),
-            notify_id: Some(self.run.notify_id.clone()),
             run_id: self.run.run_id.clone(),
             link,
             phase: self.phase.clone(),
             score: self.score,
-            verdict,
-            message,
-            faults: Vec::new(),
-            probes: None,
             duration: self.started.elapsed(),
             baseline: self.baseline.clone(),
             stopped: self.stopped,
+            ..ExperimentReport::without_run(&self.run.experiment_id, notify_id, verdict, message)
         });
     }
 }

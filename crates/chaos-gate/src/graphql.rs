@@ -210,6 +210,41 @@ pub fn field<T>(what: &str, value: Option<T>, name: &str) -> Result<T, PlatformE
     value.ok_or_else(|| PlatformError::unusable(format!("{what}: the answer has no data.{name}")))
 }
 
+/// An infrastructure as both platforms' look-ups answer it
+/// (`getInfraDetails`, `getInfra`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InfraAnswer {
+    pub name: Option<String>,
+    /// Harness only.
+    #[serde(rename = "environmentID")]
+    pub environment_id: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_removed: Option<bool>,
+}
+
+/// The infrastructure of a look-up: one the server says does not exist
+/// (a GraphQL error), one missing from the answer, or one removed is
+/// [`PlatformError::NotFound`], made by `not_found` from what to add to its
+/// message; other errors pass.
+pub fn infra_found(
+    answer: Result<Option<InfraAnswer>, PlatformError>,
+    not_found: impl Fn(&str) -> PlatformError,
+) -> Result<InfraAnswer, PlatformError> {
+    let infra = answer.map_err(|e| {
+        if e.says_not_found() {
+            not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
+        } else {
+            e
+        }
+    })?;
+    match infra {
+        None => Err(not_found("")),
+        Some(i) if i.is_removed == Some(true) => Err(not_found(" (it has been removed)")),
+        Some(i) => Ok(i),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,7 +48,8 @@ pub struct ExperimentReport {
 }
 
 impl ExperimentReport {
-    /// An experiment with no run to show: not started, or only checked.
+    /// An experiment with no run to show: not started, or only checked;
+    /// with `..` the start of every other report.
     pub fn without_run(
         experiment_id: &str,
         notify_id: Option<String>,
@@ -406,19 +407,9 @@ mod tests {
 
     fn exp(id: &str, score: Option<f64>, verdict: RunVerdict) -> ExperimentReport {
         ExperimentReport {
-            experiment_id: id.into(),
-            notify_id: Some(format!("n-{id}")),
-            run_id: None,
-            link: None,
             phase: Some("Completed".into()),
             score,
-            verdict,
-            message: String::new(),
-            faults: vec![],
-            probes: None,
-            duration: Duration::ZERO,
-            baseline: None,
-            stopped: None,
+            ..ExperimentReport::without_run(id, Some(format!("n-{id}")), verdict, String::new())
         }
     }
 

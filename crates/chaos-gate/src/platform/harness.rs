@@ -445,6 +445,24 @@ impl Harness {
             .await?;
         runs_from_data(what, data)
     }
+
+    /// The runs of one experiment (with `limit`, the first page of that
+    /// many), and the experiment's ID they were listed by.
+    async fn experiment_runs(
+        &self,
+        what: &str,
+        experiment_id: &str,
+        document: &str,
+        limit: Option<u32>,
+    ) -> Result<(String, Vec<WireRun>), PlatformError> {
+        let uuid = self.experiment_uuid(experiment_id).await?;
+        let mut request = json!({ "workflowIDs": [uuid] });
+        if let Some(limit) = limit {
+            request["pagination"] = json!({ "page": 0, "limit": limit });
+        }
+        let runs = self.list_runs(what, document, SMALL_BODY, request).await?;
+        Ok((uuid, runs))
+    }
 }
 
 /// `data` of a `listWorkflowRun` answer (the poll's aliases accepted).
@@ -580,17 +598,7 @@ struct Workflow {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InfraDetailsData {
-    get_infra_details: Option<InfraDetails>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InfraDetails {
-    name: Option<String>,
-    #[serde(rename = "environmentID")]
-    environment_id: Option<String>,
-    is_active: Option<bool>,
-    is_removed: Option<bool>,
+    get_infra_details: Option<graphql::InfraAnswer>,
 }
 
 /// The answer of `GET /rest/v2/experiment` (`listChaosV2Experiment`); keys
@@ -812,14 +820,8 @@ impl Platform for Harness {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
-        let uuid = self.experiment_uuid(experiment_id).await?;
-        let runs = self
-            .list_runs(
-                &what,
-                LIST_RECENT_RUNS,
-                SMALL_BODY,
-                json!({ "workflowIDs": [uuid] }),
-            )
+        let (uuid, runs) = self
+            .experiment_runs(&what, experiment_id, LIST_RECENT_RUNS, None)
             .await?;
         let candidates = runs.into_iter().map(|r| Candidate {
             experiment_id: r.workflow_id,
@@ -1014,14 +1016,8 @@ impl Platform for Harness {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listWorkflowRun (recent runs of {experiment_id})");
-        let uuid = self.experiment_uuid(experiment_id).await?;
-        let runs = self
-            .list_runs(
-                &what,
-                LIST_PAST_RUNS,
-                SMALL_BODY,
-                json!({ "workflowIDs": [uuid], "pagination": { "page": 0, "limit": limit } }),
-            )
+        let (uuid, runs) = self
+            .experiment_runs(&what, experiment_id, LIST_PAST_RUNS, Some(limit))
             .await?;
         Ok(runs
             .into_iter()
@@ -1072,7 +1068,7 @@ impl Platform for Harness {
                 self.project_id, self.org_id
             ))
         };
-        let data: InfraDetailsData = self
+        let data: Result<InfraDetailsData, _> = self
             .query(
                 &what,
                 Mode::Read,
@@ -1080,20 +1076,8 @@ impl Platform for Harness {
                 GET_INFRA_DETAILS,
                 json!({ "infraID": lookup_id, "identifiers": self.identifiers() }),
             )
-            .await
-            .map_err(|e| {
-                if e.says_not_found() {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
-                } else {
-                    e
-                }
-            })?;
-        let Some(infra) = data.get_infra_details else {
-            return Err(not_found(""));
-        };
-        if infra.is_removed == Some(true) {
-            return Err(not_found(" (it has been removed)"));
-        }
+            .await;
+        let infra = graphql::infra_found(data.map(|d| d.get_infra_details), not_found)?;
         let environment = given_env
             .map(str::to_string)
             .or(infra.environment_id)

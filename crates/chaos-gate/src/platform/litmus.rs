@@ -173,6 +173,26 @@ fn under(endpoint: &Url, path: &'static str) -> Url {
 }
 
 impl Litmus {
+    /// The runs `listExperimentRun` lists for `request` (the project is
+    /// added).
+    async fn experiment_runs(
+        &self,
+        what: &str,
+        document: &str,
+        request: Value,
+    ) -> Result<Vec<WireRun>, PlatformError> {
+        let data: RunsData = self
+            .query(
+                what,
+                Mode::Read,
+                SMALL_BODY,
+                document,
+                json!({ "projectID": self.project_id, "request": request }),
+            )
+            .await?;
+        data.runs(what)
+    }
+
     pub fn new(http: Http, endpoint: &Url, auth: LitmusAuth, project_id: String) -> Litmus {
         Litmus {
             http,
@@ -461,6 +481,31 @@ struct RunList {
     experiment_runs: Option<Vec<Option<WireRun>>>,
 }
 
+impl RunsData {
+    /// The runs listed; none where the answer lists none.
+    fn runs(self, what: &str) -> Result<Vec<WireRun>, PlatformError> {
+        let list = graphql::field(what, self.list_experiment_run, "listExperimentRun")?;
+        Ok(list
+            .experiment_runs
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect())
+    }
+}
+
+impl WireRun {
+    /// A listed run as a candidate for a lost trigger's run.
+    fn candidate(self) -> Candidate {
+        Candidate {
+            experiment_id: self.experiment_id,
+            notify_id: self.notify_id,
+            run_id: self.experiment_run_id,
+            created_at: self.created_at,
+        }
+    }
+}
+
 /// `data` of a `stopExperimentRuns` answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -538,25 +583,16 @@ impl Platform for Litmus {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listExperimentRun (looking for a run of {experiment_id})");
-        let data: RunsData = self
-            .query(
+        let runs = self
+            .experiment_runs(
                 &what,
-                Mode::Read,
-                SMALL_BODY,
                 LIST_EXPERIMENT_RUN,
-                json!({ "projectID": self.project_id, "request": { "experimentIDs": [experiment_id] } }),
+                json!({ "experimentIDs": [experiment_id] }),
             )
             .await?;
-        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
-        let runs = list.experiment_runs.unwrap_or_default();
         // ChaosCenter never fills notifyID in a listing: runs are told
         // apart by experiment and creation time only.
-        let candidates = runs.into_iter().flatten().map(|r| Candidate {
-            experiment_id: r.experiment_id,
-            notify_id: r.notify_id,
-            run_id: r.experiment_run_id,
-            created_at: r.created_at,
-        });
+        let candidates = runs.into_iter().map(WireRun::candidate);
         Ok(runs_since(candidates, experiment_id, since))
     }
 
@@ -687,25 +723,19 @@ impl Platform for Litmus {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listExperimentRun (recent runs of {experiment_id})");
-        let data: RunsData = self
-            .query(
+        let runs = self
+            .experiment_runs(
                 &what,
-                Mode::Read,
-                SMALL_BODY,
                 LIST_PAST_RUNS,
-                json!({ "projectID": self.project_id, "request": {
+                json!({
                     "experimentIDs": [experiment_id],
                     "pagination": { "page": 0, "limit": limit },
                     "sort": { "field": "TIME", "ascending": false },
-                } }),
+                }),
             )
             .await?;
-        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
-        Ok(list
-            .experiment_runs
-            .unwrap_or_default()
+        Ok(runs
             .into_iter()
-            .flatten()
             .filter(|r| r.experiment_id.as_deref() == Some(experiment_id))
             .filter_map(|r| {
                 past_run(
@@ -770,7 +800,7 @@ impl Platform for Litmus {
                 self.project_id
             ))
         };
-        let data: InfraData = self
+        let data: Result<InfraData, _> = self
             .query(
                 &what,
                 Mode::Read,
@@ -778,21 +808,9 @@ impl Platform for Litmus {
                 GET_INFRA,
                 json!({ "projectID": self.project_id, "infraID": infra_id }),
             )
-            .await
-            .map_err(|e| {
-                // ChaosCenter: "no matching infra" for a missing or removed one.
-                if e.says_not_found() {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
-                } else {
-                    e
-                }
-            })?;
-        let Some(infra) = data.get_infra else {
-            return Err(not_found(""));
-        };
-        if infra.is_removed == Some(true) {
-            return Err(not_found(" (it has been removed)"));
-        }
+            .await;
+        // ChaosCenter: "no matching infra" for a missing or removed one.
+        let infra = graphql::infra_found(data.map(|d| d.get_infra), not_found)?;
         Ok(InfraInfo {
             infra_id: infra_id.to_string(),
             name: infra.name,
@@ -924,18 +942,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
         }
         "listExperimentRun" => {
             let data: RunsData = graphql::data(what, body)?;
-            let list = graphql::field(what, data.list_experiment_run, "listExperimentRun")?;
-            let candidates = list
-                .experiment_runs
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .map(|r| Candidate {
-                    experiment_id: r.experiment_id,
-                    notify_id: r.notify_id,
-                    run_id: r.experiment_run_id,
-                    created_at: r.created_at,
-                });
+            let candidates = data.runs(what)?.into_iter().map(WireRun::candidate);
             Ok(runs_since(candidates, "exp", SystemTime::UNIX_EPOCH).len())
         }
         "stopExperimentRuns" => {
@@ -958,15 +965,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InfraData {
-    get_infra: Option<InfraAnswer>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InfraAnswer {
-    name: Option<String>,
-    is_active: Option<bool>,
-    is_removed: Option<bool>,
+    get_infra: Option<graphql::InfraAnswer>,
 }
 
 /// `data` of a `listExperiment` answer.
