@@ -152,3 +152,56 @@ impl PlatformError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_as_before() {
+        let auth = PlatformError::Auth {
+            message: "op (u) was refused with HTTP 401: no".into(),
+            hint: None,
+        };
+        assert_eq!(
+            auth.hint_auth("api_key").to_string(),
+            "op (u) was refused with HTTP 401: no. Check api_key."
+        );
+        let mut rejected = PlatformError::Rejected {
+            what: "getInfra for i".into(),
+            messages: vec!["a".into(), "no matching infra".into()],
+        };
+        assert_eq!(
+            rejected.to_string(),
+            "getInfra for i: the platform answered with an error: a; no matching infra"
+        );
+        assert!(rejected.says_not_found());
+        rejected.append("; more");
+        assert!(rejected.to_string().ends_with("infra; more"));
+        let unknown = PlatformError::OutcomeUnknown(Box::new(PlatformError::unusable("lost")));
+        assert_eq!(unknown.to_string(), "lost");
+    }
+
+    #[test]
+    fn not_found_is_read_from_the_servers_words_only() {
+        let named = PlatformError::Rejected {
+            what: "getInfra for not-found-infra".into(),
+            messages: vec!["internal error".into()],
+        };
+        assert!(!named.says_not_found());
+        assert!(!PlatformError::unusable("experiment not found").says_not_found());
+    }
+
+    #[test]
+    fn sources_are_kept() {
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        let e = PlatformError::unusable_from(format!("op: {json}"), json);
+        assert!(std::error::Error::source(&e).is_some());
+        let s = PlatformError::Unreachable {
+            message: "op: HTTP 503".into(),
+            source: Some(Transport::Status(reqwest::StatusCode::SERVICE_UNAVAILABLE)),
+        };
+        let source = std::error::Error::source(&s).map(|e| e.to_string());
+        assert_eq!(source.as_deref(), Some("HTTP 503 Service Unavailable"));
+    }
+}
