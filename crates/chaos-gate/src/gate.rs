@@ -18,7 +18,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::manifest::Manifest;
 use crate::platform::{Platform, PlatformError, RunRef, RunStatus, SaveRequest};
 use crate::report::{
-    Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
+    Baseline, Event, EventSink, ExperimentReport, GateReport, ProgressKind, SyncAction, SyncReport,
 };
 use crate::text::one_line;
 use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, classify, judge};
@@ -1437,7 +1437,7 @@ pub async fn sync_experiment<P: Platform, A: Future<Output = Abort> + Unpin>(
         }
     };
     sink.emit(&Event::Progress {
-        kind: "experiment_file_failed",
+        kind: ProgressKind::ExperimentFileFailed,
         message: &format!(
             "experiment file {}: {message}; nothing was triggered",
             m.path
@@ -1490,7 +1490,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     let m = file.manifest;
     let infra_id = file.infra_id;
     sink.emit(&Event::Progress {
-        kind: "experiment_file",
+        kind: ProgressKind::ExperimentFile,
         message: &format!(
             "experiment file {}: experiment {} on infrastructure {infra_id}{}",
             m.path,
@@ -1522,7 +1522,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         };
         if info.active {
             sink.emit(&Event::Progress {
-                kind: "infra_active",
+                kind: ProgressKind::InfraActive,
                 message: &format!("infrastructure {label} is active"),
             });
             break info.save_id;
@@ -1530,7 +1530,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         if polls.is_multiple_of(HEARTBEAT_POLLS) {
             let waited = Duration::from_secs(waiting_since.elapsed().as_secs());
             sink.emit(&Event::Progress {
-                kind: "infra_waiting",
+                kind: ProgressKind::InfraWaiting,
                 message: &format!(
                     "waiting for infrastructure {label} to become active ({} so far, timeout {})",
                     humantime::format_duration(waited),
@@ -1574,7 +1574,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
             ),
         };
         sink.emit(&Event::Progress {
-            kind: "experiment_checked",
+            kind: ProgressKind::ExperimentChecked,
             message: &message,
         });
         return Ok(());
@@ -1636,7 +1636,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     };
     report.experiment_id = Some(id.clone());
     sink.emit(&Event::Progress {
-        kind: "experiment_saved",
+        kind: ProgressKind::ExperimentSaved,
         message: &format!(
             "experiment {} {} from {} (ID {id})",
             m.name,

@@ -311,9 +311,25 @@ pub enum Event<'a> {
     #[serde(untagged)]
     Progress {
         #[serde(rename = "event")]
-        kind: &'static str,
+        kind: ProgressKind,
         message: &'a str,
     },
+}
+
+/// The steps of experiment as code, as the JSON log names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressKind {
+    /// The manifest was read and the step begins.
+    ExperimentFile,
+    /// The step failed.
+    ExperimentFileFailed,
+    InfraActive,
+    InfraWaiting,
+    /// The stored experiment was found and compared.
+    ExperimentChecked,
+    /// The experiment was created or updated.
+    ExperimentSaved,
 }
 
 /// An event and when it happened: what reporters receive. [`Reporters`]
@@ -518,7 +534,7 @@ mod tests {
             ),
             (
                 Event::Progress {
-                    kind: "infra_waiting",
+                    kind: ProgressKind::InfraWaiting,
                     message: "m",
                 },
                 "infra_waiting",
