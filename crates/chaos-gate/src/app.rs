@@ -65,7 +65,7 @@ pub async fn run(
             settings.platform.name(),
             &plan,
             settings.mode.notify_id(),
-            &e.message,
+            &e.to_string(),
         ),
     };
     let policy = settings.exit_policy();

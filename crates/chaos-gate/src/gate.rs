@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::manifest::Manifest;
-use crate::platform::{ErrorKind, Platform, PlatformError, RunRef, RunStatus, SaveRequest};
+use crate::platform::{Platform, PlatformError, RunRef, RunStatus, SaveRequest};
 use crate::report::{
-    Baseline, Event, EventSink, ExperimentReport, GateReport, SyncAction, SyncReport,
+    Baseline, Event, EventSink, ExperimentReport, GateReport, ProgressKind, SyncAction, SyncReport,
 };
 use crate::settings::Mode;
 use crate::text::one_line;
@@ -108,21 +108,16 @@ impl Watched {
     }
 
     fn finish(&mut self, verdict: RunVerdict, message: String, link: Option<String>) {
+        let notify_id = Some(self.run.notify_id.clone());
         self.result = Some(ExperimentReport {
-            experiment_id: self.run.experiment_id.clone(),
-            name: None,
-            notify_id: Some(self.run.notify_id.clone()),
             run_id: self.run.run_id.clone(),
             link,
             phase: self.phase.clone(),
             score: self.score,
-            verdict,
-            message,
-            faults: Vec::new(),
-            probes: None,
             duration: self.started.elapsed(),
             baseline: self.baseline.clone(),
             stopped: self.stopped,
+            ..ExperimentReport::without_run(&self.run.experiment_id, notify_id, verdict, message)
         });
     }
 }
@@ -245,11 +240,11 @@ impl<'a, P: Platform> Gate<'a, P> {
                         wanted: n,
                     }),
                 },
-                Err(err) if err.kind == ErrorKind::Auth => return Err(End::Platform(err)),
+                Err(err @ PlatformError::Auth { .. }) => return Err(End::Platform(err)),
                 Err(err) => {
                     let message = format!(
                         "{e}: no baseline, its recent runs could not be read ({})",
-                        err.message
+                        err
                     );
                     self.sink.emit(&Event::Warning { message: &message });
                 }
@@ -314,7 +309,8 @@ impl<'a, P: Platform> Gate<'a, P> {
         // A trigger the deadline kept from being sent (§7 v2) ends the gate
         // as timed out, and counts as cut: nothing may have started.
         let too_late = |r: &Result<Started, PlatformError>| {
-            r.as_ref().is_err_and(|e| e.kind == ErrorKind::TooLate)
+            r.as_ref()
+                .is_err_and(|e| matches!(e, PlatformError::TooLate { .. }))
         };
         let aborted = aborted.or(results
             .iter()
@@ -345,7 +341,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                     self.unstarted.push((
                         experiment_id.clone(),
                         RunVerdict::Error,
-                        format!("not started: {}", e.message),
+                        format!("not started: {}", e),
                     ));
                     failure.get_or_insert_with(|| e.clone());
                 }
@@ -552,7 +548,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 let message = format!(
                     "the probe results of the finished runs could not be read ({}); the \
                      verdicts stand without them",
-                    e.message
+                    e
                 );
                 self.sink.emit(&Event::Warning { message: &message });
                 None
@@ -580,7 +576,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                 Err(e) => {
                     let message = format!(
                         "{}: the run's faults could not be read ({}); the verdict stands on phase and score",
-                        self.watched[i].run.experiment_id, e.message
+                        self.watched[i].run.experiment_id, e
                     );
                     self.sink.emit(&Event::Warning { message: &message });
                     self.judge(i, None, run_probes);
@@ -693,8 +689,8 @@ impl<'a, P: Platform> Gate<'a, P> {
                 }
             }
             End::Platform(e) => {
-                self.outcome.platform_error = Some(e.message.clone());
-                (RunVerdict::Error, format!("platform error: {}", e.message))
+                self.outcome.platform_error = Some(e.to_string());
+                (RunVerdict::Error, format!("platform error: {}", e))
             }
         };
         let confirm = !matches!(end, End::Abort(Abort::Signal(_)));
@@ -1121,7 +1117,7 @@ async fn stop_all<P: Platform>(
     let stop_one = |run: RunRef| async move {
         let outcome = match tokio::time::timeout_at(deadline, platform.stop(&run)).await {
             Ok(Ok(())) => StopOutcome::Sent,
-            Ok(Err(e)) => StopOutcome::Failed(e.message),
+            Ok(Err(e)) => StopOutcome::Failed(e.to_string()),
             Err(_) => StopOutcome::Failed(format!("no answer within {}s", STOP_BUDGET.as_secs())),
         };
         (run, outcome)
@@ -1225,10 +1221,10 @@ async fn trigger_once<P: Platform>(
                     adopted: false,
                 });
             }
-            Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+            Err(e @ PlatformError::OutcomeUnknown(_)) => {
                 tracing::warn!(
                     "{experiment_id}: the trigger's outcome is unknown ({}); looking for the run it may have started",
-                    e.message
+                    e.to_string()
                 );
                 if let Some(found) = look_for_run(platform, experiment_id, since, &e).await? {
                     return Ok(found);
@@ -1277,7 +1273,7 @@ async fn look_for_run<P: Platform>(
                      experiment were started since the gate began, so chaos-gate cannot tell \
                      which is its own. It triggered nothing more and stopped nothing; check the \
                      experiment's runs on the platform.",
-                    lost.message,
+                    lost,
                     runs.len()
                 )));
             }
@@ -1288,7 +1284,7 @@ async fn look_for_run<P: Platform>(
             "{experiment_id}: the trigger's outcome is unknown ({}); a run of the experiment \
              appeared but the platform gave it no ID to watch it by. chaos-gate triggered \
              nothing more; check the experiment's runs on the platform.",
-            lost.message
+            lost
         )));
     }
     Ok(None)
@@ -1327,13 +1323,13 @@ pub async fn dry_run<P: Platform>(
         } else {
             match platform.check_inputs(e).await {
                 Ok(problems) => problems,
-                Err(err) if err.kind == ErrorKind::Auth => return Err(err),
+                Err(err @ PlatformError::Auth { .. }) => return Err(err),
                 Err(err) => vec![crate::platform::InputProblem {
                     missing_required: false,
                     message: format!(
                         "{e}: the experiment's runtime inputs could not be read, so the inputs \
                          given were not checked ({})",
-                        err.message
+                        err
                     ),
                 }],
             }
@@ -1396,19 +1392,20 @@ pub async fn dry_run<P: Platform>(
                 }
             }
             Err(e) => {
+                let message = e.to_string();
                 sink.emit(&Event::Checked {
                     experiment_id: id,
                     name: None,
-                    problem: Some(&e.message),
+                    problem: Some(&message),
                 });
-                if e.kind == ErrorKind::NotFound {
-                    outcome.invalid.get_or_insert_with(|| e.message.clone());
+                if matches!(e, PlatformError::NotFound { .. }) {
+                    outcome.invalid.get_or_insert_with(|| message.clone());
                 } else {
                     outcome
                         .platform_error
-                        .get_or_insert_with(|| e.message.clone());
+                        .get_or_insert_with(|| message.clone());
                 }
-                (RunVerdict::Error, e.message, None)
+                (RunVerdict::Error, message, None)
             }
         };
         let _ = name;
@@ -1545,7 +1542,7 @@ pub async fn sync_experiment<P: Platform, A: Future<Output = Abort> + Unpin>(
         }
     };
     sink.emit(&Event::Progress {
-        kind: "experiment_file_failed",
+        kind: ProgressKind::ExperimentFileFailed,
         message: &format!(
             "experiment file {}: {message}; nothing was triggered",
             m.path
@@ -1598,7 +1595,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     let m = file.manifest;
     let infra_id = file.infra_id;
     sink.emit(&Event::Progress {
-        kind: "experiment_file",
+        kind: ProgressKind::ExperimentFile,
         message: &format!(
             "experiment file {}: experiment {} on infrastructure {infra_id}{}",
             m.path,
@@ -1611,9 +1608,9 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         ),
     });
     let platform_error = |what: &str, e: PlatformError| -> SyncFailure {
-        match e.kind {
-            ErrorKind::NotFound => SyncFailure::Invalid(e.message),
-            _ => SyncFailure::Platform(format!("{what}: {}", e.message)),
+        match e {
+            PlatformError::NotFound { .. } => SyncFailure::Invalid(e.to_string()),
+            _ => SyncFailure::Platform(format!("{what}: {e}")),
         }
     };
 
@@ -1630,7 +1627,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         };
         if info.active {
             sink.emit(&Event::Progress {
-                kind: "infra_active",
+                kind: ProgressKind::InfraActive,
                 message: &format!("infrastructure {label} is active"),
             });
             break info.save_id;
@@ -1638,7 +1635,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
         if polls.is_multiple_of(HEARTBEAT_POLLS) {
             let waited = Duration::from_secs(waiting_since.elapsed().as_secs());
             sink.emit(&Event::Progress {
-                kind: "infra_waiting",
+                kind: ProgressKind::InfraWaiting,
                 message: &format!(
                     "waiting for infrastructure {label} to become active ({} so far, timeout {})",
                     humantime::format_duration(waited),
@@ -1682,7 +1679,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
             ),
         };
         sink.emit(&Event::Progress {
-            kind: "experiment_checked",
+            kind: ProgressKind::ExperimentChecked,
             message: &message,
         });
         return Ok(());
@@ -1712,7 +1709,7 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
     let saved = unless_aborted(abort, platform.save_experiment(&request)).await?;
     let id = match saved {
         Ok(id) => id,
-        Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+        Err(e @ PlatformError::OutcomeUnknown(_)) => {
             // The save may have happened: the stored experiment tells.
             let again = unless_aborted(abort, platform.find_experiment(&m.name))
                 .await?
@@ -1725,26 +1722,26 @@ async fn sync_steps<P: Platform, A: Future<Output = Abort> + Unpin>(
                 _ => {
                     return Err(SyncFailure::Platform(format!(
                         "the platform did not save experiment {} from {}: {}",
-                        m.name, m.path, e.message
+                        m.name, m.path, e
                     )));
                 }
             }
         }
-        Err(e) if e.kind == ErrorKind::Auth => {
-            return Err(SyncFailure::Platform(e.message));
+        Err(e @ PlatformError::Auth { .. }) => {
+            return Err(SyncFailure::Platform(e.to_string()));
         }
         Err(e) => {
             return Err(SyncFailure::Platform(format!(
                 "the platform refused experiment {} from {}: {}",
                 m.name,
                 m.path,
-                one_line(&e.message)
+                one_line(&e.to_string())
             )));
         }
     };
     report.experiment_id = Some(id.clone());
     sink.emit(&Event::Progress {
-        kind: "experiment_saved",
+        kind: ProgressKind::ExperimentSaved,
         message: &format!(
             "experiment {} {} from {} (ID {id})",
             m.name,

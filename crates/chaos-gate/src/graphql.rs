@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::http::{Http, Mode, Rejected};
-use crate::platform::{ErrorKind, PlatformError};
+use crate::platform::PlatformError;
 use crate::text::snippet;
 
 /// Sends one GraphQL operation and returns its `data` as `T`. `auth` adds
@@ -51,8 +51,10 @@ pub async fn post_partial<T: DeserializeOwned>(
     variables: Value,
     auth: impl Fn(RequestBuilder) -> RequestBuilder,
 ) -> Result<Partial<T>, PlatformError> {
-    let body = serde_json::to_vec(&json!({ "query": document, "variables": variables }))
-        .map_err(|e| PlatformError::unusable(format!("{what}: cannot encode the request: {e}")))?;
+    let body =
+        serde_json::to_vec(&json!({ "query": document, "variables": variables })).map_err(|e| {
+            PlatformError::unusable_from(format!("{what}: cannot encode the request: {e}"), e)
+        })?;
     http.send(
         what,
         mode,
@@ -128,10 +130,13 @@ fn start_of(answer: &[u8]) -> String {
 /// `data`, are an error; `data` beside other errors comes back with them.
 fn read_partial<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<Partial<T>, Rejected> {
     let shape = |e: serde_json::Error| Rejected {
-        error: PlatformError::unusable(format!(
-            "{what}: the answer is not the shape expected ({e}); it starts with {}",
-            start_of(answer)
-        )),
+        error: PlatformError::unusable_from(
+            format!(
+                "{what}: the answer is not the shape expected ({e}); it starts with {}",
+                start_of(answer)
+            ),
+            e,
+        ),
         retry: true,
     };
     let head: Errors = serde_json::from_slice(answer).map_err(shape)?;
@@ -141,7 +146,7 @@ fn read_partial<T: DeserializeOwned>(what: &str, answer: &[u8]) -> Result<Partia
         .map(|errors| rejection(what, &errors));
     match (serde_json::from_slice::<Data<T>>(answer), errors) {
         (Ok(Data { data: Some(data) }), errors)
-            if errors.as_ref().is_none_or(|e| e.kind != ErrorKind::Auth) =>
+            if !matches!(errors, Some(PlatformError::Auth { .. })) =>
         {
             Ok(Partial { data, errors })
         }
@@ -175,13 +180,20 @@ fn rejection(what: &str, errors: &[Value]) -> PlatformError {
                 .unwrap_or_else(|| snippet(&e.to_string(), 300))
         })
         .collect();
-    let refused = messages.iter().any(|m| is_auth_message(m));
-    let (kind, lead) = if refused {
-        (ErrorKind::Auth, "the platform refused the credentials")
+    if messages.iter().any(|m| is_auth_message(m)) {
+        PlatformError::Auth {
+            message: format!(
+                "{what}: the platform refused the credentials: {}",
+                messages.join("; ")
+            ),
+            hint: None,
+        }
     } else {
-        (ErrorKind::Rejected, "the platform answered with an error")
-    };
-    PlatformError::new(kind, format!("{what}: {lead}: {}", messages.join("; ")))
+        PlatformError::Rejected {
+            what: what.to_string(),
+            messages,
+        }
+    }
 }
 
 /// Whether a GraphQL error message is a refusal of the credentials.
@@ -196,6 +208,41 @@ fn is_auth_message(message: &str) -> bool {
 /// A root field of `data` that must be present.
 pub fn field<T>(what: &str, value: Option<T>, name: &str) -> Result<T, PlatformError> {
     value.ok_or_else(|| PlatformError::unusable(format!("{what}: the answer has no data.{name}")))
+}
+
+/// An infrastructure as both platforms' look-ups answer it
+/// (`getInfraDetails`, `getInfra`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InfraAnswer {
+    pub name: Option<String>,
+    /// Harness only.
+    #[serde(rename = "environmentID")]
+    pub environment_id: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_removed: Option<bool>,
+}
+
+/// The infrastructure of a look-up: one the server says does not exist
+/// (a GraphQL error), one missing from the answer, or one removed is
+/// [`PlatformError::NotFound`], made by `not_found` from what to add to its
+/// message; other errors pass.
+pub fn infra_found(
+    answer: Result<Option<InfraAnswer>, PlatformError>,
+    not_found: impl Fn(&str) -> PlatformError,
+) -> Result<InfraAnswer, PlatformError> {
+    let infra = answer.map_err(|e| {
+        if e.says_not_found() {
+            not_found(&format!(" ({})", crate::text::one_line(&e.to_string())))
+        } else {
+            e
+        }
+    })?;
+    match infra {
+        None => Err(not_found("")),
+        Some(i) if i.is_removed == Some(true) => Err(not_found(" (it has been removed)")),
+        Some(i) => Ok(i),
+    }
 }
 
 #[cfg(test)]
@@ -214,7 +261,7 @@ mod tests {
             br#"{"data": null, "errors": [{"message": "no such workflow"}]}"#,
         )
         .unwrap_err();
-        assert!(e.message.contains("no such workflow"), "{}", e.message);
+        assert!(e.to_string().contains("no such workflow"), "{e}");
     }
 
     #[test]
@@ -226,14 +273,14 @@ mod tests {
         ] {
             let body = json!({"data": null, "errors": [{"message": m}]}).to_string();
             let e = data::<Root>("op", body.as_bytes()).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::Auth, "{m}");
+            assert!(matches!(e, PlatformError::Auth { .. }), "{m}");
         }
         let e = data::<Root>(
             "op",
             br#"{"errors": [{"message": "no matching experiment run"}]}"#,
         )
         .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Rejected);
+        assert!(matches!(e, PlatformError::Rejected { .. }));
     }
 
     #[test]
@@ -245,11 +292,11 @@ mod tests {
         .map_err(|r| r.error)
         .unwrap();
         assert_eq!(p.data.a, Some(7));
-        assert!(p.errors.unwrap().message.contains("partly failed"));
+        assert!(p.errors.unwrap().to_string().contains("partly failed"));
         let e = read_partial::<Root>("op", br#"{"data": 5, "errors": [{"message": "x"}]}"#)
             .map(|_| ())
             .unwrap_err();
-        assert_eq!(e.error.kind, ErrorKind::Rejected);
+        assert!(matches!(e.error, PlatformError::Rejected { .. }));
         assert!(!e.retry);
     }
 

@@ -5,7 +5,7 @@
 //! The one question each failure answers is "may the request have taken
 //! effect?". Reads are retried whatever the answer; a trigger is retried only
 //! when the answer is certainly no (the connection was refused, or 429), and
-//! otherwise comes back as [`ErrorKind::OutcomeUnknown`] so that the gate can
+//! otherwise comes back as [`PlatformError::OutcomeUnknown`] so that the gate can
 //! look for the run it may have started instead of starting a second one.
 //!
 //! Whatever the server says, one call makes at most [`MAX_RETRIES`] retries,
@@ -24,7 +24,9 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::platform::{ErrorKind, PlatformError};
+use std::sync::Arc as Shared;
+
+use crate::platform::{PlatformError, Transport};
 use crate::text::snippet;
 
 /// Longest a single request may take, whatever time is left overall.
@@ -101,7 +103,7 @@ impl Http {
     ) -> Result<Http, PlatformError> {
         let ca_cert = match ca_cert {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| PlatformError::new(ErrorKind::Unusable, format!("ca_cert: {e}")))?,
+                .map_err(|e| PlatformError::unusable_from(format!("ca_cert: {e}"), e))?,
             None => Vec::new(),
         };
         let builder = || {
@@ -134,10 +136,7 @@ impl Http {
             None => builder().build(),
         };
         let client = client.map_err(|e| {
-            PlatformError::new(
-                ErrorKind::Unusable,
-                format!("cannot set up the HTTP client: {e}"),
-            )
+            PlatformError::unusable_from(format!("cannot set up the HTTP client: {e}"), e)
         })?;
         Ok(Http {
             client,
@@ -203,10 +202,11 @@ impl Http {
             if mode == Mode::Trigger && self.time_left().is_zero() {
                 // Not recorded as a failure: the platform did nothing wrong.
                 return Err(Attempt {
-                    error: PlatformError::new(
-                        ErrorKind::TooLate,
-                        format!("{what}: not sent, because the timeout had already passed"),
-                    ),
+                    error: PlatformError::TooLate {
+                        message: format!(
+                            "{what}: not sent, because the timeout had already passed"
+                        ),
+                    },
                     retryable: false,
                     maybe_sent: false,
                     retry_after: None,
@@ -216,10 +216,10 @@ impl Http {
             if past_deadline.load(Ordering::Relaxed) && self.time_left().is_zero() {
                 let last = self.last_failure().unwrap_or_else(|| what.to_string());
                 return Err(Attempt {
-                    error: PlatformError::new(
-                        ErrorKind::Unreachable,
-                        format!("{last}; not retried: the timeout came first"),
-                    ),
+                    error: PlatformError::Unreachable {
+                        message: format!("{last}; not retried: the timeout came first"),
+                        source: None,
+                    },
                     retryable: false,
                     maybe_sent: false,
                     retry_after: None,
@@ -238,7 +238,9 @@ impl Http {
                     // platform's. Not recorded as the platform failing, and
                     // a read is not retried after the deadline.
                     if mode == Mode::Read {
-                        a.error.kind = ErrorKind::TooLate;
+                        a.error = PlatformError::TooLate {
+                            message: a.error.to_string(),
+                        };
                         a.retryable = false;
                     }
                     return result;
@@ -247,7 +249,7 @@ impl Http {
                 let left = self.time_left();
                 if a.retryable && !wait.is_zero() && wait >= left {
                     a.retryable = false;
-                    a.error.message.push_str(&format!(
+                    a.error.append(&format!(
                         "; the server asked to wait {} before asking again (Retry-After), \
                          which is past the timeout ({} left)",
                         seconds(wait),
@@ -255,7 +257,7 @@ impl Http {
                     ));
                 }
             }
-            self.record(result.as_ref().err().map(|a| a.error.message.clone()));
+            self.record(result.as_ref().err().map(|a| a.error.to_string()));
             result
         };
         let result = attempt
@@ -282,17 +284,17 @@ impl Http {
                 if past_deadline.load(Ordering::Relaxed) {
                     tracing::warn!(
                         "{}; the next retry would come after the timeout ({} left)",
-                        a.error.message,
+                        a.error,
                         seconds(delay)
                     );
                 } else {
-                    tracing::warn!("{}; retrying in {}", a.error.message, seconds(delay));
+                    tracing::warn!("{}; retrying in {}", a.error, seconds(delay));
                 }
             })
             .await;
         result.map_err(|a| {
             if mode != Mode::Read && a.maybe_sent && a.retryable {
-                PlatformError::new(ErrorKind::OutcomeUnknown, a.error.message)
+                PlatformError::OutcomeUnknown(Box::new(a.error))
             } else {
                 a.error
             }
@@ -398,9 +400,9 @@ async fn attempt<T>(
             // Nothing was sent: a header value that cannot be sent (settings
             // validation refuses those) or a URL that cannot be used.
             return Attempt {
-                error: PlatformError::new(
-                    ErrorKind::Unusable,
+                error: PlatformError::unusable_from(
                     format!("{what}: cannot build the request ({})", error_chain(&e)),
+                    e,
                 ),
                 retryable: false,
                 maybe_sent: false,
@@ -418,8 +420,7 @@ async fn attempt<T>(
                 })
                 .unwrap_or_default();
             return Attempt {
-                error: PlatformError::new(
-                    ErrorKind::Unusable,
+                error: PlatformError::unusable_from(
                     format!(
                         "{what} ({url}): the server's TLS certificate is not trusted ({problem}). \
                          If the platform uses a private or self-signed certificate, set ca_cert \
@@ -427,6 +428,7 @@ async fn attempt<T>(
                          names the host the certificate is for. Not retried: asking again \
                          cannot change the certificate."
                     ),
+                    e,
                 ),
                 retryable: false,
                 maybe_sent: false,
@@ -442,12 +444,16 @@ async fn attempt<T>(
         } else {
             format!("connection failed ({})", error_chain(&e))
         };
+        let timed_out = e.is_timeout();
         Attempt {
-            error: PlatformError::new(ErrorKind::Unreachable, format!("{what}: {detail}")),
+            error: PlatformError::Unreachable {
+                message: format!("{what}: {detail}"),
+                source: Some(Transport::Request(Shared::new(e))),
+            },
             retryable: true,
             maybe_sent,
             retry_after: None,
-            timed_out: e.is_timeout(),
+            timed_out,
         }
     })?;
     let status = response.status();
@@ -458,26 +464,28 @@ async fn attempt<T>(
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(|v| snippet(v, 200));
-    let body = read_capped(response, cap).await.map_err(|e| Attempt {
-        retryable: !matches!(e.kind, ErrorKind::TooLarge),
-        error: PlatformError::new(e.kind, format!("{what} ({url}): {}", e.message)),
-        maybe_sent: true,
-        retry_after: None,
-        timed_out: e.timed_out,
-    })?;
+    let body = read_capped(response, cap, &format!("{what} ({url}): "))
+        .await
+        .map_err(|(error, timed_out)| Attempt {
+            retryable: !matches!(error, PlatformError::TooLarge { .. }),
+            error,
+            maybe_sent: true,
+            retry_after: None,
+            timed_out,
+        })?;
     // Before anything reads it: no secret the server quotes back can reach
     // a report, a log or an output.
     let body = crate::secret::redact_answer(body);
 
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         return Err(Attempt {
-            error: PlatformError::new(
-                ErrorKind::Auth,
-                format!(
+            error: PlatformError::Auth {
+                message: format!(
                     "{what} ({url}) was refused with HTTP {status}: {}",
                     server_message(&body)
                 ),
-            ),
+                hint: None,
+            },
             retryable: false,
             maybe_sent: false,
             retry_after: None,
@@ -486,10 +494,10 @@ async fn attempt<T>(
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
         return Err(Attempt {
-            error: PlatformError::new(
-                ErrorKind::Unreachable,
-                format!("{what} ({url}): HTTP {status}: {}", server_message(&body)),
-            ),
+            error: PlatformError::Unreachable {
+                message: format!("{what} ({url}): HTTP {status}: {}", server_message(&body)),
+                source: Some(Transport::Status(status)),
+            },
             retryable: true,
             // A 429 was turned away before any work; a 5xx may have been
             // half done.
@@ -501,14 +509,11 @@ async fn attempt<T>(
     if status.is_redirection() {
         let to = location.unwrap_or_else(|| "nowhere".to_string());
         return Err(Attempt {
-            error: PlatformError::new(
-                ErrorKind::Unusable,
-                format!(
-                    "{what} ({url}): HTTP {status}, redirected to {to}; chaos-gate does not \
+            error: PlatformError::unusable(format!(
+                "{what} ({url}): HTTP {status}, redirected to {to}; chaos-gate does not \
                      follow redirects (they would carry the credentials along): set endpoint \
                      to the platform's own URL"
-                ),
-            ),
+            )),
             retryable: false,
             maybe_sent: false,
             retry_after: None,
@@ -519,10 +524,10 @@ async fn attempt<T>(
         // A GraphQL server answers a document it cannot run with 4xx and an
         // `errors` array: report its words; repeating would not help.
         return Err(Attempt {
-            error: PlatformError::new(
-                ErrorKind::Unusable,
-                format!("{what} ({url}): HTTP {status}: {}", server_message(&body)),
-            ),
+            error: PlatformError::unusable(format!(
+                "{what} ({url}): HTTP {status}: {}",
+                server_message(&body)
+            )),
             retryable: false,
             maybe_sent: false,
             retry_after: None,
@@ -539,12 +544,12 @@ async fn attempt<T>(
             timed_out: false,
         }),
         Err(e) => Err(Attempt {
-            error: PlatformError::new(
-                ErrorKind::Unusable,
+            error: PlatformError::unusable_from(
                 format!(
                     "{what} ({url}): the answer is not JSON ({e}); it starts with {}",
                     snippet(&String::from_utf8_lossy(&body), 120)
                 ),
+                e,
             ),
             retryable: true,
             maybe_sent: true,
@@ -618,21 +623,23 @@ pub fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String
     None
 }
 
-struct ReadError {
-    kind: ErrorKind,
-    message: String,
-    timed_out: bool,
-}
-
-async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, ReadError> {
-    let too_large = |n: u64| ReadError {
-        timed_out: false,
-        kind: ErrorKind::TooLarge,
-        message: format!(
-            "the answer is larger than {} MiB ({} bytes announced or read); stopped reading it",
-            cap / (1024 * 1024),
-            n
-        ),
+/// Reads at most `cap` bytes of the body. An error's message starts with
+/// `prefix` (the call and its URL); `true` beside it: the read timed out.
+async fn read_capped(
+    mut response: Response,
+    cap: usize,
+    prefix: &str,
+) -> Result<Vec<u8>, (PlatformError, bool)> {
+    let too_large = |n: u64| {
+        let error = PlatformError::TooLarge {
+            message: format!(
+                "{prefix}the answer is larger than {} MiB ({} bytes announced or read); \
+                 stopped reading it",
+                cap / (1024 * 1024),
+                n
+            ),
+        };
+        (error, false)
     };
     let announced = response.content_length();
     if let Some(len) = announced
@@ -652,11 +659,15 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Read
             }
             Ok(None) => return Ok(body),
             Err(e) => {
-                return Err(ReadError {
-                    kind: ErrorKind::Unreachable,
-                    message: format!("the connection broke while reading ({})", error_chain(&e)),
-                    timed_out: e.is_timeout(),
-                });
+                let timed_out = e.is_timeout();
+                let error = PlatformError::Unreachable {
+                    message: format!(
+                        "{prefix}the connection broke while reading ({})",
+                        error_chain(&e)
+                    ),
+                    source: Some(Transport::Request(Shared::new(e))),
+                };
+                return Err((error, timed_out));
             }
         }
     }

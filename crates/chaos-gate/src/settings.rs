@@ -438,13 +438,7 @@ fn duration_at_least(text: &str, min: Duration) -> Result<Duration, String> {
 /// Names chaos-gate itself writes as outputs (GitLab's dotenv report turns
 /// them into `CHAOS_GATE_*` variables of later jobs). Seeing them is normal,
 /// so they are ignored without a warning.
-const OWN_OUTPUTS: &[&str] = &[
-    "verdict",
-    "resilience_score",
-    "notify_ids",
-    "results",
-    "experiment_action",
-];
+const OWN_OUTPUTS: &[&str] = &crate::reporter::outputs::NAMES;
 
 /// The longest `timeout` or `poll_interval`: no gate waits a week, and
 /// deadlines must stay within what the clock can add.

@@ -109,7 +109,7 @@ proptest! {
         let body = json!({ "accessToken": token }).to_string();
         match litmus::parse_login_answer(body.as_bytes()) {
             Ok(secret) => prop_assert_eq!(secret.expose(), token.trim()),
-            Err(e) => prop_assert!(token.trim().is_empty(), "{}", e.message),
+            Err(e) => prop_assert!(token.trim().is_empty(), "{e}"),
         }
         let _ = litmus::parse_login_answer(v.to_string().as_bytes());
     }

@@ -298,14 +298,9 @@ impl<'de> Deserialize<'de> for NodeValue {
 }
 
 /// Why execution data could not be read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
 pub struct ExecutionDataError(pub String);
-
-impl fmt::Display for ExecutionDataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// The `executionData` field of an answer, read straight into faults.
 ///

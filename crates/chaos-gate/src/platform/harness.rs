@@ -20,11 +20,11 @@ use serde_json::{Value, json};
 use super::execution_data::ExecutionData;
 use super::inputs::RuntimeInputs;
 use super::{
-    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra,
-    InputProblem, PastRun, Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY,
-    TriggerData, checked_score, past_run, run_id, runs_since, trigger_notify_id,
+    Candidate, EXECUTION_DATA_BODY, ExperimentInfo, Fault, FoundRun, Infra, InputProblem, PastRun,
+    Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score,
+    past_run, run_id, runs_since, trigger_notify_id,
 };
-use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
+use super::{InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql;
 use crate::http::{Http, Mode};
 use crate::secret::Secret;
@@ -308,9 +308,7 @@ impl Harness {
             } else {
                 ""
             };
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
+            PlatformError::not_found(format!(
                     "experiment {key} was not found in project {} (org {}){how}; check experiment_id, project_id and org_id",
                     self.project_id, self.org_id
                 ),
@@ -453,6 +451,24 @@ impl Harness {
             .await?;
         runs_from_data(what, data)
     }
+
+    /// The runs of one experiment (with `limit`, the first page of that
+    /// many), and the experiment's ID they were listed by.
+    async fn experiment_runs(
+        &self,
+        what: &str,
+        experiment_id: &str,
+        document: &str,
+        limit: Option<u32>,
+    ) -> Result<(String, Vec<WireRun>), PlatformError> {
+        let uuid = self.experiment_uuid(experiment_id).await?;
+        let mut request = json!({ "workflowIDs": [uuid] });
+        if let Some(limit) = limit {
+            request["pagination"] = json!({ "page": 0, "limit": limit });
+        }
+        let runs = self.list_runs(what, document, SMALL_BODY, request).await?;
+        Ok((uuid, runs))
+    }
 }
 
 /// `data` of a `listWorkflowRun` answer (the poll's aliases accepted).
@@ -533,7 +549,7 @@ impl Harness {
             .await;
         let wire = match wire {
             Ok(wire) => wire,
-            Err(e) if e.kind == ErrorKind::TooLarge => {
+            Err(PlatformError::TooLarge { .. }) => {
                 return futures_util::future::join_all(runs.iter().map(|r| self.faults(r))).await;
             }
             Err(e) => return runs.iter().map(|_| Err(e.clone())).collect(),
@@ -560,7 +576,7 @@ impl Harness {
 fn faults_from(what: &str, data: Option<ExecutionData>) -> Result<Vec<Fault>, PlatformError> {
     match data {
         Some(ExecutionData(parsed)) => {
-            parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+            parsed.map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))
         }
         None => Ok(Vec::new()),
     }
@@ -593,17 +609,7 @@ struct Workflow {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InfraDetailsData {
-    get_infra_details: Option<InfraDetails>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InfraDetails {
-    name: Option<String>,
-    #[serde(rename = "environmentID")]
-    environment_id: Option<String>,
-    is_active: Option<bool>,
-    is_removed: Option<bool>,
+    get_infra_details: Option<graphql::InfraAnswer>,
 }
 
 /// The answer of `GET /rest/v2/experiment` (`listChaosV2Experiment`); keys
@@ -742,7 +748,7 @@ fn base(endpoint: &Url, path: &'static str) -> UrlBuilder {
 /// An identifier that cannot go into a URL, as a platform error: nothing
 /// is sent.
 fn bad_id(e: crate::urls::BadIdentifier) -> PlatformError {
-    PlatformError::unusable(format!("cannot build the request URL: {e}"))
+    PlatformError::unusable_from(format!("cannot build the request URL: {e}"), e)
 }
 
 impl Harness {
@@ -826,14 +832,8 @@ impl Platform for Harness {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listWorkflowRun (looking for a run of {experiment_id})");
-        let uuid = self.experiment_uuid(experiment_id).await?;
-        let runs = self
-            .list_runs(
-                &what,
-                LIST_RECENT_RUNS,
-                SMALL_BODY,
-                json!({ "workflowIDs": [uuid] }),
-            )
+        let (uuid, runs) = self
+            .experiment_runs(&what, experiment_id, LIST_RECENT_RUNS, None)
             .await?;
         let candidates = runs.into_iter().map(|r| Candidate {
             experiment_id: r.workflow_id,
@@ -1032,14 +1032,8 @@ impl Platform for Harness {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listWorkflowRun (recent runs of {experiment_id})");
-        let uuid = self.experiment_uuid(experiment_id).await?;
-        let runs = self
-            .list_runs(
-                &what,
-                LIST_PAST_RUNS,
-                SMALL_BODY,
-                json!({ "workflowIDs": [uuid], "pagination": { "page": 0, "limit": limit } }),
-            )
+        let (uuid, runs) = self
+            .experiment_runs(&what, experiment_id, LIST_PAST_RUNS, Some(limit))
             .await?;
         Ok(runs
             .into_iter()
@@ -1084,16 +1078,13 @@ impl Platform for Harness {
         };
         let what = format!("getInfraDetails for {infra_id}");
         let not_found = |why: &str| {
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "infrastructure {infra_id} was not found in project {} (org {}){why}; check infra_id \
+            PlatformError::not_found(format!(
+                "infrastructure {infra_id} was not found in project {} (org {}){why}; check infra_id \
                      (the chaos infrastructure's ID) and project_id",
-                    self.project_id, self.org_id
-                ),
-            )
+                self.project_id, self.org_id
+            ))
         };
-        let data: InfraDetailsData = self
+        let data: Result<InfraDetailsData, _> = self
             .query(
                 &what,
                 Mode::Read,
@@ -1101,20 +1092,8 @@ impl Platform for Harness {
                 GET_INFRA_DETAILS,
                 json!({ "infraID": lookup_id, "identifiers": self.identifiers() }),
             )
-            .await
-            .map_err(|e| {
-                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
-                } else {
-                    e
-                }
-            })?;
-        let Some(infra) = data.get_infra_details else {
-            return Err(not_found(""));
-        };
-        if infra.is_removed == Some(true) {
-            return Err(not_found(" (it has been removed)"));
-        }
+            .await;
+        let infra = graphql::infra_found(data.map(|d| d.get_infra_details), not_found)?;
         let environment = given_env
             .map(str::to_string)
             .or(infra.environment_id)
@@ -1289,7 +1268,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
             for run in runs {
                 if let Some(ExecutionData(parsed)) = run.execution_data {
                     faults += parsed
-                        .map_err(|e| PlatformError::unusable(format!("{what}: {e}")))?
+                        .map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))?
                         .len();
                 }
             }
@@ -1458,7 +1437,7 @@ mod tests {
         assert_eq!(query, want);
         for bad in ["", ".", ".."] {
             let e = h.stop_url(&run(bad, None, "n"), bad).unwrap_err();
-            assert!(e.message.contains("experiment ID"), "{}", e.message);
+            assert!(e.to_string().contains("experiment ID"), "{}", e.to_string());
             assert_eq!(
                 h.stop_url(&run("e", None, bad), "e").is_err(),
                 bad.is_empty()

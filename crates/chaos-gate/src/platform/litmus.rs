@@ -25,11 +25,11 @@ use tokio::sync::Mutex;
 
 use super::execution_data::ExecutionData;
 use super::{
-    Candidate, EXECUTION_DATA_BODY, ErrorKind, ExperimentInfo, Fault, FoundRun, Infra, PastRun,
-    Platform, PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score,
-    past_run, run_id, runs_since, trigger_notify_id,
+    Candidate, EXECUTION_DATA_BODY, ExperimentInfo, Fault, FoundRun, Infra, PastRun, Platform,
+    PlatformError, Probe, RunRef, RunStatus, SMALL_BODY, TriggerData, checked_score, past_run,
+    run_id, runs_since, trigger_notify_id,
 };
-use super::{InfraInfo, SaveRequest, StoredExperiment, says_not_found};
+use super::{InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
@@ -177,6 +177,26 @@ fn under(endpoint: &Url, path: &'static str) -> Url {
 }
 
 impl Litmus {
+    /// The runs `listExperimentRun` lists for `request` (the project is
+    /// added).
+    async fn experiment_runs(
+        &self,
+        what: &str,
+        document: &str,
+        request: Value,
+    ) -> Result<Vec<WireRun>, PlatformError> {
+        let data: RunsData = self
+            .query(
+                what,
+                Mode::Read,
+                SMALL_BODY,
+                document,
+                json!({ "projectID": self.project_id, "request": request }),
+            )
+            .await?;
+        data.runs(what)
+    }
+
     pub fn new(http: Http, endpoint: &Url, auth: LitmusAuth, project_id: String) -> Litmus {
         Litmus {
             http,
@@ -227,7 +247,10 @@ impl Litmus {
         let body =
             serde_json::to_vec(&json!({ "username": username, "password": password.expose() }))
                 .map_err(|e| {
-                    PlatformError::unusable(format!("login: cannot encode the request: {e}"))
+                    PlatformError::unusable_from(
+                        format!("login: cannot encode the request: {e}"),
+                        e,
+                    )
                 })?;
         self.http
             .send(
@@ -308,7 +331,7 @@ impl Litmus {
             p
         };
         match send(token.clone(), variables.clone()).await {
-            Err(e) if e.kind == ErrorKind::Auth => match self.relogin(&token).await? {
+            Err(e @ PlatformError::Auth { .. }) => match self.relogin(&token).await? {
                 Some(fresh) => send(fresh, variables)
                     .await
                     .map(hinted)
@@ -377,16 +400,16 @@ impl Litmus {
             Ok(mut by_alias) => Ok((0..runs.len())
                 .map(|i| by_alias.remove(&format!("r{i}")).flatten())
                 .collect()),
-            Err(e) if e.kind == ErrorKind::Rejected && runs.len() > 1 => {
-                tracing::debug!("{}; asking each run on its own", e.message);
+            Err(e @ PlatformError::Rejected { .. }) if runs.len() > 1 => {
+                tracing::debug!("{}; asking each run on its own", e.to_string());
                 let one = |r| async move {
                     let what = format!("getExperimentRun for {}", describe(r));
                     match self.get_run(&what, single, cap, r).await {
                         // A run the server has no answer for is left out,
                         // as a run not listed yet is (§4); the others are
                         // still judged.
-                        Err(e) if e.kind == ErrorKind::Rejected => {
-                            tracing::warn!("{}", e.message);
+                        Err(e @ PlatformError::Rejected { .. }) => {
+                            tracing::warn!("{}", e.to_string());
                             Ok(None)
                         }
                         other => other,
@@ -461,6 +484,31 @@ struct RunsData {
 #[serde(rename_all = "camelCase")]
 struct RunList {
     experiment_runs: Option<Vec<Option<WireRun>>>,
+}
+
+impl RunsData {
+    /// The runs listed; none where the answer lists none.
+    fn runs(self, what: &str) -> Result<Vec<WireRun>, PlatformError> {
+        let list = graphql::field(what, self.list_experiment_run, "listExperimentRun")?;
+        Ok(list
+            .experiment_runs
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect())
+    }
+}
+
+impl WireRun {
+    /// A listed run as a candidate for a lost trigger's run.
+    fn candidate(self) -> Candidate {
+        Candidate {
+            experiment_id: self.experiment_id,
+            notify_id: self.notify_id,
+            run_id: self.experiment_run_id,
+            created_at: self.created_at,
+        }
+    }
 }
 
 /// `data` of a `stopExperimentRuns` answer.
@@ -541,25 +589,16 @@ impl Platform for Litmus {
         since: SystemTime,
     ) -> Result<Vec<FoundRun>, PlatformError> {
         let what = format!("listExperimentRun (looking for a run of {experiment_id})");
-        let data: RunsData = self
-            .query(
+        let runs = self
+            .experiment_runs(
                 &what,
-                Mode::Read,
-                SMALL_BODY,
                 LIST_EXPERIMENT_RUN,
-                json!({ "projectID": self.project_id, "request": { "experimentIDs": [experiment_id] } }),
+                json!({ "experimentIDs": [experiment_id] }),
             )
             .await?;
-        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
-        let runs = list.experiment_runs.unwrap_or_default();
         // ChaosCenter never fills notifyID in a listing: runs are told
         // apart by experiment and creation time only.
-        let candidates = runs.into_iter().flatten().map(|r| Candidate {
-            experiment_id: r.experiment_id,
-            notify_id: r.notify_id,
-            run_id: r.experiment_run_id,
-            created_at: r.created_at,
-        });
+        let candidates = runs.into_iter().map(WireRun::candidate);
         Ok(runs_since(candidates, experiment_id, since))
     }
 
@@ -610,7 +649,7 @@ impl Platform for Litmus {
         }
         match wire.and_then(|w| w.execution_data) {
             Some(ExecutionData(parsed)) => {
-                parsed.map_err(|e| PlatformError::unusable(format!("{what}: {e}")))
+                parsed.map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e))
             }
             None => Ok(Vec::new()),
         }
@@ -701,25 +740,19 @@ impl Platform for Litmus {
         limit: u32,
     ) -> Result<Vec<PastRun>, PlatformError> {
         let what = format!("listExperimentRun (recent runs of {experiment_id})");
-        let data: RunsData = self
-            .query(
+        let runs = self
+            .experiment_runs(
                 &what,
-                Mode::Read,
-                SMALL_BODY,
                 LIST_PAST_RUNS,
-                json!({ "projectID": self.project_id, "request": {
+                json!({
                     "experimentIDs": [experiment_id],
                     "pagination": { "page": 0, "limit": limit },
                     "sort": { "field": "TIME", "ascending": false },
-                } }),
+                }),
             )
             .await?;
-        let list = graphql::field(&what, data.list_experiment_run, "listExperimentRun")?;
-        Ok(list
-            .experiment_runs
-            .unwrap_or_default()
+        Ok(runs
             .into_iter()
-            .flatten()
             .filter(|r| r.experiment_id.as_deref() == Some(experiment_id))
             .filter_map(|r| {
                 past_run(
@@ -743,7 +776,7 @@ impl Platform for Litmus {
             if let Some(why) = why {
                 message.push_str(&format!(" ({why})"));
             }
-            PlatformError::new(ErrorKind::NotFound, message)
+            PlatformError::not_found(message)
         };
         let data: ExperimentData = self
             .query(
@@ -758,8 +791,8 @@ impl Platform for Litmus {
                 // ChaosCenter answers a missing (or removed) experiment with
                 // a GraphQL error ("no matching experiments"); refused
                 // credentials are an Auth error and pass through.
-                if e.kind == ErrorKind::Rejected {
-                    not_found(Some(&e.message))
+                if matches!(e, PlatformError::Rejected { .. }) {
+                    not_found(Some(&e.to_string()))
                 } else {
                     e
                 }
@@ -778,16 +811,13 @@ impl Platform for Litmus {
     async fn infra(&self, infra_id: &str) -> Result<InfraInfo, PlatformError> {
         let what = format!("getInfra for {infra_id}");
         let not_found = |why: &str| {
-            PlatformError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "infrastructure {infra_id} was not found in project {}{why}; check infra_id \
+            PlatformError::not_found(format!(
+                "infrastructure {infra_id} was not found in project {}{why}; check infra_id \
                      (the chaos infrastructure's ID) and project_id",
-                    self.project_id
-                ),
-            )
+                self.project_id
+            ))
         };
-        let data: InfraData = self
+        let data: Result<InfraData, _> = self
             .query(
                 &what,
                 Mode::Read,
@@ -795,21 +825,9 @@ impl Platform for Litmus {
                 GET_INFRA,
                 json!({ "projectID": self.project_id, "infraID": infra_id }),
             )
-            .await
-            .map_err(|e| {
-                // ChaosCenter: "no matching infra" for a missing or removed one.
-                if e.kind == ErrorKind::Rejected && says_not_found(&e.message) {
-                    not_found(&format!(" ({})", crate::text::one_line(&e.message)))
-                } else {
-                    e
-                }
-            })?;
-        let Some(infra) = data.get_infra else {
-            return Err(not_found(""));
-        };
-        if infra.is_removed == Some(true) {
-            return Err(not_found(" (it has been removed)"));
-        }
+            .await;
+        // ChaosCenter: "no matching infra" for a missing or removed one.
+        let infra = graphql::infra_found(data.map(|d| d.get_infra), not_found)?;
         Ok(InfraInfo {
             infra_id: infra_id.to_string(),
             name: infra.name,
@@ -939,24 +957,13 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
             match data.get_experiment_run.and_then(|w| w.execution_data) {
                 Some(ExecutionData(parsed)) => parsed
                     .map(|f| f.len())
-                    .map_err(|e| PlatformError::unusable(format!("{what}: {e}"))),
+                    .map_err(|e| PlatformError::unusable_from(format!("{what}: {e}"), e)),
                 None => Ok(0),
             }
         }
         "listExperimentRun" => {
             let data: RunsData = graphql::data(what, body)?;
-            let list = graphql::field(what, data.list_experiment_run, "listExperimentRun")?;
-            let candidates = list
-                .experiment_runs
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .map(|r| Candidate {
-                    experiment_id: r.experiment_id,
-                    notify_id: r.notify_id,
-                    run_id: r.experiment_run_id,
-                    created_at: r.created_at,
-                });
+            let candidates = data.runs(what)?.into_iter().map(WireRun::candidate);
             Ok(runs_since(candidates, "exp", SystemTime::UNIX_EPOCH).len())
         }
         "stopExperimentRuns" => {
@@ -979,15 +986,7 @@ pub fn parse_answer(operation: &str, body: &[u8]) -> Result<usize, PlatformError
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InfraData {
-    get_infra: Option<InfraAnswer>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InfraAnswer {
-    name: Option<String>,
-    is_active: Option<bool>,
-    is_removed: Option<bool>,
+    get_infra: Option<graphql::InfraAnswer>,
 }
 
 /// `data` of a `listExperiment` answer.

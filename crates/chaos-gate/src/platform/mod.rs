@@ -6,84 +6,21 @@
 //! turns those into its own API calls; everything it returns is already
 //! checked (a score outside 0..100 is an error here, not in the gate).
 
-use std::fmt;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 mod any;
+mod error;
 pub mod execution_data;
 pub mod harness;
 pub mod inputs;
 pub mod litmus;
 
 pub use any::{AnyPlatform, connect};
+pub use error::{PlatformError, Source, Transport};
 pub use execution_data::Fault;
-
-/// What kind of failure a platform call ended in; decides what the gate does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 401/403, or a GraphQL error that says the credentials were refused
-    /// (ChaosCenter answers an invalid or expired token with HTTP 200 and
-    /// `permission_denied: ...`): no retry.
-    Auth,
-    /// The platform's considered answer was a GraphQL error (not about
-    /// credentials): its messages are in the error; no retry.
-    Rejected,
-    /// The experiment (or run) named does not exist in the project.
-    NotFound,
-    /// No usable answer after retries: connection errors, 5xx, 429.
-    Unreachable,
-    /// An answer that cannot be used: not JSON, GraphQL errors, missing
-    /// fields, impossible values, a 4xx.
-    Unusable,
-    /// The answer was larger than any real one; reading stopped.
-    TooLarge,
-    /// A trigger that may or may not have started a run.
-    OutcomeUnknown,
-    /// The deadline came first: a trigger not sent because it had passed
-    /// (nothing was started, spec §7 v2), or a read it cut short. The gate
-    /// ends as timed out, not as a platform error.
-    TooLate,
-}
-
-/// A failed platform call, with a message for people.
-#[derive(Debug, Clone)]
-pub struct PlatformError {
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-impl PlatformError {
-    /// Adds what to check to a refused-credentials error; other errors pass.
-    pub(crate) fn hint_auth(self, check: &str) -> PlatformError {
-        if self.kind == ErrorKind::Auth {
-            PlatformError::new(ErrorKind::Auth, format!("{}. Check {check}.", self.message))
-        } else {
-            self
-        }
-    }
-
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> PlatformError {
-        PlatformError {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    pub fn unusable(message: impl Into<String>) -> PlatformError {
-        PlatformError::new(ErrorKind::Unusable, message)
-    }
-}
-
-impl fmt::Display for PlatformError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for PlatformError {}
 
 /// A run the gate is watching.
 #[derive(Debug, Clone, PartialEq)]
@@ -273,7 +210,7 @@ pub trait Platform: Sync {
     fn name(&self) -> &'static str;
 
     /// Starts a run of a stored experiment and returns its notify ID. An
-    /// [`ErrorKind::OutcomeUnknown`] error means a run may have started.
+    /// [`PlatformError::OutcomeUnknown`] error means a run may have started.
     fn trigger(
         &self,
         experiment_id: &str,
@@ -351,7 +288,7 @@ pub trait Platform: Sync {
     ) -> impl Future<Output = Result<ExperimentInfo, PlatformError>> + Send;
 
     /// The infrastructure `infra_id` and whether it is active. One that
-    /// does not exist (or was removed) is [`ErrorKind::NotFound`].
+    /// does not exist (or was removed) is [`PlatformError::NotFound`].
     fn infra(
         &self,
         infra_id: &str,
@@ -428,7 +365,7 @@ pub(crate) fn trigger_notify_id(
             if let Some(e) = errors {
                 tracing::warn!(
                     "{what}: the answer names run {id} and also carries errors ({}); watching the run",
-                    e.message
+                    e
                 );
             }
             Ok(id.to_string())
@@ -463,21 +400,6 @@ pub(crate) fn new_experiment_id() -> Result<String, PlatformError> {
         &hex[16..20],
         &hex[20..32]
     ))
-}
-
-/// Whether a platform's error about an infrastructure means that it does
-/// not exist (the servers answer that with a GraphQL error).
-pub(crate) fn says_not_found(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    [
-        "not found",
-        "no matching",
-        "no documents",
-        "does not exist",
-        "doesn't exist",
-    ]
-    .iter()
-    .any(|k| m.contains(k))
 }
 
 /// The `infra { isActive }` of an experiment, the same on both platforms.

@@ -1,6 +1,7 @@
 //! The console: a line per trigger, per phase change and per heartbeat while
 //! the gate runs, and a final table (spec §6). With `log_format=json` each
-//! of those is one JSON object per line instead.
+//! of those is one JSON object per line instead: the event as serde
+//! writes it ([`Stamped`]: its kind under `event`, its `timestamp`).
 //!
 //! Every piece of platform text goes through [`shown`] (or
 //! [`shown_message`] for messages that carry it), so it is short, cannot
@@ -16,7 +17,7 @@ use serde_json::json;
 use super::Reporter;
 use crate::output::Stdout;
 use crate::platform::execution_data::FaultOutcome;
-use crate::report::{Event, GateReport};
+use crate::report::{Event, GateReport, Stamped};
 use crate::settings::LogFormat;
 use crate::text::{shown, shown_message};
 use crate::verdict::fmt_score;
@@ -78,12 +79,12 @@ fn score(s: Option<f64>) -> String {
 }
 
 impl Reporter for Console {
-    fn event(&mut self, event: &Event<'_>) {
+    fn event(&mut self, stamped: &Stamped<'_>) {
         if self.format == LogFormat::Json {
-            self.event_json(event);
+            self.event_json(stamped);
             return;
         }
-        match event {
+        match stamped.event {
             Event::BaselineRead {
                 experiment_id,
                 baseline,
@@ -397,98 +398,23 @@ impl Console {
         self.out.block(&block);
     }
 
-    fn event_json(&mut self, event: &Event<'_>) {
-        let v = match event {
-            Event::BaselineRead {
-                experiment_id,
-                baseline,
-                wanted,
-            } => json!({"event": "baseline", "experiment_id": experiment_id,
-                "baseline": baseline, "wanted": wanted}),
-            Event::Started {
-                platform,
-                endpoint,
-                experiments,
-                attach,
-                threshold,
-                timeout,
-                poll_interval,
-                dry_run,
-            } => {
-                json!({"event": "started", "version": env!("CARGO_PKG_VERSION"), "platform": platform,
-                "endpoint": endpoint, "experiments": experiments, "notify_id": attach,
-                "expected_resilience_score": threshold,
-                "timeout_seconds": timeout.as_secs_f64(), "poll_interval_seconds": poll_interval.as_secs_f64(),
-                "dry_run": dry_run})
+    /// The event as one JSON object: serde's, with what only the console
+    /// knows added (the version on `started`, the JUnit path on
+    /// `finished`).
+    fn event_json(&mut self, stamped: &Stamped<'_>) {
+        let mut value = serde_json::to_value(stamped).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            if matches!(stamped.event, Event::Started { .. }) {
+                object.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
             }
-            Event::Triggered {
-                experiment_id,
-                notify_id,
-                link,
-                adopted,
-            } => json!({"event": "triggered",
-                "experiment_id": experiment_id, "notify_id": notify_id, "link": link, "adopted": adopted}),
-            Event::Attached {
-                experiment_id,
-                notify_id,
-            } => json!({"event": "attached",
-                "experiment_id": experiment_id, "notify_id": notify_id}),
-            Event::Listed {
-                experiment_id,
-                run_id,
-                link,
-            } => json!({"event": "listed",
-                "experiment_id": experiment_id, "run_id": run_id, "link": link}),
-            Event::PhaseChanged {
-                experiment_id,
-                from,
-                to,
-                score,
-            } => json!({"event": "phase",
-                "experiment_id": experiment_id, "from": from, "phase": to, "resilience_score": score}),
-            Event::Heartbeat {
-                elapsed,
-                remaining,
-                waiting,
-            } => json!({"event": "heartbeat",
-                "elapsed_seconds": elapsed.as_secs(), "remaining_seconds": remaining.as_secs(),
-                "waiting": waiting.iter().map(|(e, p)| json!({"experiment_id": e, "phase": p})).collect::<Vec<_>>()}),
-            Event::Warning { message } => json!({"event": "warning", "message": message}),
-            Event::Progress { kind, message } => json!({"event": kind, "message": message}),
-            Event::RunFinished { report } => json!({"event": "run_finished",
-                "experiment_id": report.experiment_id, "notify_id": report.notify_id, "phase": report.phase,
-                "resilience_score": report.score, "verdict": report.verdict, "message": report.message,
-                "faults": report.faults, "probes": report.probes}),
-            Event::Checked {
-                experiment_id,
-                name,
-                problem,
-            } => json!({"event": "checked",
-                "experiment_id": experiment_id, "name": name, "problem": problem}),
-            Event::Stopping {
-                experiment_id,
-                notify_id,
-            } => json!({"event": "stopping",
-                "experiment_id": experiment_id, "notify_id": notify_id}),
-            Event::Stopped {
-                experiment_id,
-                error,
-            } => json!({"event": "stopped",
-                "experiment_id": experiment_id, "error": error}),
-            Event::StopConfirmed {
-                experiment_id,
-                phase,
-            } => json!({"event": "stop_confirmed",
-                "experiment_id": experiment_id, "phase": phase}),
-            Event::Finished { report } => {
-                json!({"event": "finished", "verdict": report.outcome.verdict(),
-                "resilience_score": report.lowest_score(), "notify_ids": report.notify_ids(),
-                "junit_path": self.junit_path.display().to_string(),
-                "error": report.outcome.platform_error, "summary": summary(report),
-                "results": serde_json::from_str::<serde_json::Value>(&report.results_json()).unwrap_or_default()})
+            if matches!(stamped.event, Event::Finished { .. }) {
+                object.insert(
+                    "junit_path".into(),
+                    json!(self.junit_path.display().to_string()),
+                );
             }
-        };
-        self.json(v);
+        }
+        self.json(value);
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::{Reporter, dotenv_text};
-use crate::report::GateReport;
+use crate::report::{Event, GateReport, Stamped};
 use crate::report_file;
 
 /// The output files named by the environment (either or both).
@@ -32,6 +32,27 @@ impl Drone {
 }
 
 impl Reporter for Drone {
+    fn event(&mut self, stamped: &Stamped<'_>) {
+        // Files only, written at the end.
+        match stamped.event {
+            Event::Started { .. }
+            | Event::Triggered { .. }
+            | Event::Attached { .. }
+            | Event::Listed { .. }
+            | Event::PhaseChanged { .. }
+            | Event::Heartbeat { .. }
+            | Event::Warning { .. }
+            | Event::BaselineRead { .. }
+            | Event::RunFinished { .. }
+            | Event::Checked { .. }
+            | Event::Stopping { .. }
+            | Event::Stopped { .. }
+            | Event::StopConfirmed { .. }
+            | Event::Finished { .. }
+            | Event::Progress { .. } => {}
+        }
+    }
+
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let text = dotenv_text(report);
         let mut result = Ok(());

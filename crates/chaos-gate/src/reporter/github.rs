@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use super::Reporter;
 use crate::output::Stdout;
 pub use crate::output::{escape_data, escape_property};
-use crate::report::{Event, GateReport};
+use crate::report::{Event, GateReport, Stamped};
 use crate::report_file;
 use crate::settings::OnPlatformError;
 use crate::text::{shown, shown_message};
@@ -388,8 +388,8 @@ impl GitHub {
 }
 
 impl Reporter for GitHub {
-    fn event(&mut self, event: &Event<'_>) {
-        match event {
+    fn event(&mut self, stamped: &Stamped<'_>) {
+        match stamped.event {
             Event::Started {
                 experiments,
                 platform,
@@ -438,29 +438,28 @@ impl Reporter for GitHub {
                     self.annotate(level, &title, &e.message);
                 }
             }
-            _ => {}
+            Event::Triggered { .. }
+            | Event::Attached { .. }
+            | Event::Listed { .. }
+            | Event::PhaseChanged { .. }
+            | Event::Heartbeat { .. }
+            | Event::BaselineRead { .. }
+            | Event::RunFinished { .. }
+            | Event::Checked { .. }
+            | Event::Stopping { .. }
+            | Event::Stopped { .. }
+            | Event::StopConfirmed { .. }
+            | Event::Progress { .. } => {}
         }
     }
 
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let mut result = Ok(());
         if let Some(path) = &self.output {
-            let mut text = String::new();
-            text.push_str(&output_line("verdict", report.outcome.verdict()));
-            text.push_str(&output_line("resilience_score", &report.score_output()));
-            text.push_str(&output_line("notify_ids", &report.notify_ids()));
-            text.push_str(&output_line(
-                "junit_path",
-                &self.junit_path.display().to_string(),
-            ));
-            text.push_str(&output_line("results", &report.results_json()));
-            if let Some(sync) = &report.sync {
-                text.push_str(&output_line("experiment_action", sync.action_output()));
-                text.push_str(&output_line(
-                    "experiment_id",
-                    sync.experiment_id.as_deref().unwrap_or_default(),
-                ));
-            }
+            let text: String = super::outputs::written(report, &self.junit_path)
+                .into_iter()
+                .map(|o| output_line(o.name, &o.value))
+                .collect();
             result = report_file::append(path, "the step outputs (GITHUB_OUTPUT)", text);
         }
         if let Some(path) = &self.summary {

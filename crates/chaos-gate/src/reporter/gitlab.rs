@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Reporter, dotenv_text};
 use crate::output::Stdout;
-use crate::report::{Event, GateReport};
+use crate::report::{Event, GateReport, Stamped};
 use crate::report_file;
 
 /// True when running in a GitLab CI job.
@@ -23,9 +23,9 @@ pub const DOTENV_FILE: &str = "chaos-gate.env";
 
 const SECTION: &str = "chaos_gate_polling";
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+/// An event's time as a section marker wants it: Unix seconds.
+fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
@@ -48,18 +48,33 @@ impl GitLab {
 }
 
 impl Reporter for GitLab {
-    fn event(&mut self, event: &Event<'_>) {
-        match event {
+    fn event(&mut self, stamped: &Stamped<'_>) {
+        match stamped.event {
             Event::Started { experiments, .. } => {
                 let header = format!("chaos-gate: watching {} experiment(s)", experiments.len());
-                self.out.gitlab_section_start(now(), SECTION, &header);
+                self.out
+                    .gitlab_section_start(unix_seconds(stamped.timestamp), SECTION, &header);
                 self.open = true;
             }
             Event::Finished { .. } if self.open => {
-                self.out.gitlab_section_end(now(), SECTION);
+                self.out
+                    .gitlab_section_end(unix_seconds(stamped.timestamp), SECTION);
                 self.open = false;
             }
-            _ => {}
+            Event::Triggered { .. }
+            | Event::Attached { .. }
+            | Event::Listed { .. }
+            | Event::PhaseChanged { .. }
+            | Event::Heartbeat { .. }
+            | Event::Warning { .. }
+            | Event::BaselineRead { .. }
+            | Event::RunFinished { .. }
+            | Event::Checked { .. }
+            | Event::Stopping { .. }
+            | Event::Stopped { .. }
+            | Event::StopConfirmed { .. }
+            | Event::Finished { .. }
+            | Event::Progress { .. } => {}
         }
     }
 

@@ -22,7 +22,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::Reporter;
 use crate::platform::Probe;
 use crate::platform::execution_data::FaultOutcome;
-use crate::report::{ExperimentReport, GateReport};
+use crate::report::{self, ExperimentReport, GateReport};
 use crate::report_file;
 use crate::text::bounded;
 use crate::verdict::{RunVerdict, fmt_score};
@@ -39,6 +39,27 @@ impl Junit {
 }
 
 impl Reporter for Junit {
+    fn event(&mut self, stamped: &report::Stamped<'_>) {
+        // Files only, written at the end.
+        match stamped.event {
+            report::Event::Started { .. }
+            | report::Event::Triggered { .. }
+            | report::Event::Attached { .. }
+            | report::Event::Listed { .. }
+            | report::Event::PhaseChanged { .. }
+            | report::Event::Heartbeat { .. }
+            | report::Event::Warning { .. }
+            | report::Event::BaselineRead { .. }
+            | report::Event::RunFinished { .. }
+            | report::Event::Checked { .. }
+            | report::Event::Stopping { .. }
+            | report::Event::Stopped { .. }
+            | report::Event::StopConfirmed { .. }
+            | report::Event::Finished { .. }
+            | report::Event::Progress { .. } => {}
+        }
+    }
+
     fn finish(&mut self, report: &GateReport) -> anyhow::Result<()> {
         let xml = render(report).context("cannot render the JUnit report")?;
         report_file::write_whole(&self.path, "the JUnit report (junit_path)", xml).with_context(
@@ -238,6 +259,55 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
     }
 }
 
+/// A part of a run with its own test case.
+#[derive(Clone, Copy)]
+enum Part {
+    Fault,
+    Probe,
+}
+
+/// A fault's or a probe's case outcome, and its system-out. One that
+/// failed is a `<failure>` only under a run that failed; under a run that
+/// passed or warned it passes, and `text` says the score tolerated it. One
+/// not decided is skipped. A failure carries the text; the others keep it
+/// in system-out.
+fn part_outcome(
+    part: Part,
+    outcome: FaultOutcome,
+    run: RunVerdict,
+    mut text: String,
+) -> (Outcome, Option<String>) {
+    let (what, kind) = match part {
+        Part::Fault => ("fault", "chaos-gate.fault"),
+        Part::Probe => ("probe", "chaos-gate.probe"),
+    };
+    let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
+    if run_passed && outcome == FaultOutcome::Failed {
+        text.push_str(&format!(
+            "; the run's verdict is {run}: its resilience score tolerated this {what}"
+        ));
+    }
+    match outcome {
+        FaultOutcome::Passed => (Outcome::Passed, Some(text)),
+        FaultOutcome::Failed if run_passed => (Outcome::Passed, Some(text)),
+        FaultOutcome::Failed => (
+            Outcome::Problem {
+                element: "failure",
+                kind,
+                message: text.clone(),
+                body: text,
+            },
+            None,
+        ),
+        FaultOutcome::NotDecided => (
+            Outcome::Skipped {
+                message: text.clone(),
+            },
+            Some(text),
+        ),
+    }
+}
+
 /// A fault's test case. A fault that did not pass is a `<failure>` only
 /// under a run that failed (a critical fault fails its run): under a run
 /// that passed or warned it is a passing case that says the score
@@ -256,30 +326,7 @@ fn fault_case(experiment_id: &str, run: RunVerdict, f: &crate::platform::Fault) 
     if let Some(step) = &f.fail_step {
         text.push_str(&format!(", failed step: {}", bounded(step)));
     }
-    let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
-    if run_passed && f.outcome() == FaultOutcome::Failed {
-        text.push_str(&format!(
-            "; the run's verdict is {run}: its resilience score tolerated this fault"
-        ));
-    }
-    let outcome = match f.outcome() {
-        FaultOutcome::Passed => Outcome::Passed,
-        FaultOutcome::Failed if run_passed => Outcome::Passed,
-        FaultOutcome::Failed => Outcome::Problem {
-            element: "failure",
-            kind: "chaos-gate.fault",
-            message: text.clone(),
-            body: text.clone(),
-        },
-        FaultOutcome::NotDecided => Outcome::Skipped {
-            message: text.clone(),
-        },
-    };
-    // A failure already carries the text; the others keep it in system-out.
-    let system_out = match outcome {
-        Outcome::Problem { .. } => None,
-        _ => Some(text),
-    };
+    let (outcome, system_out) = part_outcome(Part::Fault, f.outcome(), run, text);
     // A fault ran inside its experiment's time: summed with it, its own
     // duration would count twice in tools that add up case times, so the
     // case takes no time and says how long the fault ran.
@@ -315,29 +362,7 @@ fn probe_case(experiment_id: &str, run: RunVerdict, p: &Probe) -> Case {
     if let Some(d) = &p.description {
         text.push_str(&format!("; the platform says: {d}"));
     }
-    let run_passed = matches!(run, RunVerdict::Pass | RunVerdict::Warn);
-    if run_passed && p.outcome() == FaultOutcome::Failed {
-        text.push_str(&format!(
-            "; the run's verdict is {run}: its resilience score tolerated this probe"
-        ));
-    }
-    let outcome = match p.outcome() {
-        FaultOutcome::Passed => Outcome::Passed,
-        FaultOutcome::Failed if run_passed => Outcome::Passed,
-        FaultOutcome::Failed => Outcome::Problem {
-            element: "failure",
-            kind: "chaos-gate.probe",
-            message: text.clone(),
-            body: text.clone(),
-        },
-        FaultOutcome::NotDecided => Outcome::Skipped {
-            message: text.clone(),
-        },
-    };
-    let system_out = match outcome {
-        Outcome::Problem { .. } => None,
-        _ => Some(text),
-    };
+    let (outcome, system_out) = part_outcome(Part::Probe, p.outcome(), run, text);
     Case {
         name: format!("{fault} / probe {}", p.name),
         classname: format!("chaos-gate.{experiment_id}"),
@@ -395,7 +420,7 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
 /// The create/update step of experiment as code (spec §9), named after the
 /// manifest's experiment: a `<failure>` when it timed out (waiting for the
 /// infrastructure), an `<error>` when it failed otherwise.
-fn sync_case(s: &crate::report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
+fn sync_case(s: &report::SyncReport, dry_run: bool, timed_out: bool) -> Case {
     let action = s.action.map(|a| a.as_str()).unwrap_or("none");
     let mut lines = vec![
         format!("manifest: {}", s.file),

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use crate::output::Stdout;
-use crate::report::{Event, EventSink, GateReport};
+use crate::report::{Event, EventSink, GateReport, Stamped};
 use crate::settings::Settings;
 
 pub mod console;
@@ -17,11 +17,14 @@ pub mod drone;
 pub mod github;
 pub mod gitlab;
 pub mod junit;
+pub mod outputs;
 
 /// One output of the gate.
 pub trait Reporter {
-    /// Called for every event, in order.
-    fn event(&mut self, _event: &Event<'_>) {}
+    /// Called for every event, in order, with the time it happened. Each
+    /// reporter names every kind of event, the ones it ignores included,
+    /// so that a new kind is a compile error until each has decided.
+    fn event(&mut self, event: &Stamped<'_>);
 
     /// Called once at the end, to write files. An error is printed and does
     /// not change the exit code.
@@ -55,8 +58,9 @@ impl Reporters {
 
 impl EventSink for Reporters {
     fn emit(&mut self, event: &Event<'_>) {
+        let stamped = Stamped::now(event);
         for r in &mut self.0 {
-            r.event(event);
+            r.event(&stamped);
         }
     }
 }
@@ -79,7 +83,7 @@ pub enum Output {
 }
 
 /// The outputs the environment asks for, in printing order.
-pub fn outputs(env: &dyn Fn(&str) -> Option<String>) -> Vec<Output> {
+pub fn selected(env: &dyn Fn(&str) -> Option<String>) -> Vec<Output> {
     let mut outputs = vec![Output::Junit];
     if github::detected(env) {
         outputs.push(Output::GitHub);
@@ -103,7 +107,7 @@ pub fn for_host(
 ) -> Reporters {
     let file = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let mut r = Reporters::default();
-    for output in outputs(env) {
+    for output in selected(env) {
         match output {
             Output::Junit => r.push(junit::Junit::new(settings.junit_path.clone())),
             Output::GitHub => r.push(github::GitHub::new(
@@ -128,29 +132,25 @@ pub fn for_host(
     r
 }
 
-/// The `CHAOS_GATE_*` keys of GitLab's dotenv report and Drone's output
-/// file, one line each. Values are the one escaping point of the dotenv
-/// format: neither it nor Drone's has a way to carry a newline or any other
-/// control character, so each becomes a space, and platform text is cut to
-/// [`crate::text::SHOWN_MAX`] characters per notify ID.
-pub fn dotenv_pairs(report: &GateReport) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![
-        ("CHAOS_GATE_VERDICT", report.outcome.verdict().to_string()),
-        ("CHAOS_GATE_RESILIENCE_SCORE", report.score_output()),
-        ("CHAOS_GATE_NOTIFY_IDS", dotenv_value(&report.notify_ids())),
-    ];
-    // Experiment as code (spec §9).
-    if let Some(sync) = &report.sync {
-        pairs.push((
-            "CHAOS_GATE_EXPERIMENT_ACTION",
-            sync.action_output().to_string(),
-        ));
-        pairs.push((
-            "CHAOS_GATE_EXPERIMENT_ID",
-            dotenv_value(sync.experiment_id.as_deref().unwrap_or_default()),
-        ));
-    }
-    pairs
+/// The `CHAOS_GATE_*` lines of GitLab's dotenv report and Drone's output
+/// file: the [`outputs`] that go there, `KEY=VALUE` each. Values are the
+/// one escaping point of the dotenv format: neither it nor Drone's has a
+/// way to carry a newline or any other control character, so each becomes
+/// a space, and platform text is cut to [`crate::text::SHOWN_MAX`]
+/// characters per notify ID.
+pub fn dotenv_text(report: &GateReport) -> String {
+    // No dotenv output reads the JUnit path.
+    outputs::written(report, std::path::Path::new(""))
+        .into_iter()
+        .filter(|o| o.dotenv)
+        .map(|o| {
+            format!(
+                "CHAOS_GATE_{}={}\n",
+                o.name.to_ascii_uppercase(),
+                dotenv_value(&o.value)
+            )
+        })
+        .collect()
 }
 
 /// A value on one `KEY=VALUE` line.
@@ -164,14 +164,6 @@ pub fn dotenv_value(text: &str) -> String {
         .collect()
 }
 
-/// The `KEY=VALUE` lines of [`dotenv_pairs`].
-pub fn dotenv_text(report: &GateReport) -> String {
-    dotenv_pairs(report)
-        .into_iter()
-        .map(|(k, v)| format!("{k}={v}\n"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +174,7 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_string())
         };
-        outputs(&env)
+        selected(&env)
     }
 
     #[test]
