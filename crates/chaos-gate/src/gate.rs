@@ -29,7 +29,7 @@ use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, c
 const TRIGGER_GRACE: Duration = Duration::from_millis(1500);
 /// How long to look for the run of a trigger an abort cut off.
 const CUT_TRIGGER_LOOK: Duration = Duration::from_secs(1);
-/// All stops together get this long (spec §7).
+/// All stops together get this long (README "Failure behaviour").
 const STOP_BUDGET: Duration = Duration::from_secs(2);
 /// A heartbeat after this many polls without any change.
 const HEARTBEAT_POLLS: u32 = 6;
@@ -43,7 +43,7 @@ const FIND_PAUSE: Duration = Duration::from_secs(1);
 const RUN_ID_PAUSE: Duration = Duration::from_millis(150);
 const STOP_SEND_MARGIN: Duration = Duration::from_millis(400);
 /// After a stop on timeout or platform failure, how long the stopped runs
-/// are polled for a finished phase (spec §7), and how often.
+/// are polled for a finished phase (README "Failure behaviour"), and how often.
 const CONFIRM_BUDGET: Duration = Duration::from_secs(10);
 const CONFIRM_PAUSE: Duration = Duration::from_millis(500);
 /// Allowance for the platform's clock being behind ours when looking for a
@@ -306,7 +306,7 @@ impl<'a, P: Platform> Gate<'a, P> {
             }
             r = &mut triggers => (r, None),
         };
-        // A trigger the deadline kept from being sent (§7 v2) ends the gate
+        // A trigger the deadline kept from being sent (README "Failure behaviour") ends the gate
         // as timed out, and counts as cut: nothing may have started.
         let too_late = |r: &Result<Started, PlatformError>| {
             r.as_ref()
@@ -382,7 +382,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         }
         if let Some(a) = aborted {
             // No status poll was due yet: a deadline during the triggers is
-            // a timeout (4) unless the platform is failing (§7 v2).
+            // a timeout (4) unless the platform is failing (README "Failure behaviour").
             self.answered |= a == Abort::Timeout;
             return Err(End::Abort(a));
         }
@@ -589,7 +589,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         Ok(())
     }
 
-    /// Judges finished run `i` by §4's rules, with its faults and probe
+    /// Judges finished run `i` by the rules in README "Phases and verdicts", with its faults and probe
     /// results when they have been read.
     fn judge(
         &mut self,
@@ -673,7 +673,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                     // The deadline came while the platform was failing, or
                     // before it ever answered a status poll: the gate could
                     // not tell how the runs ended, which is the platform's
-                    // doing, not a timeout (§7).
+                    // doing, not a timeout (README "Failure behaviour").
                     Some(msg) => self.no_usable_answer(&msg),
                     None if !self.answered => self.no_usable_answer("it did not answer in time"),
                     None => {
@@ -1461,7 +1461,7 @@ pub fn failed_to_start(
     }
 }
 
-/// Experiment as code (spec §9): the checked manifest and the
+/// Experiment as code (README "Experiment as code"): the checked manifest and the
 /// infrastructure it runs on.
 #[derive(Debug, Clone, Copy)]
 pub struct ExperimentFile<'m> {
@@ -1480,7 +1480,7 @@ pub enum Synced {
     Ended(GateReport),
 }
 
-/// The create/update step before the gate (spec §9): waits within the
+/// The create/update step before the gate (README "Experiment as code"): waits within the
 /// timeout until the infrastructure is active, finds the experiment by the
 /// manifest's name, and creates it, updates it (the digest of the
 /// normalised manifest differs from the one in its tags) or leaves it
@@ -1781,7 +1781,7 @@ pub async fn run_all<P: Platform>(
     }
 }
 
-/// Experiment as code: first the create/update step (spec §9), then the
+/// Experiment as code: first the create/update step (README "Experiment as code"), then the
 /// gate (or the dry run) on the experiment it names.
 async fn sync_then_run<P: Platform>(
     platform: &P,

@@ -1,6 +1,6 @@
 //! HTTP transport shared by the platform clients: TLS set-up, retries with
 //! backoff, capped response bodies, and the classification of every failure
-//! into what the gate must do next (spec §7).
+//! into what the gate must do next (README "Failure behaviour").
 //!
 //! The one question each failure answers is "may the request have taken
 //! effect?". Reads are retried whatever the answer; a trigger is retried only
@@ -32,7 +32,7 @@ use crate::text::snippet;
 /// Longest a single request may take, whatever time is left overall.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The time a request gets once the gate's deadline has passed: the stops
-/// and stop confirmations that follow a timeout bound themselves (spec §7),
+/// and stop confirmations that follow a timeout bound themselves (README "Failure behaviour"),
 /// and a stop cut short by a tiny timeout would leave chaos running.
 const AFTER_DEADLINE: Duration = Duration::from_secs(2);
 /// Retries after the first attempt of one call.
@@ -55,7 +55,7 @@ pub enum Mode {
     /// there.
     Write,
     /// Starts a run: like [`Mode::Write`], and never sent once the deadline
-    /// has passed (spec §7 v2: nothing is triggered, the gate times out).
+    /// has passed (README "Failure behaviour": nothing is triggered, the gate times out).
     Trigger,
 }
 
@@ -180,7 +180,7 @@ impl Http {
     ///
     /// `read` turns the body into the caller's answer inside each attempt,
     /// so that a body of the wrong shape is retried like one that is not
-    /// JSON at all (spec §7), unless `read` says asking again cannot help.
+    /// JSON at all (README "Failure behaviour"), unless `read` says asking again cannot help.
     pub async fn send<T>(
         &self,
         what: &str,

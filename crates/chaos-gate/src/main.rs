@@ -9,7 +9,7 @@ use chaos_gate::settings::{self, Settings};
 
 // Nothing here prints with `println!`/`eprintln!`: they panic on a closed
 // or broken stream (exit 101). Everything goes through `output`, which
-// ignores write errors (spec §7).
+// ignores write errors (README "Failure behaviour").
 fn main() -> ExitCode {
     let stdout = Stdout::process();
     if let Some(arg) = std::env::args_os().nth(1) {

@@ -1,4 +1,4 @@
-//! Experiment as code (spec §9): the manifest in the repository, read and
+//! Experiment as code (README "Experiment as code"): the manifest in the repository, read and
 //! checked before anything is sent.
 //!
 //! The manifest is the platform's own experiment format: an Argo

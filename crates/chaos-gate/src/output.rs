@@ -6,7 +6,7 @@
 //!   closed or broken stream (`| head -c1`, `>&-`, a runner that went away)
 //!   makes `println!` panic (exit 101); these writers ignore every write
 //!   error instead, so the gate still stops its runs, writes its report and
-//!   exits with the code it owes (spec §7). Nothing else in the crate uses
+//!   exits with the code it owes (README "Failure behaviour"). Nothing else in the crate uses
 //!   `println!`/`eprintln!`.
 //! - **No line can become a CI command by accident.** [`Stdout::line`]
 //!   writes exactly one line: control characters are written as escapes

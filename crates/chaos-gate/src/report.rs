@@ -18,7 +18,9 @@ use crate::verdict::{Outcome, RunVerdict};
 pub struct ExperimentReport {
     pub experiment_id: String,
     /// The experiment's name, where the platform gave one (test cases are
-    /// named by it, with the ID beside it).
+    /// named by it, with the ID beside it). In the JSON log as
+    /// `experiment_name`, when there is one.
+    #[serde(rename = "experiment_name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub notify_id: Option<String>,
     #[serde(skip)]
@@ -39,7 +41,7 @@ pub struct ExperimentReport {
     /// From the trigger to the verdict.
     #[serde(skip)]
     pub duration: Duration,
-    /// The experiment's baseline (§4), when `baseline_runs` is set and
+    /// The experiment's baseline (README "Phases and verdicts"), when `baseline_runs` is set and
     /// one could be read.
     #[serde(skip)]
     pub baseline: Option<Baseline>,
@@ -99,7 +101,7 @@ pub struct GateReport {
     pub started_at: SystemTime,
     pub duration: Duration,
     pub dry_run: bool,
-    /// Experiment as code (spec §9): what the create/update step did.
+    /// Experiment as code (README "Experiment as code"): what the create/update step did.
     pub sync: Option<SyncReport>,
 }
 
@@ -309,7 +311,7 @@ pub enum Event<'a> {
         #[serde(flatten, serialize_with = "finished_fields")]
         report: &'a GateReport,
     },
-    /// A step of experiment as code (spec §9): waiting for the
+    /// A step of experiment as code (README "Experiment as code"): waiting for the
     /// infrastructure, creating or updating the experiment. `kind` names
     /// the step for machine-readable logs: it is the JSON log's `event`.
     #[serde(untagged)]

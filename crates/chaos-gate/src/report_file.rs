@@ -1,4 +1,4 @@
-//! The one writer of every file the gate writes (spec §6, §7): the JUnit
+//! The one writer of every file the gate writes (README "Reports and outputs", README "Failure behaviour"): the JUnit
 //! report and GitLab's dotenv file (whole files), and the CI hosts' shared
 //! output files (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, Drone's output
 //! file), which are only ever appended to.
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 
 /// Longest the files may take, from the start of the writes or from a
-/// signal (the process must be gone 5 s after a signal, spec §7; the
+/// signal (the process must be gone 5 s after a signal, README "Failure behaviour"; the
 /// second left is for stopping runs' stragglers and the exit itself).
 pub const BUDGET: Duration = Duration::from_secs(4);
 

@@ -1,5 +1,5 @@
 //! Settings: where every setting is declared, read from the environment and
-//! validated (spec §2).
+//! validated (README "Settings").
 //!
 //! The CI hosts hand a step its settings under different prefixes: Drone and
 //! Harness CI as `PLUGIN_<NAME>`, GitHub Actions as `INPUT_<NAME>` (keeping
@@ -67,7 +67,7 @@ pub struct SettingSpec {
     /// The values it accepts, when it is one of a few words.
     pub choices: &'static [&'static str],
     /// The one platform it applies to (`harness`, `litmus`), if only one:
-    /// given for the other platform it is bad input (spec §2 v2).
+    /// given for the other platform it is bad input (README "Settings").
     pub platform: Option<&'static str>,
     /// Its parser.
     pub parse: Parse,
@@ -142,7 +142,7 @@ impl SettingSpec {
     }
 }
 
-/// Every setting chaos-gate reads, in the order of spec §2, each with its
+/// Every setting chaos-gate reads, in the order of README "Settings", each with its
 /// parser.
 pub const SETTINGS: &[SettingSpec] = &[
     s("platform", "harness", "`harness` or `litmus`", |v, low| {
@@ -369,7 +369,7 @@ pub const SETTINGS: &[SettingSpec] = &[
 
 /// `experiment_id`: a comma-separated list. Each ID goes into request URLs
 /// (the stop): an empty entry (`a,,b`, a trailing comma) or `.`/`..` would
-/// change the endpoint (§7 v2); each experiment runs once.
+/// change the endpoint (README "Failure behaviour"); each experiment runs once.
 fn parse_experiment_ids(v: &mut Value<'_>, low: &mut LowSettings) {
     let ids: Vec<String> = v
         .text()
@@ -446,9 +446,9 @@ const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The most past runs a baseline reads: one page of any platform's listing.
 const MAX_BASELINE_RUNS: u32 = 50;
-/// The shortest `timeout` (spec §2 v2): a gate needs at least one request.
+/// The shortest `timeout` (README "Settings"): a gate needs at least one request.
 pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
-/// The shortest `poll_interval` (spec §2 v2): anything shorter floods the
+/// The shortest `poll_interval` (README "Settings"): anything shorter floods the
 /// platform with status polls.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -687,7 +687,7 @@ pub enum Mode {
     /// not watched: it only names the run in the report of a gate whose
     /// client could not be set up.
     DryRun { notify_id: Option<String> },
-    /// Experiment as code (spec §9): create or update the stored
+    /// Experiment as code (README "Experiment as code"): create or update the stored
     /// experiment from `experiment_file`, then gate on it, or with
     /// `dry_run` say what would be done and check it.
     Sync {
@@ -805,7 +805,7 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
 /// What keeps `value` from being sent in an HTTP header (a line break or
 /// another control character), if anything. Secrets and `account_id` go
 /// into headers; a value with such a character would otherwise fail every
-/// request with a confusing connection error (spec §2 v2).
+/// request with a confusing connection error (README "Settings").
 pub fn header_problem(value: &str) -> Option<&'static str> {
     if value.contains(['\r', '\n']) {
         Some("holds a line break")
@@ -1117,7 +1117,7 @@ impl Settings {
             );
         }
 
-        // A setting of the other platform (spec §2 v2); its default (which
+        // A setting of the other platform (README "Settings"); its default (which
         // hosts may pass on, such as org_id's) is not a choice anyone made.
         if let Some(platform) = platform {
             for spec in SETTINGS {

@@ -1,5 +1,5 @@
 //! Cancellation by signal: SIGINT, SIGTERM and SIGHUP end the gate, which
-//! then stops its runs and writes its reports (spec §5, §7).
+//! then stops its runs and writes its reports (README "Exit codes", README "Failure behaviour").
 //!
 //! The handlers are installed at start-up, before anything is triggered, so
 //! a signal that arrives during the trigger is not lost (and does not kill

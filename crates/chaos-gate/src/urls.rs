@@ -1,4 +1,4 @@
-//! The one place where request URLs are built (spec §7, v2): identifiers
+//! The one place where request URLs are built (README "Failure behaviour"): identifiers
 //! that come from settings or from the platform go in as one encoded path
 //! segment or one query value, so that no identifier can change which
 //! endpoint a request reaches (and where the credentials it carries go).

@@ -1,5 +1,5 @@
-//! Judging phases and scores (spec §4) and turning what happened into an
-//! exit code (spec §5). Pure functions: the gate feeds them, the reporters
+//! Judging phases and scores (README "Phases and verdicts") and turning what happened into an
+//! exit code (README "Exit codes"). Pure functions: the gate feeds them, the reporters
 //! read their results.
 
 use std::fmt;
@@ -8,7 +8,7 @@ use crate::platform::execution_data::FaultOutcome;
 use crate::platform::{Fault, Probe};
 use crate::settings::{CriticalFaults, OnFail, OnPlatformError};
 
-/// What a run phase means for the gate (§4's table).
+/// What a run phase means for the gate (the table in README "Phases and verdicts").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhaseClass {
     /// `Queued`, `Pending`, `Running`, `Blocked`, `NA`, empty, not listed.
@@ -110,7 +110,7 @@ pub fn fmt_score(score: f64) -> String {
     if text == "-0" { "0".to_string() } else { text }
 }
 
-/// How finished runs are judged (spec §4), from the settings.
+/// How finished runs are judged (README "Phases and verdicts"), from the settings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rules {
     pub threshold: f64,
@@ -133,7 +133,7 @@ pub struct Evidence<'a> {
     pub baseline: Option<f64>,
 }
 
-/// Judges a finished run by the first rule of §4 that applies. `phase`
+/// Judges a finished run by the first rule of README "Phases and verdicts" that applies. `phase`
 /// must be of class `ScoreDecides` or `Fails`. The message names the
 /// numbers compared.
 pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
@@ -333,7 +333,7 @@ impl Signal {
 }
 
 /// Everything that happened in one gate that bears on the exit code. Several
-/// can hold at once; [`Outcome::exit_code`] applies §5's priority.
+/// can hold at once; [`Outcome::exit_code`] applies the priority in README "Exit codes".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
     /// A check found settings that cannot work (a dry run's missing
@@ -384,7 +384,7 @@ impl Outcome {
         self.failed || self.inconclusive
     }
 
-    /// §5: 2, a signal's code, 3, 4, 1, the warning code, 0. A platform
+    /// README "Exit codes": 2, a signal's code, 3, 4, 1, the warning code, 0. A platform
     /// error with `on_platform_error=warn` and a failing gate with
     /// `on_fail=warn` end in the warning code, and what follows them in the
     /// order still counts.

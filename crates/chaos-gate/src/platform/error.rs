@@ -52,7 +52,7 @@ pub enum PlatformError {
     #[error(transparent)]
     OutcomeUnknown(Box<PlatformError>),
     /// The deadline came first: a trigger not sent because it had passed
-    /// (nothing was started, spec §7 v2), or a read it cut short. The gate
+    /// (nothing was started, README "Failure behaviour"), or a read it cut short. The gate
     /// ends as timed out, not as a platform error.
     #[error("{message}")]
     TooLate { message: String },

@@ -117,7 +117,7 @@ pub const DOCUMENTS: &[&str] = &[
 ];
 
 /// Whether an `experiment_id` entry is an experiment ID (a UUID) rather
-/// than an identity (spec §2: anything that is not a UUID).
+/// than an identity (README "Settings": anything that is not a UUID).
 pub fn is_uuid(id: &str) -> bool {
     let b = id.as_bytes();
     b.len() == 36
@@ -336,7 +336,7 @@ impl Harness {
         url.query_pairs_mut()
             .append_pair("isIdentity", if identity { "true" } else { "false" })
             .append_pair("isOnboardingRun", "false");
-        // A trigger: never sent once the deadline has passed (spec §7).
+        // A trigger: never sent once the deadline has passed (README "Failure behaviour").
         let answer: RunAnswer = self
             .post_json(&what, Mode::Trigger, &url, &body, |b| {
                 Ok(RunAnswer::read(b))

@@ -406,7 +406,7 @@ impl Litmus {
                     let what = format!("getExperimentRun for {}", describe(r));
                     match self.get_run(&what, single, cap, r).await {
                         // A run the server has no answer for is left out,
-                        // as a run not listed yet is (§4); the others are
+                        // as a run not listed yet is (README "Phases and verdicts"); the others are
                         // still judged.
                         Err(e @ PlatformError::Rejected { .. }) => {
                             tracing::warn!("{}", e.to_string());
@@ -606,7 +606,7 @@ impl Platform for Litmus {
         let answers = self.poll_runs(runs).await?;
         let mut statuses = Vec::with_capacity(runs.len());
         for (r, answer) in runs.iter().zip(answers) {
-            // A null run (no error) is one not listed yet: still going (§4).
+            // A null run (no error) is one not listed yet: still going (README "Phases and verdicts").
             let Some(run) = answer else { continue };
             let key = describe(r);
             let phase = run.phase.unwrap_or_default();

@@ -153,7 +153,7 @@ impl Probe {
         }
     }
 
-    /// Whether the probe was evaluated (rule 3 of §4).
+    /// Whether the probe was evaluated (rule 3 of README "Phases and verdicts").
     pub fn evaluated(&self) -> bool {
         self.outcome() != execution_data::FaultOutcome::NotDecided
     }
@@ -169,7 +169,7 @@ pub struct InputProblem {
     pub message: String,
 }
 
-/// A chaos infrastructure, as the gate waits for it (spec §9).
+/// A chaos infrastructure, as the gate waits for it (README "Experiment as code").
 #[derive(Debug, Clone, PartialEq)]
 pub struct InfraInfo {
     pub infra_id: String,
@@ -180,7 +180,7 @@ pub struct InfraInfo {
     pub save_id: String,
 }
 
-/// A stored experiment found by its name (spec §9).
+/// A stored experiment found by its name (README "Experiment as code").
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredExperiment {
     pub experiment_id: String,

@@ -1,5 +1,5 @@
 //! The console: a line per trigger, per phase change and per heartbeat while
-//! the gate runs, and a final table (spec §6). With `log_format=json` each
+//! the gate runs, and a final table (README "Reports and outputs"). With `log_format=json` each
 //! of those is one JSON object per line instead: the event as serde
 //! writes it ([`Stamped`]: its kind under `event`, its `timestamp`).
 //!

@@ -1,5 +1,5 @@
 //! Harness CI / Drone: `CHAOS_GATE_*` lines appended to the file named by
-//! `DRONE_OUTPUT` or `HARNESS_OUTPUT_FILE` (spec §6), the same keys as
+//! `DRONE_OUTPUT` or `HARNESS_OUTPUT_FILE` (README "Reports and outputs"), the same keys as
 //! GitLab's dotenv report, so later steps read them as output variables.
 
 use std::path::PathBuf;

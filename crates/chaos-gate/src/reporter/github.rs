@@ -1,5 +1,5 @@
 //! GitHub Actions: step outputs, the step summary, workflow commands
-//! (spec §6).
+//! (README "Reports and outputs").
 //!
 //! Outputs go to `$GITHUB_OUTPUT` (multi-line values behind a random
 //! delimiter), a Markdown summary to `$GITHUB_STEP_SUMMARY`, and on stdout

@@ -1,5 +1,5 @@
 //! GitLab CI: the dotenv report `chaos-gate.env` and a collapsible log
-//! section around the polling log (spec §6).
+//! section around the polling log (README "Reports and outputs").
 //!
 //! The dotenv file is what `artifacts: reports: dotenv:` turns into
 //! variables of later jobs (`CHAOS_GATE_VERDICT`, ...); chaos-gate ignores

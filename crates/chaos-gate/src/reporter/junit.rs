@@ -1,4 +1,4 @@
-//! The JUnit XML report (spec §6), valid against the Jenkins xUnit schema.
+//! The JUnit XML report (README "Reports and outputs"), valid against the Jenkins xUnit schema.
 //!
 //! One `<testsuite name="chaos-gate">`; per experiment a test case whose
 //! `<failure>` (a failed verdict, a timeout) or `<error>` (a platform error,
@@ -417,7 +417,7 @@ fn write_case<W: io::Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     Ok(())
 }
 
-/// The create/update step of experiment as code (spec §9), named after the
+/// The create/update step of experiment as code (README "Experiment as code"), named after the
 /// manifest's experiment: a `<failure>` when it timed out (waiting for the
 /// infrastructure), an `<error>` when it failed otherwise.
 fn sync_case(s: &report::SyncReport, dry_run: bool, timed_out: bool) -> Case {

@@ -48,7 +48,7 @@ pub const OUTPUTS: [Output; 7] = [
         dotenv: false,
         value: |r, _| Some(r.results_json()),
     },
-    // Experiment as code (spec §9): only when the gate read a manifest.
+    // Experiment as code (README "Experiment as code"): only when the gate read a manifest.
     Output {
         name: "experiment_action",
         dotenv: true,

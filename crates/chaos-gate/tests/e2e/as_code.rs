@@ -1,4 +1,4 @@
-//! Experiment as code (spec §9, README "Experiment as code"): the gate
+//! Experiment as code (README "Experiment as code", README "Experiment as code"): the gate
 //! keeps a stored experiment in step with a manifest from the repository,
 //! waits for its infrastructure, then gates on it; on both platforms,
 //! end to end against the simulator.

@@ -50,7 +50,7 @@ pub async fn sim(body: &str) -> Simulator {
 }
 
 /// An experiment ID as Harness gives them: a UUID, numbered (an
-/// `experiment_id` that is not a UUID is an identity, spec §2).
+/// `experiment_id` that is not a UUID is an identity, README "Settings").
 pub fn uuid(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
@@ -523,7 +523,7 @@ impl Run {
     }
 }
 
-/// Runs a gate that must be refused as bad settings (spec §2): exit 2,
+/// Runs a gate that must be refused as bad settings (README "Settings"): exit 2,
 /// every one of `variables` named on stderr, none of `hidden` printed,
 /// nothing sent to `sim` and no JUnit report.
 pub async fn refused(gate: Gate, sim: &Simulator, variables: &[&str], hidden: &[&str]) -> Run {

@@ -1,4 +1,4 @@
-//! Exit codes 3 and 4 (§5) and failure behaviour (§7): refused
+//! Exit codes 3 and 4 (README "Exit codes") and failure behaviour (README "Failure behaviour"): refused
 //! credentials, GraphQL errors, retries, timeouts that stop runs,
 //! `on_platform_error=warn`, lost triggers and signals.
 
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::*;
 
-/// Experiment IDs (UUIDs: anything else is an identity, spec §2).
+/// Experiment IDs (UUIDs: anything else is an identity, README "Settings").
 const EXP: &str = "00000000-0000-4000-8000-000000000001";
 const SLOW: &str = "00000000-0000-4000-8000-000000000002";
 const CRON: &str = "00000000-0000-4000-8000-000000000003";

@@ -1,4 +1,4 @@
-//! Hostile and broken responses (spec §7), as a table: each row serves
+//! Hostile and broken responses (README "Failure behaviour"), as a table: each row serves
 //! chosen answers from wiremock and states the exit code, how many requests
 //! the server may see, and what the output must say. None may panic.
 

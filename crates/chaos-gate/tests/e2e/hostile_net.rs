@@ -1,4 +1,4 @@
-//! Hostile networks and settings (issue 10, spec §2 v2 and §7 v2), the real
+//! Hostile networks and settings (issue 10, README "Settings" and README "Failure behaviour"), the real
 //! binary against loopback servers. Every assertion is on counts (requests,
 //! connections, runs) and exit codes, never on timings:
 //!

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 
-/// The experiment's ID (a UUID: anything else is an identity, spec §2).
+/// The experiment's ID (a UUID: anything else is an identity, README "Settings").
 const EXP: &str = "00000000-0000-4000-8000-000000000001";
 
 /// An experiment `exp` ending in `phase` with `score`, its faults

@@ -1,4 +1,4 @@
-//! The LitmusChaos 3.x platform (spec §3): login or token, the Origin
+//! The LitmusChaos 3.x platform (README "Platforms"): login or token, the Origin
 //! header, the documented operations, phases outside the schema's enum.
 
 use apollo_compiler::{ExecutableDocument, Schema};
@@ -34,7 +34,7 @@ fn every_document_the_litmus_client_sends_validates_against_the_schema() {
             panic!("{doc}\ndoes not validate: {e}");
         }
     }
-    // A stop always names the run (spec §3): the document passes it on.
+    // A stop always names the run (README "Platforms"): the document passes it on.
     let stop = chaos_gate::platform::litmus::STOP_EXPERIMENT_RUNS;
     assert!(stop.contains("experimentRunID: $experimentRunID"), "{stop}");
 }
@@ -297,7 +297,7 @@ async fn an_expired_login_token_is_renewed_once_and_the_request_repeated() {
     );
 }
 
-/// Spec §8 on ChaosCenter: every run of the gate in one status request per
+/// README "Performance" on ChaosCenter: every run of the gate in one status request per
 /// poll (aliases of getExperimentRun), and the execution data of runs that
 /// finished together in one request.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The fault matrix (spec §7): faults injected by the simulator's scenario,
+//! The fault matrix (README "Failure behaviour"): faults injected by the simulator's scenario,
 //! one row each, with the exit code, the requests the platform saw, the
 //! runs it holds afterwards and whether the JUnit report was written.
 

@@ -1,4 +1,4 @@
-//! The modes of one gate (spec §2 to §4), on both platforms: several
+//! The modes of one gate (README "Settings" to README "Phases and verdicts"), on both platforms: several
 //! experiments at once, attaching to a run started elsewhere, and dry runs.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Every row of spec §4's table, and exit codes 0 and 1 (§5).
+//! Every row of the table in README "Phases and verdicts", and exit codes 0 and 1 (README "Exit codes").
 
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-//! Spec §6: the JUnit report (valid against the Jenkins xUnit XSD, written
+//! README "Reports and outputs": the JUnit report (valid against the Jenkins xUnit XSD, written
 //! whole whatever the outcome) and each CI host's outputs, with the hosts
 //! simulated by their environment.
 
@@ -477,7 +477,7 @@ phases = ["Running", "Completed"]
 resiliency_score = 100.0
 "#;
 
-/// Spec §6 (v2): a test case is named by the experiment's name where the
+/// README "Reports and outputs": a test case is named by the experiment's name where the
 /// platform gives one, with its ID beside it; by its ID otherwise. Its
 /// faults keep the experiment's ID as their classname. On both platforms,
 /// for one run (read on its own) and for runs that finish together (read in

@@ -1,4 +1,4 @@
-//! Spec §3 and platform-apis.md: the exact requests the Harness client
+//! README "Platforms" and platform-apis.md: the exact requests the Harness client
 //! sends, and every GraphQL document validated against the schema subset.
 
 use apollo_compiler::{ExecutableDocument, Schema};
@@ -182,7 +182,7 @@ async fn a_heartbeat_is_printed_while_nothing_changes() {
     run.assert_stdout_has("exp Running");
 }
 
-/// Spec §8 with 200 experiments: one status request per poll naming every
+/// README "Performance" with 200 experiments: one status request per poll naming every
 /// run, one request for the execution data of all of them, every trigger
 /// sent once, and a small fixed number of connections (requests queue for
 /// a slot rather than each opening its own).

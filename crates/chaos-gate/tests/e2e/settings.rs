@@ -1,4 +1,4 @@
-//! Spec §2: prefixes, precedence, name normalisation, empty-as-unset,
+//! README "Settings": prefixes, precedence, name normalisation, empty-as-unset,
 //! unknown names, and bad input (exit 2, the variable named, no request
 //! sent, no JUnit written).
 
@@ -157,7 +157,7 @@ async fn chaos_gate_beats_input_beats_plugin() {
         .await
         .assert_code(0);
     let first = &sim2.requests()[0];
-    // An identity goes in the REST v2 run's path (spec §3).
+    // An identity goes in the REST v2 run's path (README "Platforms").
     let body = format!("{} {}", first.path, first.body);
     assert!(
         body.contains("from-input") && !body.contains("from-plugin"),
@@ -265,7 +265,7 @@ async fn a_bad_setting_never_echoes_a_secret() {
     assert!(!run.output().contains("pa55-w0rd-very-secret"));
 }
 
-/// Spec §2 (v2): a setting given for the other platform is bad input,
+/// README "Settings": a setting given for the other platform is bad input,
 /// naming the variable; a default a host passes on (org_id's) is not.
 #[tokio::test]
 async fn a_setting_for_the_other_platform_is_bad_input() {

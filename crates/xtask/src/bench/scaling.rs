@@ -1,4 +1,4 @@
-//! Costs at any size (spec §8): the sweep over the number of experiments,
+//! Costs at any size (README "Performance"): the sweep over the number of experiments,
 //! node-heavy execution data, bytes on the wire and the time to the first
 //! request.
 
