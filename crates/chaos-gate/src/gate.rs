@@ -22,7 +22,7 @@ use crate::report::{
 };
 use crate::settings::Mode;
 use crate::text::one_line;
-use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, classify, judge};
+use crate::verdict::{Evidence, Outcome, PhaseClass, Rules, RunVerdict, Signal, judge};
 
 /// How long triggers already sent may still answer after an abort, so that
 /// a run started at the last moment is known and can be stopped.
@@ -75,6 +75,8 @@ pub struct Plan {
 struct Watched {
     run: RunRef,
     phase: Option<String>,
+    /// What the last phase seen means (the platform's mapping).
+    class: PhaseClass,
     score: Option<f64>,
     error: Option<String>,
     started: Instant,
@@ -96,6 +98,7 @@ impl Watched {
                 run_id,
             },
             phase: None,
+            class: PhaseClass::Going,
             score: None,
             error: None,
             started: Instant::now(),
@@ -113,6 +116,7 @@ impl Watched {
             run_id: self.run.run_id.clone(),
             link,
             phase: self.phase.clone(),
+            phase_class: self.phase.as_ref().map(|_| self.class),
             score: self.score,
             duration: self.started.elapsed(),
             baseline: self.baseline.clone(),
@@ -500,7 +504,8 @@ impl<'a, P: Platform> Gate<'a, P> {
                 });
                 w.phase = Some(s.phase.clone());
             }
-            match classify(&s.phase) {
+            w.class = s.class;
+            match s.class {
                 PhaseClass::Going => {}
                 PhaseClass::Unknown => {
                     if !w.warned_phases.contains(&s.phase) {
@@ -612,6 +617,7 @@ impl<'a, P: Platform> Gate<'a, P> {
         let phase = one_line(w.phase.as_deref().unwrap_or_default()).into_owned();
         let evidence = Evidence {
             phase: &phase,
+            class: w.class,
             score: w.score,
             faults: faults.as_deref(),
             probes: probes.as_deref(),
@@ -849,7 +855,7 @@ impl<'a, P: Platform> Gate<'a, P> {
                         return true;
                     };
                     learn_ids(&mut w.run, s);
-                    if is_finished(&s.phase) {
+                    if is_finished(s.class) {
                         w.stopped = Some(true);
                         self.sink.emit(&Event::StopConfirmed {
                             experiment_id: &w.run.experiment_id,
@@ -1088,11 +1094,8 @@ enum StopOutcome {
 }
 
 /// Whether a phase means the run is over.
-fn is_finished(phase: &str) -> bool {
-    matches!(
-        classify(phase),
-        PhaseClass::ScoreDecides | PhaseClass::Fails
-    )
+fn is_finished(class: PhaseClass) -> bool {
+    matches!(class, PhaseClass::ScoreDecides | PhaseClass::Fails)
 }
 
 /// A run for messages: its notify ID, or its run ID when it has none.
@@ -1160,7 +1163,7 @@ async fn stop_all<P: Platform>(
             for (k, r) in unnamed.iter_mut() {
                 if let Some(s) = answers.about(r) {
                     learn_ids(r, s);
-                    if is_finished(&s.phase) {
+                    if is_finished(s.class) {
                         finished.insert(*k, s.phase.clone());
                     }
                 }

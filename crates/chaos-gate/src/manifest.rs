@@ -21,8 +21,6 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::settings::PlatformKind;
-
 /// The tag that carries the digest: `chaos-gate-digest=<hex>`.
 pub const DIGEST_TAG_PREFIX: &str = "chaos-gate-digest=";
 
@@ -90,9 +88,21 @@ impl fmt::Display for Problem {
     }
 }
 
+/// What the platform the manifest is for asks of it beyond its format;
+/// each platform module says (`platform::harness::MANIFEST`,
+/// `platform::litmus::MANIFEST`), so this module names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requirements {
+    /// Every fault's probes are referenced by the ChaosEngine's `probeRef`
+    /// annotation and none is declared inline: ChaosCenter turns inline
+    /// probes into project probes on the first save (so every later save
+    /// fails) and refuses a fault without probes.
+    pub probes_by_reference: bool,
+}
+
 /// Reads and checks the manifest at `path`. `Err` holds every problem
 /// found (a file that cannot be read or parsed has exactly one).
-pub fn load(path: &Path, platform: PlatformKind) -> Result<Manifest, Vec<Problem>> {
+pub fn load(path: &Path, platform: Requirements) -> Result<Manifest, Vec<Problem>> {
     let text = std::fs::read(path).map_err(|e| {
         vec![Problem {
             place: "file".to_string(),
@@ -281,7 +291,7 @@ const SERVER_LABELS: &[&str] = &[
 pub fn check(
     path: &str,
     mut value: Value,
-    platform: PlatformKind,
+    platform: Requirements,
 ) -> Result<Manifest, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut problem = |place: &str, message: String| {
@@ -489,7 +499,7 @@ fn check_engine(
     raw: &str,
     at: &str,
     template: &Value,
-    platform: PlatformKind,
+    platform: Requirements,
     faults: &mut Vec<(String, u32)>,
     problem: &mut impl FnMut(&str, String),
 ) {
@@ -537,7 +547,7 @@ fn check_engine(
         .into_iter()
         .flatten()
         .any(|e| e.get("spec").and_then(|s| s.get("probe")).is_some());
-    if platform == PlatformKind::Litmus {
+    if platform.probes_by_reference {
         if inline {
             problem(
                 &format!("{at} (ChaosEngine {name}) spec.experiments[].spec.probe"),
@@ -607,6 +617,9 @@ fn parameters_used(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    const HARNESS: Requirements = crate::platform::harness::MANIFEST;
+    const LITMUS: Requirements = crate::platform::litmus::MANIFEST;
+
     const ENGINE: &str = "apiVersion: litmuschaos.io/v1alpha1\nkind: ChaosEngine\nmetadata:\n  generateName: pod-delete-ji5\n  namespace: \"{{workflow.parameters.adminModeNamespace}}\"\n  annotations:\n    probeRef: '[{\"name\":\"http-cartservice-probe\",\"mode\":\"Continuous\"}]'\nspec:\n  experiments:\n    - name: pod-delete\n";
 
     fn manifest(weight: &str) -> Value {
@@ -630,7 +643,7 @@ mod tests {
 
     #[test]
     fn a_good_manifest_is_normalised() {
-        let m = check("f", manifest("10"), PlatformKind::Litmus).unwrap();
+        let m = check("f", manifest("10"), LITMUS).unwrap();
         assert_eq!(m.name, "cart-pod-delete");
         assert_eq!(m.faults, vec![("pod-delete-ji5".to_string(), 10)]);
         assert!(!m.json.contains("workflow_id"), "server labels dropped");
@@ -644,7 +657,7 @@ mod tests {
         v["spec"]["templates"][0]["name"] = Value::Null;
         v["metadata"]["name"] = Value::Null;
         v["spec"]["arguments"] = serde_json::json!({});
-        let e = check("f", v, PlatformKind::Harness).unwrap_err();
+        let e = check("f", v, HARNESS).unwrap_err();
         let places: Vec<&str> = e.iter().map(|p| p.place.as_str()).collect();
         assert!(places.contains(&"metadata.name"), "{e:?}");
         assert!(places.contains(&"spec.templates[0].name"), "{e:?}");
@@ -658,12 +671,12 @@ mod tests {
     #[test]
     fn yaml_and_json_have_the_same_digest() {
         let json = serde_json::to_string_pretty(&manifest("10")).unwrap();
-        let a = check("a", parse(&json).unwrap(), PlatformKind::Harness).unwrap();
+        let a = check("a", parse(&json).unwrap(), HARNESS).unwrap();
         let yaml = "kind: Workflow\napiVersion: argoproj.io/v1alpha1\nmetadata: {name: cart-pod-delete}\nspec:\n  entrypoint: main\n  arguments:\n    parameters: [{name: adminModeNamespace, value: hce}]\n  templates:\n    - name: main\n      steps: []\n    - name: pod-delete-ji5\n      metadata: {labels: {weight: '10'}}\n      inputs:\n        artifacts:\n          - name: e\n            raw:\n              data: "
             .to_string()
             + &serde_json::to_string(ENGINE).unwrap()
             + "\n";
-        let b = check("b", parse(&yaml).unwrap(), PlatformKind::Harness).unwrap();
+        let b = check("b", parse(&yaml).unwrap(), HARNESS).unwrap();
         assert_eq!(a.json, b.json);
         assert_eq!(a.digest("infra"), b.digest("infra"));
         assert_ne!(a.digest("infra"), a.digest("other-infra"));
@@ -683,8 +696,8 @@ mod tests {
             + "      spec:\n        probe:\n          - name: p\n";
         let mut v = manifest("10");
         v["spec"]["templates"][1]["inputs"]["artifacts"][0]["raw"]["data"] = Value::String(engine);
-        assert!(check("f", v.clone(), PlatformKind::Harness).is_ok());
-        let e = check("f", v, PlatformKind::Litmus).unwrap_err();
+        assert!(check("f", v.clone(), HARNESS).is_ok());
+        let e = check("f", v, LITMUS).unwrap_err();
         assert!(e[0].message.contains("probe already exists"), "{e:?}");
     }
 
@@ -702,6 +715,7 @@ mod tests {
 #[cfg(test)]
 mod example_tests {
     use super::*;
+    use crate::platform::{harness::MANIFEST as HARNESS, litmus::MANIFEST as LITMUS};
 
     fn example(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -711,26 +725,14 @@ mod example_tests {
 
     #[test]
     fn the_examples_pass_their_platforms_checks() {
-        let h = load(
-            &example("harness-cart-pod-delete.yaml"),
-            PlatformKind::Harness,
-        )
-        .unwrap();
+        let h = load(&example("harness-cart-pod-delete.yaml"), HARNESS).unwrap();
         assert_eq!(h.name, "cart-pod-delete");
         assert_eq!(h.faults, vec![("pod-delete-cart".to_string(), 10)]);
-        let l = load(
-            &example("litmus-cart-pod-delete.yaml"),
-            PlatformKind::Litmus,
-        )
-        .unwrap();
+        let l = load(&example("litmus-cart-pod-delete.yaml"), LITMUS).unwrap();
         assert_eq!(l.name, "cart-pod-delete");
         // The Harness example declares its probe inline, which ChaosCenter
         // cannot save twice.
-        let e = load(
-            &example("harness-cart-pod-delete.yaml"),
-            PlatformKind::Litmus,
-        )
-        .unwrap_err();
+        let e = load(&example("harness-cart-pod-delete.yaml"), LITMUS).unwrap_err();
         assert!(e[0].message.contains("probe already exists"), "{e:?}");
     }
 }

@@ -29,6 +29,9 @@ pub struct ExperimentReport {
     pub link: Option<String>,
     /// The last phase seen; `None` if the run was never listed.
     pub phase: Option<String>,
+    /// What that phase means, as the platform mapped it.
+    #[serde(skip)]
+    pub phase_class: Option<crate::verdict::PhaseClass>,
     #[serde(rename = "resilience_score")]
     pub score: Option<f64>,
     pub verdict: RunVerdict,
@@ -68,6 +71,7 @@ impl ExperimentReport {
             run_id: None,
             link: None,
             phase: None,
+            phase_class: None,
             score: None,
             verdict,
             message,

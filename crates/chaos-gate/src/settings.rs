@@ -348,7 +348,7 @@ pub const SETTINGS: &[SettingSpec] = &[
                 return;
             };
             let path = v.text().to_string();
-            match crate::manifest::load(std::path::Path::new(&path), platform) {
+            match crate::manifest::load(std::path::Path::new(&path), platform.manifest()) {
                 Ok(m) => low.manifest = Some(m),
                 Err(problems) => {
                     let variable = format!("{}={path:?}", v.variable());
@@ -574,6 +574,14 @@ impl PlatformKind {
         match self {
             PlatformKind::Harness => "harness",
             PlatformKind::Litmus => "litmus",
+        }
+    }
+
+    /// What the platform asks of an experiment manifest.
+    pub fn manifest(self) -> crate::manifest::Requirements {
+        match self {
+            PlatformKind::Harness => crate::platform::harness::MANIFEST,
+            PlatformKind::Litmus => crate::platform::litmus::MANIFEST,
         }
     }
 }

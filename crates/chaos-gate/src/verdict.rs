@@ -8,7 +8,10 @@ use crate::platform::execution_data::FaultOutcome;
 use crate::platform::{Fault, Probe};
 use crate::settings::{CriticalFaults, OnFail, OnPlatformError};
 
-/// What a run phase means for the gate (the table in README "Phases and verdicts").
+/// What a run phase means for the gate (the table in README "Phases and
+/// verdicts"): the gate's typed run state. Each platform maps its own phase
+/// words to it ([`crate::platform::RunStatus::class`]); the gate, the
+/// verdict and the reports read only the class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhaseClass {
     /// `Queued`, `Pending`, `Running`, `Blocked`, `NA`, empty, not listed.
@@ -21,30 +24,6 @@ pub enum PhaseClass {
     Fails,
     /// Anything else: still going, with one warning naming it.
     Unknown,
-}
-
-/// Classifies a phase string. Matching ignores case: servers have been seen
-/// to upper-case phases, and `COMPLETED` meaning anything but `Completed`
-/// would surprise everyone.
-pub fn classify(phase: &str) -> PhaseClass {
-    let p = phase.trim().to_ascii_lowercase();
-    match p.as_str() {
-        "" | "queued" | "pending" | "running" | "blocked" | "na" => PhaseClass::Going,
-        "completed"
-        | "completed_with_probe_failure"
-        | "succeeded"
-        | "completed_with_probe_absent"
-        | "passed" => PhaseClass::ScoreDecides,
-        "completed_with_error"
-        | "error"
-        | "failed"
-        | "stopped"
-        | "skipped"
-        | "timeout"
-        | "terminated"
-        | "interrupted" => PhaseClass::Fails,
-        _ => PhaseClass::Unknown,
-    }
 }
 
 /// The verdict on one experiment.
@@ -124,7 +103,9 @@ pub struct Rules {
 /// they could not be): the rules that need them are then not applied.
 #[derive(Debug, Clone, Copy)]
 pub struct Evidence<'a> {
+    /// The phase as the platform sent it (for messages) and its class.
     pub phase: &'a str,
+    pub class: PhaseClass,
     pub score: Option<f64>,
     pub faults: Option<&'a [Fault]>,
     /// The platform's probe results, where it reports them.
@@ -137,7 +118,7 @@ pub struct Evidence<'a> {
 /// must be of class `ScoreDecides` or `Fails`. The message names the
 /// numbers compared.
 pub fn judge(e: Evidence<'_>, rules: &Rules) -> (RunVerdict, String) {
-    let class = classify(e.phase);
+    let class = e.class;
     // The phase comes from the platform: short, on one line.
     let phase = &crate::text::shown(e.phase);
     let t = fmt_score(rules.threshold);
@@ -280,7 +261,7 @@ pub fn baseline(
 ) -> Option<crate::report::Baseline> {
     let mut picked: Vec<&crate::platform::PastRun> = runs
         .iter()
-        .filter(|r| classify(&r.phase) == PhaseClass::ScoreDecides && r.score.is_some())
+        .filter(|r| r.class == PhaseClass::ScoreDecides && r.score.is_some())
         .filter(|r| r.created_at.is_none_or(|at| at < before))
         .take(usize::try_from(n).unwrap_or(usize::MAX))
         .collect();
@@ -479,36 +460,6 @@ mod tests {
         assert!(m.contains("1000000 characters in all"), "{m}");
     }
 
-    #[test]
-    fn phases_follow_the_table() {
-        for p in ["Queued", "Pending", "Running", "Blocked", "NA", ""] {
-            assert_eq!(classify(p), PhaseClass::Going, "{p}");
-        }
-        for p in [
-            "Completed",
-            "Completed_With_Probe_Failure",
-            "Succeeded",
-            "COMPLETED",
-            "Completed_With_Probe_Absent",
-            "Passed",
-        ] {
-            assert_eq!(classify(p), PhaseClass::ScoreDecides, "{p}");
-        }
-        for p in [
-            "Completed_With_Error",
-            "Error",
-            "Failed",
-            "Stopped",
-            "Skipped",
-            "Timeout",
-            "Terminated",
-            "Interrupted",
-        ] {
-            assert_eq!(classify(p), PhaseClass::Fails, "{p}");
-        }
-        assert_eq!(classify("Paused"), PhaseClass::Unknown);
-    }
-
     fn rules(threshold: f64) -> Rules {
         Rules {
             threshold,
@@ -520,6 +471,7 @@ mod tests {
     fn ev(phase: &str, score: Option<f64>) -> Evidence<'_> {
         Evidence {
             phase,
+            class: crate::platform::chaoscenter_phase(phase),
             score,
             faults: None,
             probes: None,

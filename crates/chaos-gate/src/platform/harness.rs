@@ -47,6 +47,12 @@ pub const RUN_CHAOS_EXPERIMENT: &str =
 /// directions, and each further run adds about 130 to the answer.
 pub const LIST_WORKFLOW_RUN: &str = "query ListWorkflowRun($i:IdentifiersRequest!,$r:ListWorkflowRunRequest!){l:listWorkflowRun(identifiers:$i,request:$r){r:workflowRuns{i:workflowRunID n:notifyID p:phase s:resiliencyScore e:errorResponse}}}";
 
+/// What Harness asks of an experiment manifest beyond its format: nothing
+/// (it takes probes declared inline).
+pub const MANIFEST: crate::manifest::Requirements = crate::manifest::Requirements {
+    probes_by_reference: false,
+};
+
 /// The status poll when a run's experiment is not known (attached by notify
 /// ID alone): the same with `workflowID`.
 pub const LIST_WORKFLOW_RUN_WITH_EXPERIMENT: &str = "query ListWorkflowRun($i:IdentifiersRequest!,$r:ListWorkflowRunRequest!){l:listWorkflowRun(identifiers:$i,request:$r){r:workflowRuns{i:workflowRunID w:workflowID n:notifyID p:phase s:resiliencyScore e:errorResponse}}}";
@@ -508,11 +514,14 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
             continue;
         };
         let score = checked_score("listWorkflowRun", &notify_id, run.resiliency_score)?;
+        let phase = run.phase.unwrap_or_default();
         out.push(RunStatus {
             notify_id,
             experiment_id: run.workflow_id,
             run_id: run_id(run.workflow_run_id),
-            phase: run.phase.unwrap_or_default(),
+            // Harness's phases are ChaosCenter's.
+            class: super::chaoscenter_phase(&phase),
+            phase,
             score,
             error: run.error_response.filter(|e| !e.trim().is_empty()),
         });

@@ -33,7 +33,7 @@ use super::{InfraInfo, SaveRequest, StoredExperiment};
 use crate::graphql::{self, Partial};
 use crate::http::{Http, Mode, Rejected};
 use crate::secret::Secret;
-use crate::verdict::{PhaseClass, classify};
+use crate::verdict::PhaseClass;
 
 pub mod settings;
 pub use settings::{LitmusAuth, LitmusSettings};
@@ -59,6 +59,13 @@ const RUN_FIELDS: &str = "experimentRunID experimentID notifyID phase resiliency
 pub const GET_EXPERIMENT_RUN_EXECUTION_DATA: &str = "query GetExperimentRunExecutionData($projectID: ID!, $experimentRunID: ID, $notifyID: ID) {
   getExperimentRun(projectID: $projectID, experimentRunID: $experimentRunID, notifyID: $notifyID) { experimentRunID experimentName executionData }
 }";
+
+/// What ChaosCenter asks of an experiment manifest beyond its format:
+/// probes referenced by annotation, never declared inline (L-18 and L-19 in
+/// docs/platform-fidelity.md).
+pub const MANIFEST: crate::manifest::Requirements = crate::manifest::Requirements {
+    probes_by_reference: true,
+};
 
 /// Stop one run (ChaosCenter 3.1.0 and later). The run ID is always given:
 /// without it, 3.1 to 3.30 stop every running run of the experiment and
@@ -613,7 +620,8 @@ impl Platform for Litmus {
             // ChaosCenter writes a score of 0 at the trigger and computes
             // the real one only when the run completes: a score read before
             // a terminal phase means nothing.
-            let score = if classify(&phase) == PhaseClass::Going {
+            let class = super::chaoscenter_phase(&phase);
+            let score = if class == PhaseClass::Going {
                 None
             } else {
                 checked_score("getExperimentRun", &key, run.resiliency_score)?
@@ -626,6 +634,7 @@ impl Platform for Litmus {
                 experiment_id: run.experiment_id,
                 run_id: run_id(run.experiment_run_id),
                 phase,
+                class,
                 score,
                 error: None,
             });

@@ -6,6 +6,7 @@
 //! turns those into its own API calls; everything it returns is already
 //! checked (a score outside 0..100 is an error here, not in the gate).
 
+use crate::verdict::PhaseClass;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -83,10 +84,38 @@ pub struct RunStatus {
     pub run_id: Option<String>,
     /// The phase string as the server sent it (empty when it sent none).
     pub phase: String,
+    /// What the phase means, as the platform maps its own words.
+    pub class: PhaseClass,
     /// Checked to be within 0..=100.
     pub score: Option<f64>,
     /// The platform's own error text for the run, if any.
     pub error: Option<String>,
+}
+
+/// The phase words of ChaosCenter and the Argo workflows under it, which
+/// Harness Chaos Engineering shares: both platforms map their phases with
+/// this (a platform with other words maps its own). Matching ignores case:
+/// servers have been seen to upper-case phases, and `COMPLETED` meaning
+/// anything but `Completed` would surprise everyone.
+pub fn chaoscenter_phase(phase: &str) -> PhaseClass {
+    let p = phase.trim().to_ascii_lowercase();
+    match p.as_str() {
+        "" | "queued" | "pending" | "running" | "blocked" | "na" => PhaseClass::Going,
+        "completed"
+        | "completed_with_probe_failure"
+        | "succeeded"
+        | "completed_with_probe_absent"
+        | "passed" => PhaseClass::ScoreDecides,
+        "completed_with_error"
+        | "error"
+        | "failed"
+        | "stopped"
+        | "skipped"
+        | "timeout"
+        | "terminated"
+        | "interrupted" => PhaseClass::Fails,
+        _ => PhaseClass::Unknown,
+    }
 }
 
 /// A run a trigger may have started, found by looking at recent runs.
@@ -104,6 +133,7 @@ pub struct FoundRun {
 pub struct PastRun {
     pub run_id: Option<String>,
     pub phase: String,
+    pub class: PhaseClass,
     /// Checked to be within 0..=100.
     pub score: Option<f64>,
     pub created_at: Option<SystemTime>,
@@ -466,9 +496,11 @@ pub(crate) fn past_run(
     // A listing is read for context: a run with an impossible score is left
     // out rather than failing the gate.
     let score = checked_score(what, run_id.as_deref().unwrap_or("?"), score).ok()?;
+    let phase = phase.unwrap_or_default();
     Some(PastRun {
         run_id,
-        phase: phase.unwrap_or_default(),
+        class: chaoscenter_phase(&phase),
+        phase,
         score,
         created_at: created.and_then(created_at),
     })
@@ -494,6 +526,36 @@ fn created_at(value: &Value) -> Option<SystemTime> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn phases_follow_the_table() {
+        for p in ["Queued", "Pending", "Running", "Blocked", "NA", ""] {
+            assert_eq!(chaoscenter_phase(p), PhaseClass::Going, "{p}");
+        }
+        for p in [
+            "Completed",
+            "Completed_With_Probe_Failure",
+            "Succeeded",
+            "COMPLETED",
+            "Completed_With_Probe_Absent",
+            "Passed",
+        ] {
+            assert_eq!(chaoscenter_phase(p), PhaseClass::ScoreDecides, "{p}");
+        }
+        for p in [
+            "Completed_With_Error",
+            "Error",
+            "Failed",
+            "Stopped",
+            "Skipped",
+            "Timeout",
+            "Terminated",
+            "Interrupted",
+        ] {
+            assert_eq!(chaoscenter_phase(p), PhaseClass::Fails, "{p}");
+        }
+        assert_eq!(chaoscenter_phase("Paused"), PhaseClass::Unknown);
+    }
 
     #[test]
     fn created_at_reads_millis_and_seconds() {

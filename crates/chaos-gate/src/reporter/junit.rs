@@ -235,11 +235,7 @@ fn experiment_case(e: &ExperimentReport, threshold: f64) -> Case {
             Some(format!("warning: {}\n{body}", e.message)),
         ),
         // A phase that fails whatever the score is not a score failure.
-        RunVerdict::Fail
-            if e.phase.as_deref().is_some_and(|p| {
-                crate::verdict::classify(p) == crate::verdict::PhaseClass::Fails
-            }) =>
-        {
+        RunVerdict::Fail if e.phase_class == Some(crate::verdict::PhaseClass::Fails) => {
             (problem("failure", "chaos-gate.phase"), None)
         }
         RunVerdict::Fail => (problem("failure", "chaos-gate.score"), None),
