@@ -481,14 +481,12 @@ impl Harness {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RunsData {
-    #[serde(alias = "l")]
     list_workflow_run: Option<RunList>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RunList {
-    #[serde(alias = "r")]
     workflow_runs: Option<Vec<Option<WireRun>>>,
 }
 
@@ -503,13 +501,50 @@ fn runs_from_data(what: &str, data: RunsData) -> Result<Vec<WireRun>, PlatformEr
         .collect())
 }
 
-/// The statuses of the runs named by `ids` in a light poll's runs; a score
-/// outside 0..100 is an error. Linear in the number of runs: each answer is
-/// matched to its run through a hash set, not a scan.
-fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
+/// `data` of a status poll's answer: only the fields a poll asks for, so
+/// that reading 5,000 runs a poll neither matches keys against fields it
+/// never gets nor copies structs it does not need (the answer is read with
+/// the full names too, for a server that ignores aliases).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PollData {
+    #[serde(alias = "l")]
+    list_workflow_run: Option<PollList>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PollList {
+    #[serde(alias = "r")]
+    workflow_runs: Option<Vec<Option<PollRun>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PollRun {
+    #[serde(rename = "workflowRunID", alias = "i")]
+    workflow_run_id: Option<String>,
+    #[serde(rename = "workflowID", alias = "w")]
+    workflow_id: Option<String>,
+    #[serde(rename = "notifyID", alias = "n")]
+    notify_id: Option<String>,
+    #[serde(alias = "p")]
+    phase: Option<String>,
+    #[serde(alias = "s")]
+    resiliency_score: Option<f64>,
+    #[serde(alias = "e")]
+    error_response: Option<String>,
+}
+
+/// The statuses of the runs named by `ids` in a status poll's answer; a
+/// score outside 0..100 is an error. Linear in the number of runs: each
+/// answer is matched to its run through a hash set, not a scan.
+fn statuses(data: PollData, ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
+    let list = graphql::field("listWorkflowRun", data.list_workflow_run, "listWorkflowRun")?;
+    let wire = list.workflow_runs.unwrap_or_default();
     let ids: HashSet<&str> = ids.iter().copied().collect();
     let mut out = Vec::with_capacity(wire.len().min(ids.len()));
-    for run in wire {
+    for run in wire.into_iter().flatten() {
         let Some(notify_id) = run.notify_id.filter(|n| ids.contains(n.as_str())) else {
             continue;
         };
@@ -535,7 +570,7 @@ fn statuses(wire: Vec<WireRun>, ids: &[&str]) -> Result<Vec<RunStatus>, Platform
 /// returns.
 pub fn parse_poll_answer(body: &[u8], ids: &[&str]) -> Result<Vec<RunStatus>, PlatformError> {
     let data = graphql::data("listWorkflowRun", body)?;
-    statuses(runs_from_data("listWorkflowRun", data)?, ids)
+    statuses(data, ids)
 }
 
 impl Harness {
@@ -789,22 +824,19 @@ fn auth_hint(e: PlatformError) -> PlatformError {
     e.hint_auth("api_key (a Harness API key with chaos permissions) and account_id")
 }
 
-/// A run as `listWorkflowRun` returns it; every field optional.
+/// A run as `listWorkflowRun` returns it to the listings and the
+/// execution-data reads (polls read [`PollRun`]); every field optional.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireRun {
-    #[serde(rename = "workflowRunID", alias = "i")]
+    #[serde(rename = "workflowRunID")]
     workflow_run_id: Option<String>,
-    #[serde(rename = "workflowID", alias = "w")]
+    #[serde(rename = "workflowID")]
     workflow_id: Option<String>,
-    #[serde(rename = "notifyID", alias = "n")]
+    #[serde(rename = "notifyID")]
     notify_id: Option<String>,
-    #[serde(alias = "p")]
     phase: Option<String>,
-    #[serde(alias = "s")]
     resiliency_score: Option<f64>,
-    #[serde(alias = "e")]
-    error_response: Option<String>,
     workflow_name: Option<String>,
     execution_data: Option<ExecutionData>,
     created_at: Option<Value>,
@@ -870,7 +902,7 @@ impl Platform for Harness {
         } else {
             LIST_WORKFLOW_RUN_WITH_EXPERIMENT
         };
-        let data: RunsData = self
+        let data: PollData = self
             .query(
                 "listWorkflowRun",
                 Mode::Read,
@@ -879,7 +911,7 @@ impl Platform for Harness {
                 json!({ "i": self.identifiers(), "r": { "notifyIDs": ids } }),
             )
             .await?;
-        let statuses = statuses(runs_from_data("listWorkflowRun", data)?, &ids)?;
+        let statuses = statuses(data, &ids)?;
         if !unknown.is_empty() {
             // By hash: per-poll work stays linear in the number of runs.
             let by_notify: HashMap<&str, &RunStatus> =

@@ -98,23 +98,35 @@ pub struct RunStatus {
 /// servers have been seen to upper-case phases, and `COMPLETED` meaning
 /// anything but `Completed` would surprise everyone.
 pub fn chaoscenter_phase(phase: &str) -> PhaseClass {
-    let p = phase.trim().to_ascii_lowercase();
-    match p.as_str() {
-        "" | "queued" | "pending" | "running" | "blocked" | "na" => PhaseClass::Going,
-        "completed"
-        | "completed_with_probe_failure"
-        | "succeeded"
-        | "completed_with_probe_absent"
-        | "passed" => PhaseClass::ScoreDecides,
-        "completed_with_error"
-        | "error"
-        | "failed"
-        | "stopped"
-        | "skipped"
-        | "timeout"
-        | "terminated"
-        | "interrupted" => PhaseClass::Fails,
-        _ => PhaseClass::Unknown,
+    const GOING: &[&str] = &["", "queued", "pending", "running", "blocked", "na"];
+    const SCORE_DECIDES: &[&str] = &[
+        "completed",
+        "completed_with_probe_failure",
+        "succeeded",
+        "completed_with_probe_absent",
+        "passed",
+    ];
+    const FAILS: &[&str] = &[
+        "completed_with_error",
+        "error",
+        "failed",
+        "stopped",
+        "skipped",
+        "timeout",
+        "terminated",
+        "interrupted",
+    ];
+    // Compared without a lower-cased copy: polls read every run's phase.
+    let p = phase.trim();
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(p));
+    if is(GOING) {
+        PhaseClass::Going
+    } else if is(SCORE_DECIDES) {
+        PhaseClass::ScoreDecides
+    } else if is(FAILS) {
+        PhaseClass::Fails
+    } else {
+        PhaseClass::Unknown
     }
 }
 

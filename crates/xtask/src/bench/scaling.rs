@@ -46,7 +46,7 @@ impl Bench {
             None if self.options.quick => &[1, 10, 100],
             None => &[1, 10, 100, 500, 1000, 5000],
         };
-        let reps = self.options.reps(3, 1);
+        let reps = self.options.reps(5, 1);
         let mut points = Vec::new();
         for &n in ns {
             let point = self.scale_point(n, reps)?;
