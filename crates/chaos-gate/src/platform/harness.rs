@@ -9,7 +9,6 @@
 //! request (in chunks of [`EXECUTION_DATA_CHUNK`]).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use reqwest::{RequestBuilder, Url};
@@ -146,9 +145,9 @@ pub struct Harness {
     input_set: Option<String>,
     /// Identity → experiment ID (UUID), learnt from trigger answers, polls
     /// (`workflowID`) and look-ups: stops, links and listings need the ID.
-    ids: Mutex<HashMap<String, String>>,
+    ids: super::Learnt,
     /// Experiments' names, from the execution-data reads.
-    names: super::Names,
+    names: super::Learnt,
 }
 
 impl Harness {
@@ -173,8 +172,8 @@ impl Harness {
             project_id,
             runtime_inputs: None,
             input_set: None,
-            ids: Mutex::new(HashMap::new()),
-            names: super::Names::default(),
+            ids: super::Learnt::default(),
+            names: super::Learnt::default(),
         }
     }
 
@@ -235,15 +234,12 @@ impl Harness {
         if is_uuid(experiment_id) {
             return Some(experiment_id.to_string());
         }
-        self.ids.lock().ok()?.get(experiment_id).cloned()
+        self.ids.get(experiment_id)
     }
 
     fn learn_id(&self, identity: &str, id: &str) {
-        if is_uuid(identity) || id.trim().is_empty() {
-            return;
-        }
-        if let Ok(mut ids) = self.ids.lock() {
-            ids.insert(identity.to_string(), id.to_string());
+        if !is_uuid(identity) {
+            self.ids.learn(identity, Some(id));
         }
     }
 
@@ -890,13 +886,11 @@ impl Platform for Harness {
         // The run's experiment ID is asked for only while some run's is not
         // known: attached without experiment_id, or named by an identity
         // whose ID the polls teach (once; later polls are lean).
-        let unknown: Vec<&RunRef> = match self.ids.lock() {
-            Ok(known) => runs
-                .iter()
-                .filter(|r| !is_uuid(&r.experiment_id) && !known.contains_key(&r.experiment_id))
-                .collect(),
-            Err(_) => runs.iter().filter(|r| !is_uuid(&r.experiment_id)).collect(),
-        };
+        let unknown: Vec<&RunRef> = self
+            .ids
+            .missing(runs.iter().filter(|r| !is_uuid(&r.experiment_id)), |r| {
+                &r.experiment_id
+            });
         let document = if unknown.is_empty() {
             LIST_WORKFLOW_RUN
         } else {

@@ -175,7 +175,7 @@ pub struct Litmus {
     token: Mutex<Option<Secret>>,
     project_id: String,
     /// Experiments' names, from the execution-data reads.
-    names: super::Names,
+    names: super::Learnt,
 }
 
 /// `{endpoint}/{path}`, keeping any path prefix of the endpoint.
@@ -213,7 +213,7 @@ impl Litmus {
             auth,
             token: Mutex::new(None),
             project_id,
-            names: super::Names::default(),
+            names: super::Learnt::default(),
         }
     }
 

@@ -48,24 +48,40 @@ impl RunRef {
     }
 }
 
-/// Experiments' names as the platform gave them, by the experiment ID the
-/// gate was given: learnt with the execution data, at no cost to polls.
+/// What a platform taught the client about an experiment, by the
+/// experiment as the gate was given it: its name (from the execution data),
+/// or on Harness an identity's experiment ID (from triggers, polls and
+/// look-ups). Shared by the requests in flight, hence the lock.
 #[derive(Debug, Default)]
-pub(crate) struct Names(std::sync::Mutex<std::collections::HashMap<String, String>>);
+pub(crate) struct Learnt(std::sync::Mutex<std::collections::HashMap<String, String>>);
 
-impl Names {
-    /// Remembers `name` for `experiment_id`; blank names say nothing.
-    pub(crate) fn learn(&self, experiment_id: &str, name: Option<&str>) {
-        let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
+impl Learnt {
+    /// Remembers `value` for `experiment`; a blank value says nothing.
+    pub(crate) fn learn(&self, experiment: &str, value: Option<&str>) {
+        let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
             return;
         };
-        if let Ok(mut names) = self.0.lock() {
-            names.insert(experiment_id.to_string(), name.to_string());
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(experiment.to_string(), value.to_string());
         }
     }
 
-    pub(crate) fn get(&self, experiment_id: &str) -> Option<String> {
-        self.0.lock().ok()?.get(experiment_id).cloned()
+    pub(crate) fn get(&self, experiment: &str) -> Option<String> {
+        self.0.lock().ok()?.get(experiment).cloned()
+    }
+
+    /// The items whose experiment nothing was learnt for yet, under one
+    /// lock (polls ask this of every run); all of them if the lock is
+    /// poisoned.
+    pub(crate) fn missing<'a, T>(
+        &self,
+        items: impl Iterator<Item = &'a T>,
+        experiment: impl Fn(&T) -> &str,
+    ) -> Vec<&'a T> {
+        match self.0.lock() {
+            Ok(map) => items.filter(|i| !map.contains_key(experiment(i))).collect(),
+            Err(_) => items.collect(),
+        }
     }
 }
 
