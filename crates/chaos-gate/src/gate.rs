@@ -875,16 +875,12 @@ impl<'a, P: Platform> Gate<'a, P> {
 
     fn report(mut self) -> GateReport {
         let mut experiments: Vec<ExperimentReport> = Vec::new();
-        // Each experiment's first watched run, and how many times the plan
-        // names it: its report is moved out at the last mention, cloned
-        // before (5,000 reports with their faults are not copied).
+        // Each experiment's first watched run. Settings refuse an experiment
+        // listed twice, so each report is moved out once, not copied (5,000
+        // reports with their faults).
         let mut by_experiment: HashMap<String, usize> = HashMap::new();
         for (i, w) in self.watched.iter().enumerate().rev() {
             by_experiment.insert(w.run.experiment_id.clone(), i);
-        }
-        let mut mentions: HashMap<&str, usize> = HashMap::new();
-        for id in &self.plan.experiments {
-            *mentions.entry(id.as_str()).or_default() += 1;
         }
         let unstarted: HashMap<&str, (RunVerdict, &str)> = self
             .unstarted
@@ -893,14 +889,9 @@ impl<'a, P: Platform> Gate<'a, P> {
             .map(|(e, v, m)| (e.as_str(), (*v, m.as_str())))
             .collect();
         for id in &self.plan.experiments {
-            let left = mentions.get_mut(id.as_str()).map(|n| {
-                *n -= 1;
-                *n
-            });
-            let result = by_experiment.get(id).and_then(|&i| {
-                let r = &mut self.watched[i].result;
-                if left == Some(0) { r.take() } else { r.clone() }
-            });
+            let result = by_experiment
+                .get(id)
+                .and_then(|&i| self.watched[i].result.take());
             if let Some(r) = result {
                 experiments.push(r);
             } else if let Some((verdict, message)) = unstarted.get(id.as_str()) {
