@@ -602,16 +602,7 @@ fn save_v2(state: &State, config: &HarnessConfig, req: &HttpRequest) -> Reply {
     if text("infraId").is_empty() || !infra_types.contains(&text("infraType")) {
         return refuse("infra type is not supported".into());
     }
-    let tags: Vec<String> = body
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = crate::stored::tags(&body);
     let input = crate::stored::SaveInput {
         id: Some(text("id")).filter(|i| !i.is_empty()),
         name: text("name"),

@@ -820,16 +820,7 @@ fn save_experiment(state: &State, root: &RootField) -> Result<Value, String> {
             .unwrap_or("")
             .to_string()
     };
-    let tags: Vec<String> = request
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = crate::stored::tags(&request);
     let (id, name, description, manifest, infra_id) = (
         text("id"),
         text("name"),

@@ -11,6 +11,21 @@ use serde_json::{Value, json};
 use crate::scenario::Experiment;
 use crate::state::{State, lock};
 
+/// The `tags` of a save request, the same field in both dialects: its
+/// strings, anything else skipped.
+pub(crate) fn tags(request: &Value) -> Vec<String> {
+    request
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A save request, the same for both dialects.
 pub(crate) struct SaveInput<'a> {
     /// `None`: the server makes one up (Harness REST without `id`).
